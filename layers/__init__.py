@@ -1,0 +1,23 @@
+"""MATLAB layer objects and their constructor functions.
+
+Each module defines ``__all__``; everything listed there is re-exported here and from
+``layergraph``.
+"""
+from .errors import MException
+from .base import Layer
+from .input import *  # noqa: F401,F403
+from .convolution import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
+from .activation import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .combination import *  # noqa: F401,F403
+from .fully_connected import *  # noqa: F401,F403
+from .output import *  # noqa: F401,F403
+from . import input, convolution, normalization, activation, pooling, combination, fully_connected, output
+
+__all__ = ["MException", "Layer"] + [
+    name
+    for mod in (input, convolution, normalization, activation, pooling, combination,
+                fully_connected, output)
+    for name in mod.__all__
+]

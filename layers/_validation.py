@@ -1,0 +1,188 @@
+"""Name-value parsing and value checks shared by every MATLAB-facing function.
+
+MATLAB semantics:
+* name-value arguments come as Python keywords or as positional ``"Name", value`` pairs;
+* names are case-insensitive (an unambiguous prefix is accepted, as inputParser does);
+* string values are validated with :func:`validatestring`: case-insensitive, any unambiguous
+  prefix of an allowed value, returning the canonical spelling.
+
+Every failure raises :class:`~layergraph.layers.errors.MException` naming the argument, the
+value received and what is allowed ("Received: ...").
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from .errors import MException
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, np.ndarray):
+        return np.array2string(value, separator=" ")
+    return repr(value)
+
+
+def validatestring(value: Any, allowed: Sequence[str], func: str, argname: str) -> str:
+    """Return the member of ``allowed`` that ``value`` names (case-insensitive, unique prefix).
+
+    >>> validatestring("Ave", ["max", "average", "none"], "resnetLayers", "InitialPoolingLayer")
+    'average'
+    """
+    ident = f"MATLAB:{func}:unrecognizedStringChoice"
+    choices = ", ".join(f'"{a}"' for a in allowed)
+    if not isinstance(value, str) or value == "":
+        raise MException(
+            ident,
+            f"Expected {argname} to match one of these values: {choices}. "
+            f"Received: {argname}={_fmt(value)}.",
+        )
+    low = value.lower()
+    exact = [a for a in allowed if a.lower() == low]
+    if exact:
+        return exact[0]
+    hits = [a for a in allowed if a.lower().startswith(low)]
+    if len(hits) == 1:
+        return hits[0]
+    reason = "is ambiguous between" if hits else "does not match any of"
+    raise MException(
+        ident,
+        f"Expected {argname} to match one of these values: {choices}. "
+        f"Received: {argname}={_fmt(value)}, which {reason} "
+        f"{', '.join(hits) if hits else 'them'}.",
+    )
+
+
+def parse_name_value(
+    args: Sequence[Any],
+    kwargs: Mapping[str, Any],
+    names: Iterable[str],
+    func: str,
+) -> dict[str, Any]:
+    """Collect name-value arguments given positionally and/or as keywords.
+
+    Returns ``{CanonicalName: value}`` for the names given (defaults are the caller's job).
+
+    >>> parse_name_value(["stride", 2], {"Name": "c"}, ["Name", "Stride"], "conv")
+    {'Stride': 2, 'Name': 'c'}
+    """
+    names = list(names)
+    if len(args) % 2:
+        raise MException(
+            f"MATLAB:{func}:nameValuePairs",
+            f"Name-value arguments must come in pairs. Received {len(args)} positional "
+            f"name-value items: {list(args)!r}.",
+        )
+    pairs = [(args[i], args[i + 1]) for i in range(0, len(args), 2)] + list(kwargs.items())
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if not isinstance(key, str):
+            raise MException(
+                f"MATLAB:{func}:invalidParameterName",
+                f"Name-value argument names must be strings. Received: {_fmt(key)}. "
+                f"Allowed names: {', '.join(names)}.",
+            )
+        canon = match_name(key, names, func)
+        out[canon] = value
+    return out
+
+
+def match_name(key: str, names: Sequence[str], func: str) -> str:
+    """Canonical spelling of a name-value argument name (case-insensitive, unique prefix)."""
+    low = key.lower()
+    exact = [n for n in names if n.lower() == low]
+    if exact:
+        return exact[0]
+    hits = [n for n in names if n.lower().startswith(low)]
+    if len(hits) == 1:
+        return hits[0]
+    raise MException(
+        f"MATLAB:{func}:invalidParameterName" if not hits else f"MATLAB:{func}:ambiguousParameterName",
+        f"'{key}' is not a{'n unambiguous' if hits else ' recognized'} name-value argument of "
+        f"{func}. Allowed names: {', '.join(names)}.",
+    )
+
+
+def is_real_numeric(value: Any) -> bool:
+    """True for Python/NumPy real numbers and arrays/lists/tuples of them (not bool, not str)."""
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        return False
+    if isinstance(value, numbers.Real):
+        return True
+    try:
+        arr = np.asarray(value)
+    except Exception:
+        return False
+    return arr.dtype.kind in "iuf" and arr.size > 0
+
+
+def positive_int_vector(
+    value: Any,
+    func: str,
+    argname: str,
+    lengths: Sequence[int] | None = None,
+    allow_zero: bool = False,
+    ident: str | None = None,
+) -> tuple[int, ...]:
+    """Validate a positive integer scalar or vector; return it as a tuple of Python ints.
+
+    ``lengths`` restricts the allowed number of elements (e.g. ``(1, 3)``).
+    """
+    ident = ident or f"nnet_cnn:{func}:Invalid{argname}"
+    what = "nonnegative" if allow_zero else "positive"
+    allowed = f"a {what} integer" + (
+        f" or a vector of {' or '.join(str(n) for n in lengths if n > 1)} {what} integers"
+        if lengths and any(n > 1 for n in lengths) else (" vector" if lengths is None else "")
+    )
+    if not is_real_numeric(value):
+        raise MException(ident, f"{argname} must be {allowed}. Received: {argname}={_fmt(value)}.")
+    arr = np.asarray(value, dtype=float).ravel()
+    ok = np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))
+    ok = ok and (np.all(arr >= 0) if allow_zero else np.all(arr > 0))
+    if lengths is not None and arr.size not in lengths:
+        ok = False
+    if not ok:
+        raise MException(ident, f"{argname} must be {allowed}. Received: {argname}={_fmt(value)}.")
+    return tuple(int(v) for v in arr)
+
+
+def expand(values: tuple[int, ...], n: int) -> tuple[int, ...]:
+    """Expand a scalar tuple to ``n`` dimensions: (3,) -> (3, 3, 3)."""
+    return values * n if len(values) == 1 else tuple(values)
+
+
+def check_name(value: Any, func: str) -> str:
+    """Validate a layer Name (string scalar)."""
+    if not isinstance(value, str):
+        raise MException(
+            f"nnet_cnn:{func}:InvalidName",
+            f"Name must be a character vector or string scalar. Received: Name={_fmt(value)}.",
+        )
+    return value
+
+
+def check_nonnegative_scalar(value: Any, func: str, argname: str) -> float:
+    """Validate a finite nonnegative real scalar (learn-rate and L2 factors)."""
+    if not is_real_numeric(value) or np.size(value) != 1:
+        raise MException(
+            f"nnet_cnn:{func}:Invalid{argname}",
+            f"{argname} must be a finite nonnegative scalar. Received: {argname}={_fmt(value)}.",
+        )
+    v = float(np.asarray(value).ravel()[0])
+    if not np.isfinite(v) or v < 0:
+        raise MException(
+            f"nnet_cnn:{func}:Invalid{argname}",
+            f"{argname} must be a finite nonnegative scalar. Received: {argname}={_fmt(value)}.",
+        )
+    return v
+
+
+__all__ = [
+    "validatestring", "parse_name_value", "match_name", "is_real_numeric",
+    "positive_int_vector", "expand", "check_name", "check_nonnegative_scalar",
+]
+
