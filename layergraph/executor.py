@@ -1,2 +1,309 @@
-"""(being written)"""
+"""Graph executor: runs an initialised LayerGraph forward and backward on internal arrays.
+
+The executor is the engine under ``DAGNetwork``, ``dlnetwork`` and ``trainNetwork``. It is
+built once from a LayerGraph whose learnables are all set, and caches everything that does
+not change between steps:
+
+* the topological order and, for every layer input port, the ``(layer index, output port)``
+  that feeds it;
+* for every activation, the position of its last consumer, so inference frees each
+  activation as soon as nothing needs it (training keeps only the layers' caches);
+* the parameters in internal layout (``docs/internals.md``), converted once with
+  ``layer.to_internal``: ``params[(layer_name, learnable)]``, ``state[(layer_name, state)]``
+  and ``constants[(layer_name, property)]`` (input-layer normalization statistics).
+
+API (all arrays in internal layout ``(C, N, *S)``; class scores ``(K, N)``)::
+
+    ex = Executor(lgraph, dtype=np.float32, device="cpu")
+    fp = ex.forward({"input": x}, training=False, outputs=None)  # -> ForwardPass
+    fp.outputs            # {layer name: activation}; default: the graph's output layers
+    fp.state_update       # {(layer, state): value} (training only, e.g. BN TrainedMean)
+    grads = ex.backward(fp, {"softmax": dy})   # {(layer, learnable): gradient}
+    loss, scores, grads, state_update = ex.loss_and_gradients(x, t)  # through the loss layer
+    ex.params[key] = new_value     # solvers replace parameters in place (same layout)
+    ex.apply_state(state_update)   # keep TrainedMean/TrainedVariance, ignore Batch* entries
+    ex.to_layers()                 # MATLAB-layout layer objects holding the current values
+
+Data boundary helpers: ``matlab_to_internal(X, num_spatial)``, ``internal_to_matlab(x)``,
+``onehot(labels, classes)``; learn-rate / L2 factor look-ups: ``learn_rate_factor``,
+``l2_factor``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from .ops import _backend
+from .layers.errors import MException
+
 __all__: list[str] = []
+
+# Non-learnable arrays that input layers read from ``params`` (normalization statistics).
+INPUT_CONSTANTS = ("Mean", "StandardDeviation", "Min", "Max")
+
+_FACTOR_PREFIX = {"Weights": "Weight", "Bias": "Bias", "Offset": "Offset", "Scale": "Scale"}
+
+
+def learn_rate_factor(layer: Any, learnable: str) -> float:
+    """The layer's ``<Param>LearnRateFactor`` (1 when the layer has none)."""
+    return float(getattr(layer, _FACTOR_PREFIX.get(learnable, learnable) + "LearnRateFactor", 1.0))
+
+
+def l2_factor(layer: Any, learnable: str) -> float:
+    """The layer's ``<Param>L2Factor`` (1 when the layer has none)."""
+    return float(getattr(layer, _FACTOR_PREFIX.get(learnable, learnable) + "L2Factor", 1.0))
+
+
+def is_empty(value: Any) -> bool:
+    """MATLAB ``isempty`` for property values: None, '' or a zero-size array."""
+    return value is None or (isinstance(value, str) and value == "") or np.size(value) == 0
+
+
+# ---- data boundary -------------------------------------------------------------------------
+def matlab_to_internal(X: Any, num_spatial: int, xp: Any = np, dtype: Any = np.float32) -> Any:
+    """MATLAB ``(h, w[, d], c, N)`` -> internal ``(c, N, h, w[, d])`` (one transpose).
+
+    A missing trailing ``N`` (a single observation, as MATLAB drops it) is allowed.
+    """
+    X = xp.asarray(X, dtype=dtype)
+    if X.ndim == num_spatial + 1:
+        X = X[..., None]
+    if X.ndim != num_spatial + 2:
+        raise MException("nnet_cnn:executor:WrongDataDimensions",
+                         f"Input data must have {num_spatial + 2} dimensions (spatial x channels x "
+                         f"observations). Received: array of size {'x'.join(map(str, X.shape))}.")
+    return X.transpose(num_spatial, num_spatial + 1, *range(num_spatial))
+
+
+def internal_to_matlab(x: Any) -> np.ndarray:
+    """Internal ``(C, N, *S)`` -> MATLAB ``(*S, C, N)`` on the host; ``(K, N)`` stays ``(K, N)``."""
+    x = _backend.to_host(x)
+    if x.ndim == 2:
+        return np.asarray(x)
+    return np.ascontiguousarray(x.transpose(*range(2, x.ndim), 0, 1))
+
+
+def onehot(labels: Any, classes: Sequence[Any], dtype: Any = np.float32) -> np.ndarray:
+    """Labels (pandas.Categorical or a sequence) -> one-hot ``(K, N)`` in ``classes`` order."""
+    lookup = {c: k for k, c in enumerate(classes)}
+    values = list(labels)
+    unknown = sorted({str(v) for v in values if v not in lookup})
+    if unknown:
+        raise MException("nnet_cnn:executor:UnknownClass",
+                         f"Labels must be among the network classes {list(map(str, classes))}. "
+                         f"Received: {unknown[:5]}.")
+    out = np.zeros((len(classes), len(values)), dtype=dtype)
+    out[[lookup[v] for v in values], np.arange(len(values))] = 1
+    return out
+
+
+# ---- executor ------------------------------------------------------------------------------
+@dataclass
+class ForwardPass:
+    """What one forward pass produced.  ``caches``/``shapes`` are empty in inference mode."""
+
+    outputs: dict[str, Any]
+    state_update: dict[tuple[str, str], Any] = field(default_factory=dict)
+    caches: dict[int, Any] = field(default_factory=dict)
+    shapes: dict[tuple[int, int], tuple[int, ...]] = field(default_factory=dict)
+    ran: list[int] = field(default_factory=list)
+    peak_live: int = 0          # most activations held at once (memory diagnostic)
+
+
+class Executor:
+    """Forward/backward over a LayerGraph's cached topological order (see module docstring)."""
+
+    def __init__(self, lgraph: Any, dtype: Any = np.float32, device: str = "cpu"):
+        self.layers = list(lgraph.Layers)
+        self.names = [layer.Name for layer in self.layers]
+        self.index = {name: i for i, name in enumerate(self.names)}
+        self.order = list(lgraph.topological_order())
+        self.sources = [list(lgraph.input_sources(i)) for i in range(len(self.layers))]
+        self.output_layers = list(lgraph.OutputNames)
+        self.dtype = np.dtype(dtype)
+        self.device = device
+        self.xp = np if device == "cpu" else _backend.get_xp(_backend.to_device(np.zeros(1), device))
+        self._needs_grad = self._compute_needs_grad()
+        self.params, self.state, self.constants = {}, {}, {}
+        for layer in self.layers:
+            self._load_layer(layer)
+
+    # -- construction helpers
+    def _load_layer(self, layer: Any) -> None:
+        names = [(self.params, n) for n in layer.LEARNABLES] + [(self.state, n) for n in layer.STATES]
+        if layer.IS_INPUT:
+            names += [(self.constants, n) for n in INPUT_CONSTANTS if not is_empty(getattr(layer, n, None))]
+        for store, name in names:
+            value = getattr(layer, name)
+            if is_empty(value):
+                raise MException("nnet_cnn:executor:UnsetParameter",
+                                 f"Layer '{layer.Name}' has no value for '{name}'. "
+                                 f"Initialize the network before running it.")
+            internal = layer.to_internal(name, np.asarray(value), self.xp, self.dtype)
+            store[(layer.Name, name)] = internal
+
+    def _compute_needs_grad(self) -> list[bool]:
+        """needs[i]: some learnable at or upstream of layer i can change (so dx must flow)."""
+        needs = [False] * len(self.layers)
+        for i in self.order:
+            layer = self.layers[i]
+            own = any(learn_rate_factor(layer, n) != 0 for n in layer.LEARNABLES)
+            needs[i] = own or any(needs[s] for s, _ in self.sources[i])
+        return needs
+
+    def layer_params(self, i: int) -> dict[str, Any]:
+        """The ``params`` dict that layer ``i``'s forward/backward receive."""
+        name = self.names[i]
+        layer = self.layers[i]
+        out = {n: self.params[(name, n)] for n in layer.LEARNABLES}
+        out.update({n: self.state[(name, n)] for n in layer.STATES})
+        if layer.IS_INPUT:
+            out.update({n: self.constants[(name, n)] for n in INPUT_CONSTANTS if (name, n) in self.constants})
+        return out
+
+    def _plan(self, outputs: Sequence[str]) -> tuple[list[int], dict[tuple[int, int], int]]:
+        """Layers needed for ``outputs`` (in order) and each activation's last-use position."""
+        wanted = set(self.index[n] for n in outputs)
+        for i in reversed(self.order):
+            if i in wanted:
+                wanted.update(s for s, _ in self.sources[i])
+        run = [i for i in self.order if i in wanted]
+        last_use: dict[tuple[int, int], int] = {}
+        for pos, i in enumerate(run):
+            for src in self.sources[i]:
+                last_use[tuple(src)] = pos
+        return run, last_use
+
+    # -- forward / backward
+    def forward(self, inputs: Mapping[str, Any] | Any, training: bool = False,
+                outputs: Sequence[str] | None = None) -> ForwardPass:
+        """Run the graph.  ``inputs``: {input layer name: (C, N, *S)} (or one array).
+
+        Returns a ForwardPass whose ``outputs`` maps each requested layer name to its first
+        output.  In training mode the pass also holds the caches ``backward`` needs and the
+        state updates (BN moving statistics).
+        """
+        outputs = list(self.output_layers if outputs is None else outputs)
+        self._check_names(outputs, "outputs")
+        inputs = self._input_dict(inputs)
+        run, last_use = self._plan(outputs)
+        keep = {(self.index[n], 0) for n in outputs}
+        acts: dict[tuple[int, int], Any] = {}
+        fp = ForwardPass(outputs={}, ran=run)
+        for pos, i in enumerate(run):
+            layer = self.layers[i]
+            xs = [inputs[self.names[i]]] if layer.IS_INPUT else [acts[tuple(s)] for s in self.sources[i]]
+            ys, cache, update = layer.forward(self.layer_params(i), xs, training)
+            for src in self.sources[i]:
+                if last_use[tuple(src)] == pos and tuple(src) not in keep:
+                    acts.pop(tuple(src), None)
+            for port, y in enumerate(ys):
+                if last_use.get((i, port)) is not None or (i, port) in keep:
+                    acts[(i, port)] = y
+                if training:
+                    fp.shapes[(i, port)] = y.shape
+            fp.peak_live = max(fp.peak_live, len(acts))
+            if training:
+                fp.caches[i] = cache
+                fp.state_update.update({(self.names[i], k): v for k, v in (update or {}).items()})
+        fp.outputs = {n: acts[(self.index[n], 0)] for n in outputs}
+        return fp
+
+    def backward(self, fp: ForwardPass, doutputs: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
+        """Reverse sweep from ``{layer name: d loss / d output}``; gradients keyed (layer, learnable).
+
+        Gradients from several consumers of one activation are summed before its producer's
+        backward runs.  Output layers named in ``doutputs`` are skipped: the gradient given
+        is taken as the gradient with respect to their input.
+        """
+        if not fp.caches:
+            raise MException("nnet_cnn:executor:NoTrainingPass",
+                             "backward needs a forward pass run with training=True.")
+        grad_of: dict[tuple[int, int], Any] = {}
+        for name, dy in doutputs.items():
+            i = self.index[name]
+            if self.layers[i].IS_OUTPUT:
+                self._accumulate(grad_of, tuple(self.sources[i][0]), dy)
+            else:
+                self._accumulate(grad_of, (i, 0), dy)
+        grads: dict[tuple[str, str], Any] = {}
+        for i in reversed(fp.ran):
+            layer = self.layers[i]
+            if layer.IS_INPUT or layer.IS_OUTPUT:
+                continue
+            ports = range(len(layer.OutputNames))
+            dys = [grad_of.pop((i, p), None) for p in ports]
+            if all(d is None for d in dys):
+                continue
+            dys = [self.xp.zeros(fp.shapes[(i, p)], self.dtype) if d is None else d
+                   for p, d in zip(ports, dys)]
+            need_dx = any(self._needs_grad[s] for s, _ in self.sources[i])
+            dxs, dparams = layer.backward(self.layer_params(i), dys, fp.caches[i], need_dx)
+            grads.update({(self.names[i], k): v for k, v in dparams.items()})
+            if need_dx:
+                for src, dx in zip(self.sources[i], dxs):
+                    if dx is not None and self._needs_grad[src[0]]:
+                        self._accumulate(grad_of, tuple(src), dx)
+        return grads
+
+    @staticmethod
+    def _accumulate(grad_of: dict, key: tuple[int, int], value: Any) -> None:
+        grad_of[key] = value if key not in grad_of else grad_of[key] + value
+
+    def loss_and_gradients(self, x: Mapping[str, Any] | Any, t: Any,
+                           output: str | None = None) -> tuple[float, Any, dict, dict]:
+        """Training step through an output (loss) layer.
+
+        ``x``: network input (internal layout); ``t``: targets ``(K, N)`` (one-hot for
+        classification).  Returns ``(loss, scores (K, N), grads, state_update)``.
+        """
+        output = output or self.output_layers[0]
+        out_layer = self.layers[self.index[output]]
+        if not out_layer.IS_OUTPUT:
+            raise MException("nnet_cnn:executor:NotAnOutputLayer",
+                             f"loss_and_gradients needs an output layer. Received: '{output}'.")
+        fp = self.forward(x, training=True, outputs=[output])
+        y = fp.outputs[output]
+        y2 = y.reshape(y.shape[0], y.shape[1])
+        loss, cache = out_layer.loss(y2, t)
+        dy = out_layer.loss_backward(cache).reshape(y.shape)
+        grads = self.backward(fp, {output: dy})
+        return float(loss), y2, grads, fp.state_update
+
+    # -- state / write-back
+    def apply_state(self, state_update: Mapping[tuple[str, str], Any]) -> None:
+        """Store the updates of declared states (TrainedMean, ...); other entries are ignored."""
+        for key, value in state_update.items():
+            if key in self.state:
+                self.state[key] = value
+
+    def to_layers(self) -> list[Any]:
+        """Layer objects (MATLAB layout) holding the executor's current parameters and state."""
+        out = []
+        for layer in self.layers:
+            values = {n: layer.from_internal(n, self.params[(layer.Name, n)]) for n in layer.LEARNABLES}
+            values.update({n: layer.from_internal(n, self.state[(layer.Name, n)]) for n in layer.STATES})
+            out.append(layer.copy(**values) if values else layer)
+        return out
+
+    # -- argument checks
+    def _check_names(self, names: Sequence[str], what: str) -> None:
+        bad = [n for n in names if n not in self.index]
+        if bad:
+            raise MException("nnet_cnn:executor:LayerDoesNotExist",
+                             f"Invalid {what}: no layer named {bad}. Layers: {self.names}.")
+
+    def _input_dict(self, inputs: Mapping[str, Any] | Any) -> Mapping[str, Any]:
+        input_names = [n for n, layer in zip(self.names, self.layers) if layer.IS_INPUT]
+        if not isinstance(inputs, Mapping):
+            if len(input_names) != 1:
+                raise MException("nnet_cnn:executor:AmbiguousInput",
+                                 f"The network has inputs {input_names}; pass a dict of arrays.")
+            return {input_names[0]: inputs}
+        missing = [n for n in input_names if n not in inputs]
+        if missing:
+            raise MException("nnet_cnn:executor:MissingInput",
+                             f"No data for input layers {missing}. Received: {list(inputs)}.")
+        return inputs
