@@ -1,2 +1,275 @@
-"""(being written)"""
-__all__: list[str] = []
+"""trainingOptions: the validated record of training settings, with MATLAB's names and display.
+
+``opts = trainingOptions("sgdm", MaxEpochs=5, InitialLearnRate=0.01)`` (or MATLAB-style
+positional pairs ``trainingOptions("adam", "MaxEpochs", 5)``) returns a
+``TrainingOptionsSGDM`` / ``TrainingOptionsADAM`` / ``TrainingOptionsRMSProp`` object whose
+properties are MATLAB's (defaults of R2021b-R2023b).  Assigning a property
+(``opts.MaxEpochs = 10``) validates the value exactly as the constructor does.
+"""
+from __future__ import annotations
+
+import math
+import os
+from typing import Any, Callable
+
+import numpy as np
+
+from .layers.errors import MException
+from .layers import _validation as v
+
+__all__ = ["trainingOptions", "TrainingOptionsSGDM", "TrainingOptionsADAM",
+           "TrainingOptionsRMSProp"]
+
+_FUNC = "trainingOptions"
+_SOLVERS = ("sgdm", "adam", "rmsprop")
+
+
+# ---- value checkers: each returns the canonical value or raises MException -----------------
+
+def _err(name: str, allowed: str, value: Any) -> MException:
+    return MException(f"nnet_cnn:{_FUNC}:Invalid{name}",
+                      f"{name} must be {allowed}. Received: {name}={v._fmt(value)}.")
+
+
+def _real_scalar(name: str, value: Any, allowed: str, ok: Callable[[float], bool]) -> float:
+    if not v.is_real_numeric(value) or np.size(value) != 1:
+        raise _err(name, allowed, value)
+    x = float(np.asarray(value).ravel()[0])
+    if math.isnan(x) or not ok(x):
+        raise _err(name, allowed, value)
+    return x
+
+
+def _positive_finite(name, value):
+    return _real_scalar(name, value, "a finite positive scalar", lambda x: 0 < x < math.inf)
+
+
+def _nonnegative_finite(name, value):
+    return _real_scalar(name, value, "a finite nonnegative scalar", lambda x: 0 <= x < math.inf)
+
+
+def _unit_closed(name, value):
+    return _real_scalar(name, value, "a scalar from 0 to 1", lambda x: 0 <= x <= 1)
+
+
+def _unit_half_open(name, value):
+    return _real_scalar(name, value, "a scalar that is at least 0 and less than 1",
+                        lambda x: 0 <= x < 1)
+
+
+def _positive_or_inf(name, value):
+    return _real_scalar(name, value, "a positive scalar or Inf", lambda x: x > 0)
+
+
+def _positive_int(name, value):
+    x = _real_scalar(name, value, "a positive integer",
+                     lambda x: 0 < x < math.inf and x == int(x))
+    return int(x)
+
+
+def _positive_int_or_inf(name, value):
+    x = _real_scalar(name, value, "a positive integer or Inf",
+                     lambda x: x > 0 and (x == math.inf or x == int(x)))
+    return x if x == math.inf else int(x)
+
+
+def _logical(name, value):
+    if isinstance(value, (bool, np.bool_)) or (v.is_real_numeric(value) and np.size(value) == 1
+                                               and float(np.asarray(value).ravel()[0]) in (0, 1)):
+        return bool(np.asarray(value).ravel()[0])
+    raise _err(name, "a logical scalar (true/false or 1/0)", value)
+
+
+def _choice(*allowed: str) -> Callable[[str, Any], str]:
+    def check(name, value):
+        return v.validatestring(value, allowed, _FUNC, name)
+    return check
+
+
+def _validation_data(name, value):
+    if value is None or (isinstance(value, (list, tuple)) and len(value) == 0):
+        return None
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        return tuple(value)
+    raise _err(name, "empty ([] / None) or a pair (X, Y) of predictors and responses",
+               type(value).__name__)
+
+
+def _checkpoint_path(name, value):
+    if not isinstance(value, (str, os.PathLike)):
+        raise _err(name, "a character vector or string (a folder name, or '' for none)", value)
+    path = os.fspath(value)
+    if path and not os.path.isdir(path):
+        raise MException(f"nnet_cnn:{_FUNC}:InvalidCheckpointPath",
+                         f"CheckpointPath must be an existing folder. Received: "
+                         f"CheckpointPath={path!r}, which does not exist.")
+    return path
+
+
+def _sequence_length(name, value):
+    if isinstance(value, str):
+        return v.validatestring(value, ("longest", "shortest"), _FUNC, name)
+    return _positive_int(name, value)
+
+
+def _empty(name, value):
+    if value is None or (isinstance(value, (list, tuple)) and len(value) == 0):
+        return None
+    raise _err(name, "empty ([] / None); worker loads are not supported", value)
+
+
+def _output_fcn(name, value):
+    if value is None or (isinstance(value, (list, tuple)) and len(value) == 0):
+        return None
+    fcns = tuple(value) if isinstance(value, (list, tuple)) else (value,)
+    if not all(callable(f) for f in fcns):
+        raise _err(name, "empty, a function, or a list of functions", value)
+    return fcns
+
+
+# (property, default, checker) in MATLAB's display order; solver-specific ones come first.
+_SOLVER_PROPS = {
+    "sgdm": (("Momentum", 0.9, _unit_closed), ("InitialLearnRate", 0.01, _positive_finite)),
+    "adam": (("GradientDecayFactor", 0.9, _unit_half_open),
+             ("SquaredGradientDecayFactor", 0.999, _unit_half_open),
+             ("Epsilon", 1e-8, _positive_finite), ("InitialLearnRate", 0.001, _positive_finite)),
+    "rmsprop": (("SquaredGradientDecayFactor", 0.9, _unit_half_open),
+                ("Epsilon", 1e-8, _positive_finite), ("InitialLearnRate", 0.001, _positive_finite)),
+}
+_COMMON_PROPS = (
+    ("LearnRateSchedule", "none", _choice("none", "piecewise")),
+    ("LearnRateDropFactor", 0.1, _unit_closed),
+    ("LearnRateDropPeriod", 10, _positive_int),
+    ("L2Regularization", 1e-4, _nonnegative_finite),
+    ("GradientThresholdMethod", "l2norm", _choice("l2norm", "global-l2norm", "absolute-value")),
+    ("GradientThreshold", math.inf, _positive_or_inf),
+    ("MaxEpochs", 30, _positive_int),
+    ("MiniBatchSize", 128, _positive_int),
+    ("Verbose", True, _logical),
+    ("VerboseFrequency", 50, _positive_int),
+    ("ValidationData", None, _validation_data),
+    ("ValidationFrequency", 50, _positive_int),
+    ("ValidationPatience", math.inf, _positive_int_or_inf),
+    ("Shuffle", "once", _choice("once", "never", "every-epoch")),
+    ("CheckpointPath", "", _checkpoint_path),
+    ("CheckpointFrequency", 1, _positive_int),
+    ("CheckpointFrequencyUnit", "epoch", _choice("epoch", "iteration")),
+    ("ExecutionEnvironment", "auto", _choice("auto", "cpu", "gpu", "multi-gpu", "parallel")),
+    ("WorkerLoad", None, _empty),
+    ("OutputFcn", None, _output_fcn),
+    ("Plots", "none", _choice("none", "training-progress")),
+    ("SequenceLength", "longest", _sequence_length),
+    ("SequencePaddingValue", 0, lambda n, x: _real_scalar(n, x, "a real scalar",
+                                                          lambda y: True)),
+    ("SequencePaddingDirection", "right", _choice("right", "left")),
+    ("DispatchInBackground", False, _logical),
+    ("ResetInputNormalization", True, _logical),
+    ("BatchNormalizationStatistics", "population", _choice("population", "moving")),
+    ("OutputNetwork", "last-iteration", _choice("last-iteration", "best-validation-loss")),
+)
+
+
+def format_matlab_scalar(x: Any) -> str:
+    """A number as MATLAB's ``format short`` shows it: ``0.0100``, ``1.0000e-04``, ``30``, ``Inf``."""
+    if isinstance(x, (bool, np.bool_)):
+        return str(int(x))
+    x = float(x)
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "Inf" if x > 0 else "-Inf"
+    if x == int(x) and abs(x) < 1e9:
+        return str(int(x))
+    if 1e-3 < abs(x) < 1e3:
+        return f"{x:.4f}"
+    return f"{x:.4e}"
+
+
+def _display_value(value: Any) -> str:
+    if value is None:
+        return "[]"
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, tuple):
+        return "{1x%d cell}" % len(value)
+    return format_matlab_scalar(value)
+
+
+class _TrainingOptions:
+    """Common behaviour of the three option classes (validation, display, equality)."""
+
+    SOLVER = ""
+
+    def __init__(self, given: dict[str, Any]):
+        props = _SOLVER_PROPS[self.SOLVER] + _COMMON_PROPS
+        object.__setattr__(self, "_checkers", {name: check for name, _, check in props})
+        object.__setattr__(self, "_order", tuple(name for name, _, _ in props))
+        for name, default, _ in props:
+            setattr(self, name, given.get(name, default))
+        if self.OutputNetwork == "best-validation-loss" and self.ValidationData is None:
+            raise MException(f"nnet_cnn:{_FUNC}:OutputNetworkNeedsValidationData",
+                             "OutputNetwork='best-validation-loss' requires ValidationData. "
+                             "Received: ValidationData=[].")
+
+    @property
+    def SolverName(self) -> str:
+        """The solver: 'sgdm', 'adam' or 'rmsprop'."""
+        return self.SOLVER
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        canon = v.match_name(name, self._order, _FUNC)
+        object.__setattr__(self, canon, self._checkers[canon](canon, value))
+
+    def properties(self) -> dict[str, Any]:
+        """Property name -> value, in display order."""
+        return {name: getattr(self, name) for name in self._order}
+
+    def __eq__(self, other: Any) -> bool:
+        return type(self) is type(other) and all(
+            (a is b) or (not isinstance(a, tuple) and a == b)
+            for a, b in zip(self.properties().values(), other.properties().values()))
+
+    def __repr__(self) -> str:
+        width = max(len(n) for n in self._order)
+        rows = [f"    {name:>{width}}: {_display_value(val)}"
+                for name, val in self.properties().items()]
+        return f"  {type(self).__name__} with properties:\n\n" + "\n".join(rows) + "\n"
+
+
+class TrainingOptionsSGDM(_TrainingOptions):
+    """Options for stochastic gradient descent with momentum (``trainingOptions("sgdm")``)."""
+
+    SOLVER = "sgdm"
+
+
+class TrainingOptionsADAM(_TrainingOptions):
+    """Options for the Adam solver (``trainingOptions("adam")``)."""
+
+    SOLVER = "adam"
+
+
+class TrainingOptionsRMSProp(_TrainingOptions):
+    """Options for the RMSProp solver (``trainingOptions("rmsprop")``)."""
+
+    SOLVER = "rmsprop"
+
+
+_CLASSES = {"sgdm": TrainingOptionsSGDM, "adam": TrainingOptionsADAM,
+            "rmsprop": TrainingOptionsRMSProp}
+
+
+def trainingOptions(solverName: str, *args: Any, **kwargs: Any) -> _TrainingOptions:
+    """Training options for trainNetwork (MATLAB ``trainingOptions``).
+
+    ``solverName`` is "sgdm", "adam" or "rmsprop" (case-insensitive, unique prefix); the rest
+    are MATLAB name-value arguments (see docs/training.md for every option and default).
+
+    >>> opts = trainingOptions("sgdm", MaxEpochs=5)
+    >>> opts.MaxEpochs, opts.InitialLearnRate, opts.Shuffle
+    (5, 0.01, 'once')
+    """
+    solver = v.validatestring(solverName, _SOLVERS, _FUNC, "solverName")
+    cls = _CLASSES[solver]
+    names = [n for n, _, _ in _SOLVER_PROPS[solver] + _COMMON_PROPS]
+    given = v.parse_name_value(args, kwargs, names, _FUNC)
+    return cls(given)
