@@ -1,2 +1,323 @@
-"""(being written)"""
-__all__: list[str] = []
+"""analyzeNetwork: size inference, learnable counts and structural checks, without a window.
+
+``analyzeNetwork(net)`` walks the layers in topological order, asks each layer for its output
+sizes (``output_sizes``), derives learnable and state sizes from the layer properties (no weight
+arrays are allocated for uninitialised layers) and collects the problems MATLAB's analyzer
+reports (unconnected inputs and outputs, cycles, missing input/output layers, size errors).
+The result is a :class:`NetworkAnalysis` whose ``LayerInfo`` and ``Issues`` are pandas
+DataFrames, as MATLAB's ``NetworkAnalysis`` object holds tables.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import graph
+from .layers._validation import parse_name_value, validatestring
+from .layers.base import Layer
+from .layers.errors import MException
+
+__all__ = ["analyzeNetwork", "NetworkAnalysis"]
+
+LAYER_INFO_COLUMNS = ["Name", "Type", "ActivationSizes", "ActivationFormats", "LearnableSizes",
+                      "NumLearnables", "StateSizes"]
+ISSUE_COLUMNS = ["Severity", "LayerNames", "Description"]
+TARGET_USAGES = ("trainNetwork", "dlnetwork")
+DEPTH_LAYER_PREFIXES = ("Convolution", "TransposedConvolution", "FullyConnected")
+
+
+# ---- the graph as index arrays -----------------------------------------------------------
+
+@dataclass
+class _Topology:
+    """Layers plus, per layer, the (source index, source port) feeding each input port."""
+
+    layers: list[Layer]
+    sources: list[list[tuple[int, int] | None]]
+    consumers: list[set[int]] = field(default_factory=list)     # per layer: destination indices
+    used_outputs: list[set[int]] = field(default_factory=list)  # per layer: output ports in use
+
+
+def _port_index(layer: Layer, port: str | None, outputs: bool) -> int:
+    names = list(layer.OutputNames if outputs else layer.InputNames)
+    if port is None:
+        return 0
+    if port not in names:
+        raise MException("nnet_cnn:analyzeNetwork:InvalidConnection",
+                         f"Layer '{layer.Name}' has no {'output' if outputs else 'input'} named "
+                         f"'{port}'. Received: '{layer.Name}/{port}'. Allowed: {', '.join(names)}.")
+    return names.index(port)
+
+
+def _topology(layers: list[Layer], connections: pd.DataFrame) -> _Topology:
+    index = {layer.Name: i for i, layer in enumerate(layers)}
+    topo = _Topology(layers, [[None] * layer.NumInputs for layer in layers],
+                     [set() for _ in layers], [set() for _ in layers])
+    for source, destination in zip(connections["Source"], connections["Destination"]):
+        src_name, _, src_port = str(source).partition("/")
+        dst_name, _, dst_port = str(destination).partition("/")
+        src, dst = index[src_name], index[dst_name]
+        out_port = _port_index(layers[src], src_port or None, outputs=True)
+        in_port = _port_index(layers[dst], dst_port or None, outputs=False)
+        topo.sources[dst][in_port] = (src, out_port)
+        topo.consumers[src].add(dst)
+        topo.used_outputs[src].add(out_port)
+    return topo
+
+
+def _topological_order(topo: _Topology) -> tuple[list[int], list[int]]:
+    """Kahn's order, smallest layer index first (MATLAB's stable toposort); and the cyclic rest."""
+    indegree = [len({s for s, _ in filter(None, srcs)}) for srcs in topo.sources]
+    ready = [i for i, d in enumerate(indegree) if d == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(i)
+        for j in sorted(topo.consumers[i]):
+            indegree[j] -= 1
+            if indegree[j] == 0:
+                heapq.heappush(ready, j)
+    placed = set(order)
+    return order, [i for i in range(len(topo.layers)) if i not in placed]
+
+
+# ---- learnable and state sizes from properties -------------------------------------------
+
+def _channel_vector(ndim: int, channels: int) -> tuple[int, ...]:
+    return (1,) * ndim + (channels,)
+
+
+def _derived_size(layer: Layer, name: str, in_size: tuple[int, ...]) -> tuple[int, ...] | None:
+    """MATLAB shape of learnable/state ``name`` from the layer's hyperparameters and input size."""
+    spatial, channels = len(in_size) - 1, in_size[-1]
+    if hasattr(layer, "FilterSize") and hasattr(layer, "NumFilters"):
+        kernel = tuple(int(k) for k in np.ravel(layer.FilterSize))
+        filters = int(layer.NumFilters)
+        return kernel + (channels, filters) if name == "Weights" else _channel_vector(len(kernel), filters)
+    if hasattr(layer, "OutputSize"):
+        out = int(layer.OutputSize)
+        return (out, int(np.prod(in_size))) if name == "Weights" else (out, 1)
+    if name in ("Offset", "Scale", "TrainedMean", "TrainedVariance"):
+        return _channel_vector(spatial, channels)
+    return None
+
+
+def _parameter_sizes(layer: Layer, names: tuple[str, ...], in_sizes: list[tuple[int, ...]]
+                     ) -> dict[str, tuple[int, ...]]:
+    """Sizes of the named parameters: the stored value's shape if set, else derived."""
+    sizes: dict[str, tuple[int, ...]] = {}
+    missing = []
+    for name in names:
+        value = getattr(layer, name, None)
+        if value is not None and np.size(value) > 0:
+            sizes[name] = tuple(np.shape(value))
+        else:
+            derived = _derived_size(layer, name, in_sizes[0]) if in_sizes else None
+            if derived is None:
+                missing.append(name)
+            else:
+                sizes[name] = derived
+    if missing:  # an unfamiliar layer: let it initialise itself and read the shapes
+        initialized = layer.initialize(in_sizes, np.random.default_rng(0))
+        sizes.update({name: tuple(np.shape(getattr(initialized, name))) for name in missing})
+    return {name: sizes[name] for name in names}
+
+
+# ---- the result object -------------------------------------------------------------------
+
+def _size_text(sizes: tuple[int, ...], formats: str) -> str:
+    return " × ".join(f"{n}({f})" for n, f in zip(sizes, formats))
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "×".join(str(n) for n in shape)
+
+
+class NetworkAnalysis:
+    """Result of :func:`analyzeNetwork` (MATLAB ``NetworkAnalysis``).
+
+    ``TotalLearnables`` (int; NaN when the network has errors), ``LayerInfo`` (DataFrame:
+    Name, Type, ActivationSizes, ActivationFormats, LearnableSizes, NumLearnables,
+    StateSizes), ``Issues`` (DataFrame: Severity, LayerNames, Description) and
+    ``NetworkDepth`` (largest number of sequential convolution / fully connected layers on a
+    path from an input to an output).
+    """
+
+    def __init__(self, layer_info: pd.DataFrame, issues: pd.DataFrame, depth: int):
+        self.LayerInfo = layer_info
+        self.Issues = issues
+        self.NetworkDepth = depth
+        has_errors = bool((issues["Severity"] == "Error").any())
+        self.TotalLearnables = math.nan if has_errors else int(layer_info["NumLearnables"].sum())
+
+    def _layer_rows(self) -> list[tuple[str, ...]]:
+        rows = []
+        for i, row in enumerate(self.LayerInfo.itertuples(index=False), start=1):
+            acts = _size_text(row.ActivationSizes, row.ActivationFormats) if row.ActivationSizes else "-"
+            params = [f"{k} {_shape_text(v)}" for k, v in {**row.LearnableSizes, **row.StateSizes}.items()]
+            rows.append((str(i), row.Name, row.Type, acts, params[0] if params else "-"))
+            rows += [("", "", "", "", extra) for extra in params[1:]]
+        return rows
+
+    def __str__(self) -> str:
+        header = ("#", "Name", "Type", "Activations", "Learnables and states")
+        rows = self._layer_rows()
+        widths = [max(len(r[k]) for r in [header, *rows]) for k in range(len(header))]
+        fmt = "  ".join(f"{{:{'>' if k == 0 else '<'}{w}}}" for k, w in enumerate(widths))
+        lines = [f"NetworkAnalysis: {len(self.LayerInfo)} layers, network depth {self.NetworkDepth}", "",
+                 fmt.format(*header).rstrip(), fmt.format(*("-" * w for w in widths))]
+        lines += [fmt.format(*r).rstrip() for r in rows]
+        lines += ["", f"Total learnables: {self.TotalLearnables}", ""]
+        if self.Issues.empty:
+            lines.append("Issues: none")
+        else:
+            lines.append(f"Issues: {len(self.Issues)}")
+            lines += [f"  {r.Severity}: {', '.join(r.LayerNames) or '(network)'}: {r.Description}"
+                      for r in self.Issues.itertuples(index=False)]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+# ---- the analysis ------------------------------------------------------------------------
+
+class _Analyzer:
+    """One pass over a topology: sizes, learnables, issues, depth."""
+
+    def __init__(self, topo: _Topology, usage: str):
+        self.topo = topo
+        self.usage = usage
+        n = len(topo.layers)
+        self.out_sizes: list[list[tuple[int, ...]] | None] = [None] * n
+        self.rows: list[dict[str, Any]] = []
+        self.issues: list[tuple[str, list[str], str]] = []
+
+    def issue(self, severity: str, names: list[str], description: str) -> None:
+        self.issues.append((severity, names, description))
+
+    def check_structure(self, cyclic: list[int]) -> None:
+        layers, name = self.topo.layers, (lambda i: self.topo.layers[i].Name)
+        if cyclic:
+            self.issue("Error", [name(i) for i in cyclic],
+                       "The network contains a cycle; layer graphs must be acyclic.")
+        for i, layer in enumerate(layers):
+            for port, src in zip(layer.InputNames, self.topo.sources[i]):
+                if src is None:
+                    self.issue("Error", [layer.Name],
+                               f"Missing input: input '{port}' of layer '{layer.Name}' is not "
+                               f"connected. Each layer input must be connected to the output of another layer.")
+        if not any(layer.IS_INPUT for layer in layers):
+            self.issue("Error", [], "Missing input layer. The network must have at least one input layer.")
+        if self.usage == "trainNetwork":
+            self._check_outputs_for_training()
+        else:
+            for layer in layers:
+                if layer.IS_OUTPUT:
+                    self.issue("Error", [layer.Name],
+                               f"Layer '{layer.Name}' is an output layer; dlnetwork objects do not "
+                               f"support output layers. Remove it or use TargetUsage=\"trainNetwork\".")
+
+    def _check_outputs_for_training(self) -> None:
+        layers = self.topo.layers
+        if not any(layer.IS_OUTPUT for layer in layers):
+            self.issue("Error", [], "Missing output layer. The network must have at least one output layer.")
+        for i, layer in enumerate(layers):
+            for port_index, port in enumerate(layer.OutputNames):
+                if port_index not in self.topo.used_outputs[i]:
+                    self.issue("Error", [layer.Name],
+                               f"Unconnected output: output '{port}' of layer '{layer.Name}' is not "
+                               f"connected. Each layer output must be connected to the input of another layer.")
+
+    def infer(self, i: int) -> None:
+        """Sizes of layer ``i`` (its inputs are already done) and its table row."""
+        layer = self.topo.layers[i]
+        sources = self.topo.sources[i]
+        known = all(s is not None and self.out_sizes[s[0]] is not None for s in sources)
+        in_sizes = [self.out_sizes[s][p] for s, p in sources] if known else None
+        if in_sizes is not None:
+            try:
+                outs = list(layer.output_sizes(in_sizes))
+                bad = [o for o in outs if any(n < 1 for n in o)]
+                if bad:
+                    raise MException("nnet_cnn:analyzeNetwork:InputTooSmall",
+                                     f"Layer '{layer.Name}': the input of size "
+                                     f"{_shape_text(in_sizes[0])} is smaller than the layer's window; "
+                                     f"the output size would be {_shape_text(bad[0])}.")
+                self.out_sizes[i] = outs
+            except MException as err:
+                self.issue("Error", [layer.Name], err.message)
+                in_sizes = None
+        self.rows.append(self.row(layer, i, in_sizes))
+
+    def row(self, layer: Layer, i: int, in_sizes: list[tuple[int, ...]] | None) -> dict[str, Any]:
+        outs = self.out_sizes[i]
+        activation = (outs[0] if outs else in_sizes[0] if in_sizes else None)
+        learnables = _parameter_sizes(layer, layer.LEARNABLES, in_sizes) if in_sizes is not None else {}
+        states = _parameter_sizes(layer, layer.STATES, in_sizes) if in_sizes is not None else {}
+        sizes = tuple(activation) + (1,) if activation else ()
+        return {
+            "Name": layer.Name,
+            "Type": layer.Type,
+            "ActivationSizes": sizes,
+            "ActivationFormats": "S" * (len(sizes) - 2) + "CB" if sizes else "",
+            "LearnableSizes": learnables,
+            "NumLearnables": int(sum(np.prod(s) for s in learnables.values())),
+            "StateSizes": states,
+        }
+
+    def depth(self, order: list[int]) -> int:
+        """Largest number of convolution / fully connected layers on a path (acyclic part)."""
+        best = [0] * len(self.topo.layers)
+        for i in order:
+            counted = type(self.topo.layers[i]).__name__.startswith(DEPTH_LAYER_PREFIXES)
+            before = [best[s] for s, _ in filter(None, self.topo.sources[i])]
+            best[i] = max(before, default=0) + int(counted)
+        return max((best[i] for i in order), default=0)
+
+
+def _as_graph_parts(net: Any) -> tuple[list[Layer], pd.DataFrame]:
+    if isinstance(net, Layer) or (isinstance(net, (list, tuple)) and all(isinstance(x, Layer) for x in net)):
+        net = graph.layerGraph(net)
+    if not (hasattr(net, "Layers") and hasattr(net, "Connections")):
+        raise MException("nnet_cnn:analyzeNetwork:InvalidNetwork",
+                         "net must be a layer array, a LayerGraph, a DAGNetwork or a dlnetwork. "
+                         f"Received: an object of type {type(net).__name__}.")
+    return list(net.Layers), net.Connections
+
+
+def analyzeNetwork(net: Any, *nameValuePairs: Any, **options: Any) -> NetworkAnalysis:
+    """Analyse a layer array, LayerGraph or network; return a :class:`NetworkAnalysis`.
+
+    Option ``TargetUsage``: ``"trainNetwork"`` (default, except for a dlnetwork) requires an
+    output layer and every output to be connected; ``"dlnetwork"`` forbids output layers.
+    Opens no window: ``print(analyzeNetwork(lgraph))`` shows the table.
+
+    >>> info = analyzeNetwork(resnet3dLayers([224, 224, 64, 3], 10))  # doctest: +SKIP
+    >>> info.LayerInfo.loc[4, "ActivationSizes"]                        # doctest: +SKIP
+    (56, 56, 16, 64, 1)
+    """
+    given = parse_name_value(nameValuePairs, options, ["TargetUsage"], "analyzeNetwork")
+    default_usage = "dlnetwork" if type(net).__name__ == "dlnetwork" else "trainNetwork"
+    usage = validatestring(given.get("TargetUsage", default_usage), TARGET_USAGES,
+                           "analyzeNetwork", "TargetUsage")
+    layers, connections = _as_graph_parts(net)
+    topo = _topology(layers, connections)
+    order, cyclic = _topological_order(topo)
+    analyzer = _Analyzer(topo, usage)
+    analyzer.check_structure(cyclic)
+    for i in order:
+        analyzer.infer(i)
+    for i in cyclic:
+        analyzer.rows.append(analyzer.row(layers[i], i, None))
+    position = {i: k for k, i in enumerate(order + cyclic)}
+    rows = [analyzer.rows[position[i]] for i in range(len(layers))]
+    info = pd.DataFrame(rows, columns=LAYER_INFO_COLUMNS)
+    issues = pd.DataFrame(analyzer.issues, columns=ISSUE_COLUMNS)
+    return NetworkAnalysis(info, issues, analyzer.depth(order))
