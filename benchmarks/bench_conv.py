@@ -1,0 +1,106 @@
+"""Benchmark: 3-D convolution forward, and forward+backward (dx, dw), ours vs PyTorch (CPU).
+
+Ours: layergraph.ops.convolution conv_forward / conv_backward on the internal layout
+x (C, N, *S), w (F, C, *K). Theirs: torch.nn.functional.conv3d with autograd on (N, C, *S).
+Same data, same float32, same threads, paired repetitions (see _common). Throughput is printed
+beside this process's measured sgemm peak (numpy float32 2048^3 matmul on the same threads).
+
+    python benchmarks/bench_conv.py [--threads N] [--reps R] [--quick]
+"""
+from __future__ import annotations
+
+import sys
+
+import _common
+from _torch_ops import conv as torch_conv, same_padding
+
+# (label, C, F, kernel, stride, volume, batch): 3-D ResNet shapes, 'same' padding
+CASES = [
+    ("3x3x3 s1 16->16 32^3 N8", 16, 16, 3, 1, 32, 8),
+    ("3x3x3 s1 32->32 16^3 N8", 32, 32, 3, 1, 16, 8),
+    ("3x3x3 s1 64->64 16^3 N4", 64, 64, 3, 1, 16, 4),
+    ("3x3x3 s2 64->128 16^3 N4", 64, 128, 3, 2, 16, 4),
+    ("3x3x3 s1 128->128 8^3 N8", 128, 128, 3, 1, 8, 8),
+    ("3x3x3 s1 256->256 8^3 N2", 256, 256, 3, 1, 8, 2),
+    ("1x1x1 s1 64->256 16^3 N4", 64, 256, 1, 1, 16, 4),
+    ("1x1x1 s2 128->256 16^3 N4", 128, 256, 1, 2, 16, 4),
+]
+QUICK_CASES = [
+    ("3x3x3 s1 8->8 8^3 N2", 8, 8, 3, 1, 8, 2),
+    ("3x3x3 s2 8->16 8^3 N2", 8, 16, 3, 2, 8, 2),
+    ("1x1x1 s1 16->32 8^3 N2", 16, 32, 1, 1, 8, 2),
+]
+
+
+def main(argv=None) -> int:
+    args = _common.base_parser(__doc__.splitlines()[0]).parse_args(argv)
+    _common.pin_threads(args.threads)
+    import numpy as np
+    import torch
+
+    _common.pin_torch_threads(torch, args.threads)
+    from layergraph.ops import convolution as conv_ops
+
+    print(_common.machine_line(args.threads))
+    peak = _common.sgemm_peak_gflops(np)
+    print(f"# sgemm peak (numpy float32 2048^3, best of 5): {peak:.1f} GFLOP/s")
+    rows = []
+    for case in (QUICK_CASES if args.quick else CASES):
+        rows.append(run_case(np, torch, conv_ops, case, args.reps, peak))
+    print(_common.format_table(
+        ["case", "fwd ours ms", "fwd torch ms", "fwd ratio", "f+b ours ms", "f+b torch ms",
+         "f+b ratio", "ours GF/s", "torch GF/s", "ours %peak", "torch %peak", "max rel err"],
+        rows))
+    print("# ratio = median ours / median torch (>1: ours slower); GF/s and %peak are for f+b"
+          " (3x the forward FLOPs: y, dx, dw)")
+    return 0
+
+
+def run_case(np, torch, conv_ops, case, reps, peak):
+    """Time one shape; returns a table row."""
+    label, c, f, k, s, vol, n = case
+    kernel, stride, dilation = (k,) * 3, (s,) * 3, (1,) * 3
+    pad = same_padding((vol,) * 3, kernel, stride)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((c, n, vol, vol, vol), dtype=np.float32)
+    w = (rng.standard_normal((f, c) + kernel, dtype=np.float32) / np.sqrt(c * k ** 3)).astype(np.float32)
+    b = np.zeros(f, dtype=np.float32)
+    xt = torch.from_numpy(np.ascontiguousarray(x.transpose(1, 0, 2, 3, 4))).requires_grad_(True)
+    wt = torch.from_numpy(w.copy()).requires_grad_(True)
+    bt = torch.from_numpy(b.copy())
+
+    y, _ = conv_ops.conv_forward(x, w, b, stride, pad, dilation)
+    dy = rng.standard_normal(y.shape, dtype=np.float32)
+    dyt = torch.from_numpy(np.ascontiguousarray(dy.transpose(1, 0, 2, 3, 4)))
+    with torch.no_grad():
+        yt = torch_conv(torch, xt, wt, bt, stride, pad)
+    rel_err = float(np.abs(y.transpose(1, 0, 2, 3, 4) - yt.numpy()).max() / np.abs(yt.numpy()).max())
+
+    def ours_forward():
+        conv_ops.conv_forward(x, w, b, stride, pad, dilation)
+
+    def torch_forward():
+        with torch.no_grad():
+            torch_conv(torch, xt, wt, bt, stride, pad)
+
+    def ours_train():
+        _, cache = conv_ops.conv_forward(x, w, b, stride, pad, dilation)
+        conv_ops.conv_backward(dy, cache, need=(True, True, False))
+
+    def torch_train():
+        xt.grad = wt.grad = None
+        torch_conv(torch, xt, wt, bt, stride, pad).backward(dyt)
+
+    fwd_ours, fwd_torch = _common.paired_times(ours_forward, torch_forward, reps)
+    fb_ours, fb_torch = _common.paired_times(ours_train, torch_train, reps)
+    m = {key: _common.median(v) for key, v in
+         dict(fo=fwd_ours, ft=fwd_torch, bo=fb_ours, bt=fb_torch).items()}
+    flops = 3 * 2.0 * f * c * k ** 3 * n * int(np.prod(y.shape[2:]))
+    gf_ours, gf_torch = flops / m["bo"] / 1e9, flops / m["bt"] / 1e9
+    return [label, 1e3 * m["fo"], 1e3 * m["ft"], m["fo"] / m["ft"], 1e3 * m["bo"], 1e3 * m["bt"],
+            m["bo"] / m["bt"], gf_ours, gf_torch, f"{100 * gf_ours / peak:.0f}%",
+            f"{100 * gf_torch / peak:.0f}%", f"{rel_err:.1e}"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
