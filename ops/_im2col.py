@@ -1,0 +1,99 @@
+"""N-d im2col / col2im over tiles of bounded size, in pure xp (NumPy or CuPy).
+
+Notation: padded input ``xpad (C, N, *Sp)``; kernel ``K`` (k = prod(K) offsets); output sizes
+``O``; a *tile* is a range of observations and, when one observation is too big for the budget,
+a range of output planes along the first spatial axis. The column matrix of a tile is
+``(C * k, nb * L_tile)``: row ``c * k + j`` holds channel ``c`` at kernel offset ``j`` (C order
+over ``K``), column order is ``(n, o_1, ..., o_D)`` — the same order as the ``(F, N, *O)`` output.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from ._backend import Array, get_xp
+from ._shapes import Padding
+
+
+class Tile(NamedTuple):
+    """Observations ``batch`` and output planes ``rows`` (first spatial axis) of one tile."""
+
+    batch: slice
+    rows: slice
+
+
+def pad_array(x: Array, pad: Padding, fill: float = 0.0) -> Array:
+    """``x (C, N, *S)`` padded on the spatial axes with ``fill``; ``x`` itself when no padding."""
+    if not any(before or after for before, after in pad):
+        return x
+    xpad = get_xp(x).full(padded_shape(x.shape, pad), fill, dtype=x.dtype)
+    xpad[interior(x.shape[2:], pad)] = x
+    return xpad
+
+
+def padded_shape(shape: Sequence[int], pad: Padding) -> tuple[int, ...]:
+    """Shape ``(C, N, *(S + before + after))`` of a padded ``(C, N, *S)`` array."""
+    return tuple(shape[:2]) + tuple(n + b + a for n, (b, a) in zip(shape[2:], pad))
+
+
+def interior(sizes: Sequence[int], pad: Padding) -> tuple[slice, ...]:
+    """Index of the unpadded region inside a padded ``(C, N, *Sp)`` array."""
+    return (slice(None), slice(None)) + tuple(slice(b, b + n) for n, (b, _) in zip(sizes, pad))
+
+
+def plan_tiles(n: int, out_sizes: Sequence[int], bytes_per_position: int,
+               budget_bytes: int) -> list[Tile]:
+    """Split ``n`` observations x ``out_sizes`` into tiles whose columns fit ``budget_bytes``.
+
+    Whole observations are grouped when one fits; otherwise each observation is cut into runs
+    of output planes along the first spatial axis (at least one plane per tile).
+    """
+    per_plane = bytes_per_position * math.prod(out_sizes[1:])
+    planes = out_sizes[0]
+    if per_plane * planes <= budget_bytes:
+        group = max(1, budget_bytes // (per_plane * planes))
+        return [Tile(slice(i, min(i + group, n)), slice(0, planes)) for i in range(0, n, group)]
+    run = max(1, budget_bytes // per_plane)
+    return [Tile(slice(i, i + 1), slice(r, min(r + run, planes)))
+            for i in range(n) for r in range(0, planes, run)]
+
+
+def tile_out_sizes(tile: Tile, out_sizes: Sequence[int]) -> tuple[int, ...]:
+    """Output sizes ``(nb, ob, *O[1:])`` covered by ``tile``."""
+    return (tile.batch.stop - tile.batch.start, tile.rows.stop - tile.rows.start,
+            *out_sizes[1:])
+
+
+def window(tile: Tile, offset: Sequence[int], out_sizes: Sequence[int],
+           stride: Sequence[int], dilation: Sequence[int]) -> tuple[slice, ...]:
+    """Index into ``xpad`` of the inputs seen by kernel ``offset`` for every output of ``tile``."""
+    counts = tile_out_sizes(tile, out_sizes)[1:]
+    starts = (tile.rows.start,) + (0,) * (len(out_sizes) - 1)
+    spatial = []
+    for o, s, d, first, count in zip(offset, stride, dilation, starts, counts):
+        begin = o * d + first * s
+        spatial.append(slice(begin, begin + (count - 1) * s + 1, s))
+    return (slice(None), tile.batch, *spatial)
+
+
+def im2col(xpad: Array, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int],
+           tile: Tile, out_sizes: Sequence[int], buffer: Array) -> Array:
+    """Columns ``(C * k, nb * L_tile)`` of ``tile``, written into (the start of) ``buffer``."""
+    c, k = xpad.shape[0], math.prod(kernel)
+    shape = (c, k) + tile_out_sizes(tile, out_sizes)
+    cols = buffer[:math.prod(shape)].reshape(shape)
+    for j, offset in enumerate(np.ndindex(*kernel)):
+        cols[:, j] = xpad[window(tile, offset, out_sizes, stride, dilation)]
+    return cols.reshape(c * k, -1)
+
+
+def col2im_add(cols: Array, xpad: Array, kernel: Sequence[int], stride: Sequence[int],
+               dilation: Sequence[int], tile: Tile, out_sizes: Sequence[int]) -> None:
+    """Accumulate columns ``(C * k, nb * L_tile)`` of ``tile`` into ``xpad`` (in place)."""
+    c, k = xpad.shape[0], math.prod(kernel)
+    cols = cols.reshape((c, k) + tile_out_sizes(tile, out_sizes))
+    for j, offset in enumerate(np.ndindex(*kernel)):
+        xpad[window(tile, offset, out_sizes, stride, dilation)] += cols[:, j]

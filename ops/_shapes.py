@@ -1,0 +1,74 @@
+"""Size arithmetic shared by convolution and pooling (MATLAB's rules).
+
+Notation per spatial dim: input size ``in``, kernel/pool size ``k``, stride ``s``, dilation ``d``,
+padding ``(before, after)``; effective kernel ``(k - 1) d + 1``.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+Padding = tuple[tuple[int, int], ...]
+
+
+def effective_kernel(k: Sequence[int], dilation: Sequence[int]) -> tuple[int, ...]:
+    """Extent covered by a dilated kernel: ``(k - 1) d + 1`` per dim."""
+    return tuple((ki - 1) * di + 1 for ki, di in zip(k, dilation))
+
+
+def same_padding(in_sizes: Sequence[int], k: Sequence[int], stride: Sequence[int],
+                 dilation: Sequence[int] | None = None) -> Padding:
+    """MATLAB 'same' padding: output ``ceil(in/s)``, the odd pad goes after (bottom/right/back).
+
+    total = max(0, (out - 1) s + (k - 1) d + 1 - in); before = floor(total/2); after = ceil(total/2).
+
+    >>> same_padding((224,), (7,), (2,))
+    ((2, 3),)
+    """
+    dilation = dilation if dilation is not None else (1,) * len(k)
+    pads = []
+    for n, ke, s in zip(in_sizes, effective_kernel(k, dilation), stride):
+        total = max(0, (math.ceil(n / s) - 1) * s + ke - n)
+        pads.append((total // 2, total - total // 2))
+    return tuple(pads)
+
+
+def output_sizes(in_sizes: Sequence[int], k: Sequence[int], stride: Sequence[int],
+                 pad: Padding, dilation: Sequence[int] | None = None) -> tuple[int, ...]:
+    """Output sizes: ``floor((in + before + after - ((k - 1) d + 1)) / s) + 1`` per dim.
+
+    Raises ValueError when the padded input is smaller than the (dilated) kernel.
+
+    >>> output_sizes((7, 7), (3, 3), (2, 2), ((1, 1), (1, 1)))
+    (4, 4)
+    """
+    dilation = dilation if dilation is not None else (1,) * len(k)
+    sizes = []
+    for n, ke, s, (before, after) in zip(in_sizes, effective_kernel(k, dilation), stride, pad):
+        padded = n + before + after
+        if padded < ke:
+            raise ValueError(
+                "The padded input is smaller than the kernel. "
+                f"Received: input sizes {tuple(in_sizes)}, padding {tuple(pad)}, "
+                f"kernel {tuple(k)}, dilation {tuple(dilation)}.")
+        sizes.append((padded - ke) // s + 1)
+    return tuple(sizes)
+
+
+def check_geometry(ndim: int, k: Sequence[int], stride: Sequence[int], pad: Padding,
+                   dilation: Sequence[int]) -> None:
+    """Raise ValueError unless every argument has ``ndim`` entries of valid values."""
+    named = {"kernel size": k, "stride": stride, "padding": pad, "dilation": dilation}
+    for label, value in named.items():
+        if len(value) != ndim:
+            raise ValueError(
+                f"The {label} must have one entry per spatial dimension ({ndim}). "
+                f"Received: {label}={tuple(value)}.")
+    if min(k) < 1 or min(stride) < 1 or min(dilation) < 1:
+        raise ValueError(
+            "Kernel size, stride and dilation must be positive integers. "
+            f"Received: kernel={tuple(k)}, stride={tuple(stride)}, dilation={tuple(dilation)}.")
+    if any(len(p) != 2 or min(p) < 0 for p in pad):
+        raise ValueError(
+            "Padding must be one (before, after) pair of non-negative integers per spatial "
+            f"dimension. Received: padding={tuple(pad)}.")

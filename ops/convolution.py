@@ -1,0 +1,159 @@
+"""N-d convolution (cross-correlation, as MATLAB's convolution layers) lowered to GEMMs.
+
+Shapes: x ``(C, N, *S)``, w ``(F, C, *K)``, b ``(F,)`` or None, y ``(F, N, *O)`` with
+``O = floor((S + before + after - ((K - 1) d + 1)) / s) + 1``.
+
+``y[f, n, o] = b[f] + sum_{c, j} w[f, c, j] * xpad[c, n, o * s + j * d]``, computed as
+``W (F, C*k) @ cols (C*k, N*L) -> (F, N*L)``, already the output layout. The column matrix is
+built tile by tile (see ``_im2col``) so it never exceeds ``COLUMN_BUDGET_BYTES``; a 1x1 unpadded
+convolution is a single GEMM on the ``(C, N*L)`` view (strided inputs are subsampled first).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from . import _im2col
+from ._backend import Array, get_xp
+from ._shapes import Padding, check_geometry, output_sizes
+
+COLUMN_BUDGET_BYTES = 64 * 2**20
+"""Upper bound on the im2col buffer of one tile (forward; backward holds two such buffers)."""
+
+
+def conv_forward(x: Array, w: Array, b: Array | None, stride: Sequence[int], pad: Padding,
+                 dilation: Sequence[int]) -> tuple[Array, tuple]:
+    """Convolve ``x (C, N, *S)`` with ``w (F, C, *K)``; returns ``(y (F, N, *O), cache)``.
+
+    ``w`` and ``b`` are used in ``x``'s dtype. See also: convolution2dLayer, convolution3dLayer.
+
+    >>> import numpy as np
+    >>> y, _ = conv_forward(np.ones((1, 1, 4)), np.ones((1, 1, 3)), None, (1,), ((1, 1),), (1,))
+    >>> y.tolist()
+    [[[2.0, 3.0, 3.0, 2.0]]]
+    """
+    xp = get_xp(x, w, b)
+    stride, dilation = tuple(stride), tuple(dilation)
+    pad = tuple((int(p[0]), int(p[1])) for p in pad)
+    _check_shapes(x, w, b)
+    check_geometry(x.ndim - 2, w.shape[2:], stride, pad, dilation)
+    w = w.astype(x.dtype, copy=False)
+    out = output_sizes(x.shape[2:], w.shape[2:], stride, pad, dilation)
+    if _is_pointwise(w, pad):
+        y = (w.reshape(w.shape[:2]) @ _subsample(xp, x, stride).reshape(x.shape[0], -1))
+        y = y.reshape((w.shape[0], x.shape[1]) + out)
+    else:
+        y = _tiled_forward(xp, x, w, stride, pad, dilation, out)
+    if b is not None:
+        y.reshape(w.shape[0], -1)[...] += b.astype(x.dtype, copy=False).reshape(-1, 1)
+    return y, (x, w, b is not None, stride, pad, dilation)
+
+
+def conv_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, True, True)
+                  ) -> tuple[Array | None, Array | None, Array | None]:
+    """Gradients ``(dx (C, N, *S), dw (F, C, *K), db (F,))`` of ``dy (F, N, *O)``.
+
+    ``need`` = (dx, dw, db) flags; an entry not needed (or db without a bias) is None.
+    """
+    x, w, has_bias, stride, pad, dilation = cache
+    xp = get_xp(dy, x)
+    need_dx, need_dw, need_db = need
+    dy = xp.ascontiguousarray(dy, dtype=x.dtype)
+    db = dy.sum(axis=tuple(i for i in range(dy.ndim) if i != 0)) if need_db and has_bias \
+        else None
+    if not (need_dx or need_dw):
+        return None, None, db
+    if _is_pointwise(w, pad):
+        dx, dw = _pointwise_backward(xp, dy, x, w, stride, need_dx, need_dw)
+    else:
+        dx, dw = _tiled_backward(xp, dy, x, w, stride, pad, dilation, need_dx, need_dw)
+    return dx, dw, db
+
+
+def _check_shapes(x: Array, w: Array, b: Array | None) -> None:
+    if x.ndim not in (3, 4, 5) or w.ndim != x.ndim or w.shape[1] != x.shape[0]:
+        raise ValueError(
+            "Expected x (C, N, *S) and w (F, C, *K) with 1 to 3 spatial dims and matching C. "
+            f"Received: x of shape {x.shape} and w of shape {w.shape}.")
+    if b is not None and b.shape != (w.shape[0],):
+        raise ValueError(
+            f"Expected a bias of shape ({w.shape[0]},). Received: b of shape {b.shape}.")
+
+
+def _is_pointwise(w: Array, pad: Padding) -> bool:
+    """1x1 kernel without padding: a plain GEMM, dilation is irrelevant."""
+    return all(k == 1 for k in w.shape[2:]) and not any(b or a for b, a in pad)
+
+
+def _subsample(xp, x: Array, stride: Sequence[int]) -> Array:
+    """``x[:, :, ::s1, ::s2, ...]`` as a contiguous array (``x`` itself for unit stride)."""
+    if all(s == 1 for s in stride):
+        return xp.ascontiguousarray(x)
+    return xp.ascontiguousarray(x[(slice(None), slice(None)) + tuple(slice(None, None, s)
+                                                                   for s in stride)])
+
+
+def _pointwise_backward(xp, dy, x, w, stride, need_dx, need_dw):
+    f, c = w.shape[:2]
+    dy2 = dy.reshape(f, -1)
+    dw = None
+    if need_dw:
+        dw = (dy2 @ _subsample(xp, x, stride).reshape(c, -1).T).reshape(w.shape)
+    dx = None
+    if need_dx:
+        dxs = (w.reshape(f, c).T @ dy2).reshape((c,) + dy.shape[1:])
+        if all(s == 1 for s in stride):
+            dx = dxs
+        else:
+            dx = xp.zeros(x.shape, dtype=x.dtype)
+            dx[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)] = dxs
+    return dx, dw
+
+
+def _tiles(x: Array, kernel: Sequence[int], out: Sequence[int]) -> list[_im2col.Tile]:
+    rows = x.shape[0] * math.prod(kernel)
+    return _im2col.plan_tiles(x.shape[1], out, rows * x.dtype.itemsize, COLUMN_BUDGET_BYTES)
+
+
+def _buffer(xp, x: Array, kernel: Sequence[int], tiles: list[_im2col.Tile], out) -> Array:
+    """Flat scratch buffer big enough for the columns of the largest tile."""
+    positions = max(math.prod(_im2col.tile_out_sizes(t, out)) for t in tiles)
+    return xp.empty(x.shape[0] * math.prod(kernel) * positions, dtype=x.dtype)
+
+
+def _tiled_forward(xp, x, w, stride, pad, dilation, out):
+    kernel = w.shape[2:]
+    f = w.shape[0]
+    xpad = _im2col.pad_array(x, pad)
+    y = xp.empty((f, x.shape[1]) + tuple(out), dtype=x.dtype)
+    wmat = w.reshape(f, -1)
+    tiles = _tiles(x, kernel, out)
+    buffer = _buffer(xp, x, kernel, tiles, out)
+    for tile in tiles:
+        cols = _im2col.im2col(xpad, kernel, stride, dilation, tile, out, buffer)
+        xp.matmul(wmat, cols, out=y[:, tile.batch, tile.rows].reshape(f, -1))
+    return y
+
+
+def _tiled_backward(xp, dy, x, w, stride, pad, dilation, need_dx, need_dw):
+    kernel, out = w.shape[2:], dy.shape[2:]
+    f = w.shape[0]
+    wmat = w.reshape(f, -1)
+    tiles = _tiles(x, kernel, out)
+    xpad = _im2col.pad_array(x, pad) if need_dw else None
+    dwmat = xp.zeros_like(wmat) if need_dw else None
+    cols_buffer = _buffer(xp, x, kernel, tiles, out) if need_dw else None
+    dxpad = xp.zeros(_im2col.padded_shape(x.shape, pad), dtype=x.dtype) if need_dx else None
+    dcols_buffer = _buffer(xp, x, kernel, tiles, out) if need_dx else None
+    for tile in tiles:
+        dy_tile = dy[:, tile.batch, tile.rows].reshape(f, -1)
+        if need_dw:
+            cols = _im2col.im2col(xpad, kernel, stride, dilation, tile, out, cols_buffer)
+            dwmat += dy_tile @ cols.T
+        if need_dx:
+            dcols = dcols_buffer[:wmat.shape[1] * dy_tile.shape[1]].reshape(wmat.shape[1], -1)
+            xp.matmul(wmat.T, dy_tile, out=dcols)
+            _im2col.col2im_add(dcols, dxpad, kernel, stride, dilation, tile, out)
+    dx = xp.ascontiguousarray(dxpad[_im2col.interior(x.shape[2:], pad)]) if need_dx else None
+    dw = dwmat.reshape(w.shape) if need_dw else None
+    return dx, dw
