@@ -1,2 +1,515 @@
-"""(being written)"""
-__all__: list[str] = []
+"""LayerGraph: MATLAB's ``nnet.cnn.LayerGraph`` and its editing functions.
+
+Storage: a tuple of layer objects (``Layers`` order) and a set of *port edges*
+``(src_idx, src_port, dst_idx, dst_port)`` -- 0-based indices into ``Layers`` and into the
+layer's ``OutputNames`` / ``InputNames``. The ``Connections`` table is derived on demand, in
+MATLAB ``digraph`` order: sorted by (source index, destination index), then input port.
+
+A LayerGraph is a value: every edit (``addLayers``, ``removeLayers``, ``connectLayers``,
+``disconnectLayers``, ``replaceLayer``) returns a new graph and leaves its argument as it was.
+Layer objects are copied on the way in, and ``Layers[i]`` hands out copies, so changing a layer
+object afterwards never changes a graph. Errors are ``MException`` with identifiers
+``nnet_cnn:nnet:cnn:LayerGraph:<Reason>``.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import heapq
+from typing import Any, Iterable, Sequence
+
+import pandas as pd
+
+from .display import LayerArray, layer_graph_text
+from .layers._validation import parse_name_value, validatestring
+from .layers.base import Layer
+from .layers.errors import MException
+
+Edge = tuple[int, int, int, int]          # (src_idx, src_port, dst_idx, dst_port), 0-based
+_ID = "nnet_cnn:nnet:cnn:LayerGraph:"
+
+
+def _error(reason: str, message: str) -> MException:
+    return MException(_ID + reason, message)
+
+
+def _matlab_edge_order(edge: Edge) -> tuple[int, int, int, int]:
+    src, src_port, dst, dst_port = edge
+    return (src, dst, dst_port, src_port)
+
+
+def make_unique_strings(strings: Sequence[str], excluded: Iterable[str] = ()) -> list[str]:
+    """``matlab.lang.makeUniqueStrings(strings, excluded)``.
+
+    A string that is excluded, or repeats an earlier one, gets the suffix ``_k`` with the
+    smallest k >= 1 that is neither in ``strings``, nor excluded, nor already produced.
+
+    >>> make_unique_strings(["conv", "relu", "conv"], excluded=["conv"])
+    ['conv_1', 'relu', 'conv_2']
+    """
+    excluded = set(excluded)
+    taken = excluded | set(strings)
+    seen: set[str] = set()
+    out = []
+    for s in strings:
+        new = s
+        if s in excluded or s in seen:
+            k = 1
+            while f"{s}_{k}" in taken:
+                k += 1
+            new = f"{s}_{k}"
+            taken.add(new)
+        seen.add(s)
+        out.append(new)
+    return out
+
+
+def _as_layer_list(larray: Any, ident: str) -> list[Layer]:
+    """A layer, list/tuple of layers or LayerArray, as a list (no copies yet)."""
+    if isinstance(larray, Layer):
+        return [larray]
+    if isinstance(larray, LayerArray):
+        return list(larray._layers)
+    if not isinstance(larray, (list, tuple)):
+        raise MException(
+            ident, "Layers must be a layer, a list of layers or a layer array. "
+            f"Received: an object of type {type(larray).__name__}.")
+    for i, item in enumerate(larray):
+        if not isinstance(item, Layer):
+            raise MException(
+                ident, "Layers must be a layer, a list of layers or a layer array. "
+                f"Received: element {i} of type {type(item).__name__}.")
+    return list(larray)
+
+
+def _new_layer_names(layers: list[Layer], existing: set[str]) -> list[str]:
+    """Names for layers entering a graph: explicit names checked, empty names defaulted.
+
+    Empty names become the layer's DefaultName; defaults that repeat, or clash with a name
+    already in use, are all numbered by ``make_unique_strings`` (``conv_1``, ``conv_2``), as
+    MATLAB names unnamed layers.
+    """
+    explicit = [layer.Name for layer in layers if layer.Name]
+    for name in explicit:
+        if "/" in name:
+            raise _error("LayerNamesCannotContainForwardSlash",
+                         f"Layer names cannot contain '/'. Received: Name='{name}'.")
+    repeated = sorted({n for n in explicit if explicit.count(n) > 1})
+    if repeated:
+        raise _error("LayerNamesMustBeUnique",
+                     f"Layer names must be unique. Received more than one layer named "
+                     f"{', '.join(repr(n) for n in repeated)}.")
+    clashes = [n for n in explicit if n in existing]
+    if clashes:
+        raise _error("LayerNamesMustNotAlreadyExist",
+                     f"Layer names must differ from the names already in the layer graph. "
+                     f"Received: {', '.join(repr(n) for n in clashes)}, already in the graph.")
+    defaults = [layer.DEFAULT_NAME or "layer" for layer in layers if not layer.Name]
+    repeated_defaults = {n for n in defaults if defaults.count(n) > 1}
+    unique = iter(make_unique_strings(defaults, repeated_defaults | existing | set(explicit)))
+    return [layer.Name or next(unique) for layer in layers]
+
+
+def _prepare_layers(larray: Any, existing: set[str], ident: str) -> tuple[Layer, ...]:
+    """Validated, named copies of the layers to add; they will be chained in order."""
+    layers = _as_layer_list(larray, ident)
+    names = _new_layer_names(layers, existing)
+    new = tuple(layer.copy(Name=name) for layer, name in zip(layers, names))
+    for i, layer in enumerate(new):
+        if i > 0 and layer.IS_INPUT:
+            raise _error("LayersAfterTheFirstCannotBeInputLayers",
+                         f"Only the first layer of a layer array can be an input layer, because "
+                         f"the layers are connected in sequence. Received: input layer "
+                         f"'{layer.Name}' at position {i + 1}.")
+        if i < len(new) - 1 and layer.IS_OUTPUT:
+            raise _error("LayersBeforeTheLastCannotBeOutputLayers",
+                         f"Only the last layer of a layer array can be an output layer, because "
+                         f"the layers are connected in sequence. Received: output layer "
+                         f"'{layer.Name}' at position {i + 1} of {len(new)}.")
+    return new
+
+
+def _chain_edges(first: int, count: int) -> list[Edge]:
+    """Edges connecting layers first, first+1, ..., first+count-1 in sequence (port 1 to 1)."""
+    return [(i, 0, i + 1, 0) for i in range(first, first + count - 1)]
+
+
+def _port_index(layer: Layer, port: str | None, kind: str) -> int | None:
+    """Index of the named input/output port; a bare name selects the single port (None if none)."""
+    names = list(layer.InputNames if kind == "input" else layer.OutputNames)
+    Kind = kind.capitalize()
+    if port is None:
+        if len(names) > 1:
+            raise _error(f"MustSpecify{Kind}ForMultiple{Kind}Layer",
+                         f"Layer '{layer.Name}' has several {kind}s; name one as "
+                         f"'{layer.Name}/<{kind}>'. Allowed: "
+                         f"{', '.join(repr(f'{layer.Name}/{n}') for n in names)}.")
+        return 0 if names else None
+    if port not in names:
+        raise _error(f"NonExistentLayer{Kind}",
+                     f"Layer '{layer.Name}' has no {kind} named '{port}'. Allowed {kind} names: "
+                     f"{', '.join(repr(n) for n in names) or '(none)'}.")
+    return names.index(port)
+
+
+def _reconnect_port(old: Layer, old_port: int, new: Layer, kind: str, mode: str) -> int:
+    """replaceLayer: the port of ``new`` that takes over ``old``'s port, by name or by order."""
+    if kind == "input" and new.IS_INPUT:
+        raise _error("CannotConnectToInputLayer",
+                     f"Cannot reconnect the inputs of '{old.Name}' to input layer '{new.Name}'.")
+    if kind == "output" and new.IS_OUTPUT:
+        raise _error("CannotConnectFromOutputLayer",
+                     f"Cannot reconnect the outputs of '{old.Name}' from output layer "
+                     f"'{new.Name}'.")
+    old_names = old.InputNames if kind == "input" else old.OutputNames
+    new_names = list(new.InputNames if kind == "input" else new.OutputNames)
+    if mode == "name" and old_names[old_port] in new_names:
+        return new_names.index(old_names[old_port])
+    if mode == "order" and old_port < len(new_names):
+        return old_port
+    wanted = f"named '{old_names[old_port]}'" if mode == "name" else f"number {old_port + 1}"
+    raise _error(f"NonExistentLayer{kind.capitalize()}",
+                 f"replaceLayer with ReconnectBy=\"{mode}\": layer '{new.Name}' has no {kind} "
+                 f"{wanted}, which '{old.Name}' had connected. Its {kind}s: "
+                 f"{', '.join(repr(n) for n in new_names)}.")
+
+
+class LayerGraph:
+    """MATLAB's ``LayerGraph``: layers plus the connections between their ports.
+
+    Properties (MATLAB names): ``Layers`` (a :class:`LayerArray`), ``Connections`` (DataFrame
+    with columns ``Source``, ``Destination``), ``InputNames``, ``OutputNames`` (names of the
+    input and output layers, in ``Layers`` order). ``LayerGraph(layers)`` is
+    ``layerGraph(layers)``. Helpers for the other tiers: :meth:`layer_index`, :meth:`layer`,
+    :attr:`edges`, :meth:`input_sources`, :meth:`output_targets`, :meth:`topological_order`,
+    :meth:`has_cycle`, :meth:`with_layers`.
+    """
+
+    def __init__(self, layers: Any = ()) -> None:
+        new = _prepare_layers(layers, set(), "nnet_cnn:layerGraph:InvalidLayerArray")
+        self._setup(new, _chain_edges(0, len(new)))
+
+    @classmethod
+    def _from_parts(cls, layers: tuple[Layer, ...], edges: Iterable[Edge]) -> "LayerGraph":
+        graph = object.__new__(cls)
+        graph._setup(layers, edges)
+        return graph
+
+    def _setup(self, layers: tuple[Layer, ...], edges: Iterable[Edge]) -> None:
+        self._layers = tuple(layers)
+        self._edges = tuple(sorted(set(edges), key=_matlab_edge_order))
+        self._index = {layer.Name: i for i, layer in enumerate(self._layers)}
+        self._order: tuple[list[int], list[int]] | None = None     # (toposort, cycle)
+        self._ports: tuple[list, list] | None = None                 # (sources, targets)
+
+    # ---- MATLAB properties ---------------------------------------------------------------
+    @property
+    def Layers(self) -> LayerArray:
+        """The layers, in order (``lgraph.Layers[0]`` is MATLAB's ``lgraph.Layers(1)``)."""
+        return LayerArray._wrap(self._layers)
+
+    @property
+    def Connections(self) -> pd.DataFrame:
+        """Table with columns ``Source`` and ``Destination``, one row per port connection."""
+        rows = [(self._source_label(s, sp), self._destination_label(d, dp))
+                for s, sp, d, dp in self._edges]
+        return pd.DataFrame(rows, columns=["Source", "Destination"])
+
+    @property
+    def InputNames(self) -> list[str]:
+        """Names of the input layers, in ``Layers`` order."""
+        return [layer.Name for layer in self._layers if layer.IS_INPUT]
+
+    @property
+    def OutputNames(self) -> list[str]:
+        """Names of the output layers, in ``Layers`` order."""
+        return [layer.Name for layer in self._layers if layer.IS_OUTPUT]
+
+    def _source_label(self, idx: int, port: int) -> str:
+        layer = self._layers[idx]
+        return layer.Name if layer.NumOutputs <= 1 else f"{layer.Name}/{layer.OutputNames[port]}"
+
+    def _destination_label(self, idx: int, port: int) -> str:
+        layer = self._layers[idx]
+        return layer.Name if layer.NumInputs <= 1 else f"{layer.Name}/{layer.InputNames[port]}"
+
+    def __repr__(self) -> str:
+        return layer_graph_text(self.InputNames, self.OutputNames,
+                                len(self._layers), len(self._edges))
+
+    __str__ = __repr__
+
+    # ---- helpers for analysis, executor and trainer --------------------------------------
+    @property
+    def edges(self) -> tuple[Edge, ...]:
+        """Port edges ``(src_idx, src_port, dst_idx, dst_port)``, 0-based, in Connections order."""
+        return self._edges
+
+    def layer_index(self, name: str) -> int:
+        """0-based index in ``Layers`` of the layer called ``name``; LayerDoesNotExist if none."""
+        idx = self._index.get(name) if isinstance(name, str) else None
+        if idx is None:
+            close = difflib.get_close_matches(str(name), list(self._index), n=3)
+            hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            raise _error("LayerDoesNotExist",
+                         f"Layer '{name}' does not exist in the layer graph.{hint}")
+        return idx
+
+    def layer(self, name: str) -> Layer:
+        """A copy of the layer called ``name``."""
+        return copy.copy(self._layers[self.layer_index(name)])
+
+    def _port_maps(self) -> tuple[list, list]:
+        if self._ports is None:
+            sources = [[None] * layer.NumInputs for layer in self._layers]
+            targets = [[[] for _ in range(layer.NumOutputs)] for layer in self._layers]
+            for s, sp, d, dp in self._edges:
+                sources[d][dp] = (s, sp)
+                targets[s][sp].append((d, dp))
+            self._ports = (sources, targets)
+        return self._ports
+
+    def input_sources(self, layer_idx: int) -> list[tuple[int, int] | None]:
+        """Per input port of layer ``layer_idx``: ``(src_idx, src_port)``, or None when free."""
+        return list(self._port_maps()[0][layer_idx])
+
+    def output_targets(self, layer_idx: int) -> list[list[tuple[int, int]]]:
+        """Per output port of layer ``layer_idx``: the ``(dst_idx, dst_port)`` it feeds."""
+        return [list(t) for t in self._port_maps()[1][layer_idx]]
+
+    def _sorted(self) -> tuple[list[int], list[int]]:
+        """Kahn's algorithm, stable by ``Layers`` index; (order, one cycle or [])."""
+        if self._order is None:
+            n = len(self._layers)
+            indegree = [0] * n
+            successors: list[list[int]] = [[] for _ in range(n)]
+            predecessors: list[list[int]] = [[] for _ in range(n)]
+            for s, _, d, _ in self._edges:
+                indegree[d] += 1
+                successors[s].append(d)
+                predecessors[d].append(s)
+            ready = [i for i in range(n) if indegree[i] == 0]
+            heapq.heapify(ready)
+            order = []
+            while ready:
+                i = heapq.heappop(ready)
+                order.append(i)
+                for d in successors[i]:
+                    indegree[d] -= 1
+                    if indegree[d] == 0:
+                        heapq.heappush(ready, d)
+            self._order = (order, _find_cycle(set(range(n)) - set(order), predecessors))
+        return self._order
+
+    def topological_order(self) -> list[int]:
+        """Layer indices in topological order (MATLAB ``toposort(..., 'Order', 'stable')``).
+
+        Raises ``...:GraphMustBeAcyclic`` naming the layers of a cycle.
+        """
+        order, cycle = self._sorted()
+        if cycle:
+            path = " -> ".join(f"'{self._layers[i].Name}'" for i in cycle + cycle[:1])
+            raise _error("GraphMustBeAcyclic",
+                         f"The layer graph must be acyclic. It contains the cycle {path}.")
+        return list(order)
+
+    def has_cycle(self) -> bool:
+        """True when the connections contain a directed cycle."""
+        return bool(self._sorted()[1])
+
+    def with_layers(self, new_layers: Iterable[Layer]) -> "LayerGraph":
+        """The same connections over replacement layer objects (e.g. trained copies).
+
+        ``new_layers`` must match ``Layers`` one to one: same names, same numbers of inputs and
+        outputs. The objects are shallow-copied into the new graph.
+        """
+        new = tuple(new_layers)
+        mismatch = [
+            i for i, (a, b) in enumerate(zip(self._layers, new))
+            if not isinstance(b, Layer) or (a.Name, a.NumInputs, a.NumOutputs)
+            != (b.Name, b.NumInputs, b.NumOutputs)
+        ]
+        if len(new) != len(self._layers) or mismatch:
+            where = (f"{len(new)} layers for a graph of {len(self._layers)}"
+                     if len(new) != len(self._layers) else
+                     f"layer {mismatch[0]} ('{self._layers[mismatch[0]].Name}') differs in type, "
+                     f"name or number of inputs/outputs")
+            raise _error("LayersMustMatchGraph",
+                         f"with_layers needs one layer per graph layer, with the same names and "
+                         f"ports, in Layers order. Received: {where}.")
+        return LayerGraph._from_parts(tuple(copy.copy(layer) for layer in new), self._edges)
+
+    def layerGraph(self) -> "LayerGraph":
+        """``layerGraph(lgraph)``: the graph itself (it is immutable)."""
+        return self
+
+    # ---- editing (each returns a new LayerGraph) -----------------------------------------
+    def addLayers(self, larray: Any) -> "LayerGraph":
+        """``lgraph = addLayers(lgraph, larray)``: append the layers and chain them in order.
+
+        Nothing is connected to the layers already in the graph.
+        """
+        new = _prepare_layers(larray, set(self._index), _ID + "InvalidLayerArray")
+        edges = self._edges + tuple(_chain_edges(len(self._layers), len(new)))
+        return LayerGraph._from_parts(self._layers + new, edges)
+
+    def removeLayers(self, layerNames: str | Sequence[str]) -> "LayerGraph":
+        """``lgraph = removeLayers(lgraph, layerNames)``: drop the layers and all their connections."""
+        names = [layerNames] if isinstance(layerNames, str) else layerNames
+        if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+            raise _error("InvalidInputForRemoveLayers",
+                         "layerNames must be a layer name or a list of layer names. "
+                         f"Received: {layerNames!r}.")
+        drop = {self.layer_index(name) for name in names}
+        kept = [i for i in range(len(self._layers)) if i not in drop]
+        new_index = {old: new for new, old in enumerate(kept)}
+        edges = [(new_index[s], sp, new_index[d], dp) for s, sp, d, dp in self._edges
+                 if s in new_index and d in new_index]
+        return LayerGraph._from_parts(tuple(self._layers[i] for i in kept), edges)
+
+    def _endpoint(self, text: Any, role: str) -> tuple[int, str | None]:
+        """Parse 'layer' or 'layer/port' (role 'Source' or 'Destination')."""
+        if not isinstance(text, str):
+            raise _error(f"{role}MustBeString",
+                         f"The {role.lower()} must be a layer name, optionally followed by "
+                         f"'/<port>'. Received: {text!r} of type {type(text).__name__}.")
+        if text.count("/") > 1:
+            raise _error(f"CannotHaveMultipleForwardSlashesIn{role}",
+                         f"The {role.lower()} must be 'layer' or 'layer/port', with at most one "
+                         f"'/'. Received: '{text}'.")
+        name, slash, port = text.partition("/")
+        return self.layer_index(name), (port if slash else None)
+
+    def connectLayers(self, s: str, d: str) -> "LayerGraph":
+        """``lgraph = connectLayers(lgraph, s, d)``: connect 'src[/out]' to 'dst[/inK]'."""
+        src, src_port_name = self._endpoint(s, "Source")
+        dst, dst_port_name = self._endpoint(d, "Destination")
+        src_layer, dst_layer = self._layers[src], self._layers[dst]
+        if src_layer.IS_OUTPUT:
+            raise _error("CannotConnectFromOutputLayer",
+                         f"Cannot connect from output layer '{src_layer.Name}': it has no outputs.")
+        if dst_layer.IS_INPUT:
+            raise _error("CannotConnectToInputLayer",
+                         f"Cannot connect to input layer '{dst_layer.Name}': it has no inputs.")
+        edge = (src, _port_index(src_layer, src_port_name, "output"),
+                dst, _port_index(dst_layer, dst_port_name, "input"))
+        if src == dst:
+            raise _error("CannotConnectLayerToItself",
+                         f"Cannot connect layer '{src_layer.Name}' to itself.")
+        if edge in self._edges:
+            raise _error("ConnectionAlreadyExists",
+                         f"The connection from '{s}' to '{d}' already exists.")
+        if self.input_sources(dst)[edge[3]] is not None:
+            taken_by = self._source_label(*self.input_sources(dst)[edge[3]])
+            raise _error("LayerInputIsNotFree",
+                         f"Input '{d}' is already connected (from '{taken_by}'). Disconnect it "
+                         f"first with disconnectLayers.")
+        return LayerGraph._from_parts(self._layers, self._edges + (edge,))
+
+    def disconnectLayers(self, s: str, d: str) -> "LayerGraph":
+        """``lgraph = disconnectLayers(lgraph, s, d)``; no error when they are not connected."""
+        src, src_port_name = self._endpoint(s, "Source")
+        dst, dst_port_name = self._endpoint(d, "Destination")
+        edge = (src, _port_index(self._layers[src], src_port_name, "output"),
+                dst, _port_index(self._layers[dst], dst_port_name, "input"))
+        return LayerGraph._from_parts(self._layers, (e for e in self._edges if e != edge))
+
+    def replaceLayer(self, layerName: str, larray: Any, *args: Any, **kwargs: Any) -> "LayerGraph":
+        """``lgraph = replaceLayer(lgraph, layerName, larray, ReconnectBy="name"|"order")``.
+
+        The layers of ``larray`` are chained and put in place of ``layerName`` in ``Layers``.
+        The old layer's input connections go to the first new layer and its output
+        connections come from the last one, matched by port name ("name", default) or by
+        port position ("order").
+        """
+        opts = parse_name_value(args, kwargs, ["ReconnectBy"], "replaceLayer")
+        mode = validatestring(opts.get("ReconnectBy", "name"), ["name", "order"],
+                              "replaceLayer", "ReconnectBy")
+        pos = self.layer_index(layerName)
+        old = self._layers[pos]
+        new = _prepare_layers(larray, set(self._index) - {layerName}, _ID + "InvalidLayerArray")
+        if not new:
+            raise _error("InvalidLayerArray",
+                         "replaceLayer needs at least one new layer. Received: an empty array.")
+        first, last = pos, pos + len(new) - 1
+
+        def moved(i: int) -> int:
+            return i if i < pos else i + len(new) - 1
+
+        edges = _chain_edges(first, len(new))
+        for s, sp, d, dp in self._edges:
+            if d == pos:
+                edges.append((moved(s), sp, first, _reconnect_port(old, dp, new[0], "input", mode)))
+            elif s == pos:
+                edges.append((last, _reconnect_port(old, sp, new[-1], "output", mode), moved(d), dp))
+            else:
+                edges.append((moved(s), sp, moved(d), dp))
+        layers = self._layers[:pos] + new + self._layers[pos + 1:]
+        return LayerGraph._from_parts(layers, edges)
+
+
+def _find_cycle(remaining: set[int], predecessors: list[list[int]]) -> list[int]:
+    """One directed cycle among the nodes Kahn's algorithm could not order (forward order)."""
+    if not remaining:
+        return []
+    node, path, position = min(remaining), [], {}
+    while node not in position:
+        position[node] = len(path)
+        path.append(node)
+        node = min(p for p in predecessors[node] if p in remaining)
+    return path[position[node]:][::-1]
+
+
+def _method(obj: Any, name: str) -> Any:
+    bound = getattr(obj, name, None)
+    if not callable(bound) or isinstance(obj, type):
+        raise MException("MATLAB:UndefinedFunction",
+                         f"Undefined function '{name}' for input arguments of type "
+                         f"'{type(obj).__name__}'. The first argument must be a LayerGraph.")
+    return bound
+
+
+def layerGraph(x: Any = None) -> LayerGraph:
+    """``lgraph = layerGraph()``, ``layerGraph(layers)`` (chained in order), ``layerGraph(net)``.
+
+    A network argument (an object with a ``layerGraph()`` method or an ``lgraph`` attribute)
+    gives its graph.
+    """
+    if x is None:
+        return LayerGraph()
+    to_graph = getattr(x, "layerGraph", None)
+    if callable(to_graph) and not isinstance(x, type):
+        return to_graph()
+    if isinstance(getattr(x, "lgraph", None), LayerGraph):
+        return x.lgraph
+    return LayerGraph(x)
+
+
+def addLayers(lgraph: LayerGraph, larray: Any) -> LayerGraph:
+    """``lgraph = addLayers(lgraph, larray)``: append the layers, chained in order."""
+    return _method(lgraph, "addLayers")(larray)
+
+
+def removeLayers(lgraph: LayerGraph, layerNames: str | Sequence[str]) -> LayerGraph:
+    """``lgraph = removeLayers(lgraph, layerNames)``: drop layers and their connections."""
+    return _method(lgraph, "removeLayers")(layerNames)
+
+
+def connectLayers(lgraph: LayerGraph, s: str, d: str) -> LayerGraph:
+    """``lgraph = connectLayers(lgraph, s, d)``: connect 'src[/out]' to 'dst[/inK]'."""
+    return _method(lgraph, "connectLayers")(s, d)
+
+
+def disconnectLayers(lgraph: LayerGraph, s: str, d: str) -> LayerGraph:
+    """``lgraph = disconnectLayers(lgraph, s, d)``: remove that connection if present."""
+    return _method(lgraph, "disconnectLayers")(s, d)
+
+
+def replaceLayer(lgraph: LayerGraph, layerName: str, larray: Any, *args: Any,
+                 **kwargs: Any) -> LayerGraph:
+    """``lgraph = replaceLayer(lgraph, layerName, larray, ReconnectBy="name"|"order")``."""
+    return _method(lgraph, "replaceLayer")(layerName, larray, *args, **kwargs)
+
+
+__all__ = ["LayerGraph", "LayerArray", "layerGraph", "addLayers", "removeLayers",
+           "connectLayers", "disconnectLayers", "replaceLayer"]
