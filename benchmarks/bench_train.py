@@ -1,0 +1,72 @@
+"""Benchmark: training a small resnet3dLayers network, ours vs its PyTorch eager twin (CPU).
+
+Network (the target case): resnet3dLayers([32 32 32 1], 4, InitialFilterSize=3, InitialStride=1,
+InitialNumFilters=16, BottleneckType="none", StackDepth=[1 1], NumFilters=[16 32]), 32^3 volumes,
+batch 8, SGDM (lr 0.01, momentum 0.9, L2 1e-4). The torch twin is built FROM the LayerGraph and
+starts from OUR initial weights; a forward pass and two steps must agree before anything is timed.
+
+Two measurements, each over the same ``--iters`` mini-batches, paired (see _common):
+* step:  one SGDM step (forward, backward, L2, update, BN state) — Executor + solvers vs torch.
+* epoch: ``trainNetwork`` for one epoch of ``--iters`` mini-batches (this includes the input
+  normalization pass and the BatchNormalizationStatistics 'population' pass, i.e. roughly one
+  extra forward over the data) vs the torch loop over the same mini-batches.
+
+    python benchmarks/bench_train.py [--threads N] [--reps R] [--iters K] [--quick]
+"""
+from __future__ import annotations
+
+import sys
+
+import _common
+
+
+def main(argv=None) -> int:
+    parser = _common.base_parser(__doc__.splitlines()[0])
+    parser.add_argument("--iters", type=int, default=8, help="mini-batches per epoch")
+    parser.add_argument("--net", choices=["small", "tiny"], default=None,
+                        help="network (default: small; tiny with --quick)")
+    args = parser.parse_args(argv)
+    _common.pin_threads(args.threads)
+    import torch
+
+    import _train_setup as setup
+    from layergraph import trainNetwork, trainingOptions
+
+    _common.pin_torch_threads(torch, args.threads)
+    net = args.net or ("tiny" if args.quick else "small")
+    iters = 2 if args.quick else args.iters
+    print(_common.machine_line(args.threads))
+    lgraph, X, Y, batch = setup.prepare(net, iters * setup.NETWORKS[net][1])
+    print(f"# network '{net}': {len(lgraph.Layers)} layers, input {X.shape[:-1]}, batch {batch}, "
+          f"{iters} mini-batches per epoch")
+    ours = setup.OursTrainer(lgraph, X, Y, batch)
+    theirs = setup.TorchTrainer(torch, lgraph, X, Y, batch)
+    print(setup.check_agreement(ours, theirs, X))
+
+    step_ours, step_torch = _common.paired_times(ours.step, theirs.step, max(args.reps, iters))
+    options = trainingOptions("sgdm", InitialLearnRate=setup.LR, Momentum=setup.MOMENTUM,
+                              L2Regularization=setup.L2, MaxEpochs=1, MiniBatchSize=batch,
+                              Shuffle="never", Verbose=False, ExecutionEnvironment="cpu")
+
+    def ours_epoch():
+        trainNetwork(X, Y, lgraph, options)
+
+    def torch_epoch():
+        for _ in range(iters):
+            theirs.step()
+
+    epoch_ours, epoch_torch = _common.paired_times(ours_epoch, torch_epoch, args.reps)
+    rows = [_row("SGDM step", step_ours, step_torch),
+            _row(f"epoch ({iters} steps; ours = trainNetwork)", epoch_ours, epoch_torch)]
+    print(_common.format_table(["measure", "ours ms", "torch ms", "ratio"], rows))
+    print("# ratio = median ours / median torch (>1: ours slower)")
+    return 0
+
+
+def _row(label, ours, theirs):
+    m_ours, m_theirs = _common.median(ours), _common.median(theirs)
+    return [label, 1e3 * m_ours, 1e3 * m_theirs, m_ours / m_theirs]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
