@@ -1,2 +1,419 @@
-"""(being written)"""
-__all__: list[str] = []
+"""dlnetwork and the custom-training-loop helpers (MATLAB ``dlnetwork``, ``dlfeval``, ...).
+
+A ``dlnetwork`` is a value: every function returns a new network; ``net.State = state`` and
+``net.Learnables = table`` rebind that one Python object to new layer values and never touch
+other networks.  ``Learnables`` and ``State`` are pandas DataFrames with columns ``Layer``,
+``Parameter``, ``Value`` (MATLAB-layout NumPy arrays), one row per parameter in ``Layers``
+order.
+
+Automatic differentiation is tape-free: ``dlfeval(modelLoss, net, X, T)`` records the last
+``forward(net, X)`` made inside ``modelLoss`` and the loss (``crossentropy`` or ``mse``)
+applied to one of its outputs; ``dlgradient(loss, net.Learnables)`` then runs the executor's
+backward pass from that loss.  Supported: a loss that is exactly ``crossentropy(Y, T)`` or
+``mse(Y, T)`` of an output ``Y`` of that forward call (see docs/networks.md).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import builders, graph as graph_module
+from .executor import Executor, is_empty, learn_rate_factor, matlab_to_internal
+from .layers._validation import parse_name_value
+from .layers.errors import MException
+from .network import as_layer_graph, cell_display, num_spatial_dims, properties_display, validate_graph
+from .ops import _backend, loss as loss_ops
+
+__all__ = ["dlnetwork", "initialize", "forward", "resnet3dNetwork", "resnetNetwork", "dlfeval",
+           "dlgradient", "crossentropy", "mse", "sgdmupdate", "adamupdate", "rmspropupdate"]
+
+TABLE_COLUMNS = ["Layer", "Parameter", "Value"]
+
+
+class dlnetwork:  # noqa: N801 - MATLAB class name
+    """``net = dlnetwork(layers_or_lgraph, Initialize=True)``: a network for custom loops.
+
+    Properties: Layers, Connections, Learnables, State, InputNames, OutputNames, Initialized.
+    The graph must not contain output layers (classificationLayer / regressionLayer).
+    """
+
+    def __init__(self, layers_or_lgraph: Any, *args: Any, **kwargs: Any):
+        opts = parse_name_value(args, kwargs, ["Initialize"], "dlnetwork")
+        lgraph = as_layer_graph(layers_or_lgraph, "dlnetwork")
+        validate_graph(lgraph, "dlnetwork", require_output=False)
+        self._set_graph(lgraph)
+        if opts.get("Initialize", True):
+            self._set_graph(_initialized_graph(lgraph, np.random.default_rng()))
+
+    @classmethod
+    def _from_graph(cls, lgraph: Any) -> "dlnetwork":
+        net = cls.__new__(cls)
+        net._set_graph(lgraph)
+        return net
+
+    def _set_graph(self, lgraph: Any) -> None:
+        self._lgraph = lgraph
+        self._executor: Executor | None = None
+        layers = list(lgraph.Layers)
+        self._output_names = [layer.Name for i, layer in enumerate(layers)
+                              if any(not targets for targets in lgraph.output_targets(i))]
+        self._flat = _flat_outputs(lgraph)
+
+    # -- properties
+    @property
+    def Layers(self) -> Any:
+        return self._lgraph.Layers
+
+    @property
+    def Connections(self) -> pd.DataFrame:
+        return self._lgraph.Connections
+
+    @property
+    def InputNames(self) -> list[str]:
+        return [layer.Name for layer in self._lgraph.Layers if layer.IS_INPUT]
+
+    @property
+    def OutputNames(self) -> list[str]:
+        return list(self._output_names)
+
+    @property
+    def Initialized(self) -> bool:
+        return all(not is_empty(getattr(layer, n)) for layer in self._lgraph.Layers
+                   for n in layer.LEARNABLES + layer.STATES)
+
+    @property
+    def Learnables(self) -> pd.DataFrame:
+        return _table(self._lgraph.Layers, "LEARNABLES")
+
+    @Learnables.setter
+    def Learnables(self, table: pd.DataFrame) -> None:
+        self._set_graph(_with_values(self._lgraph, table, "LEARNABLES"))
+
+    @property
+    def State(self) -> pd.DataFrame:
+        return _table(self._lgraph.Layers, "STATES")
+
+    @State.setter
+    def State(self, table: pd.DataFrame) -> None:
+        self._set_graph(_with_values(self._lgraph, table, "STATES"))
+
+    def layerGraph(self) -> Any:
+        """The network's LayerGraph (MATLAB ``layerGraph(net)``)."""
+        return self._lgraph
+
+    def __repr__(self) -> str:
+        rows = [("Layers", f"[{len(self.Layers)}x1 nnet.cnn.layer.Layer]"),
+                ("Connections", f"[{len(self.Connections)}x2 table]"),
+                ("Learnables", f"[{len(self.Learnables)}x3 table]"),
+                ("State", f"[{len(self.State)}x3 table]"),
+                ("InputNames", cell_display(self.InputNames)),
+                ("OutputNames", cell_display(self.OutputNames)),
+                ("Initialized", str(int(self.Initialized)))]
+        return properties_display("dlnetwork", rows, footer="  View summary with summary.")
+
+    __str__ = __repr__
+
+    # -- execution
+    @property
+    def executor(self) -> Executor:
+        """The float32 CPU executor over the current values (gradients for every learnable)."""
+        if self._executor is None:
+            if not self.Initialized:
+                raise MException("deep:dlnetwork:NotInitialized",
+                                 "The dlnetwork is not initialized. Use net = initialize(net) first.")
+            self._executor = Executor(self._lgraph, all_gradients=True)
+        return self._executor
+
+    def _run(self, X: Any, training: bool, outputs: Sequence[str] | None):
+        names = list(self._output_names if outputs is None else _as_names(outputs))
+        ex = self.executor
+        x = matlab_to_internal(X, num_spatial_dims(self._lgraph), ex.xp, ex.dtype)
+        fp = ex.forward(x, training=training, outputs=names)
+        ys = [self._to_matlab(n, fp.outputs[n]) for n in names]
+        return names, ys, fp
+
+    def _to_matlab(self, name: str, y: Any) -> np.ndarray:
+        """Internal activation -> MATLAB layout; ``K x N`` after a fully connected layer ('CB')."""
+        y = _backend.to_host(y)
+        if self._flat[name]:
+            return np.asarray(y.reshape(y.shape[0], y.shape[1]))
+        return np.ascontiguousarray(y.transpose(*range(2, y.ndim), 0, 1))
+
+    def predict(self, X: Any, *args: Any, **kwargs: Any) -> Any:
+        """``Y = predict(net, X, Outputs=names)``: inference mode (BN uses TrainedMean/Variance)."""
+        opts = parse_name_value(args, kwargs, ["Outputs"], "predict")
+        _, ys, _ = self._run(X, False, opts.get("Outputs"))
+        return ys[0] if len(ys) == 1 else tuple(ys)
+
+
+# ---- module functions ----------------------------------------------------------------------
+def initialize(net: dlnetwork) -> dlnetwork:
+    """``net = initialize(net)``: a copy with every unset learnable and state initialised."""
+    return dlnetwork._from_graph(_initialized_graph(net.layerGraph(), np.random.default_rng()))
+
+
+def forward(net: dlnetwork, X: Any, *args: Any, **kwargs: Any) -> tuple:
+    """``[Y, state] = forward(net, X, Outputs=names)``: training mode (batch statistics).
+
+    Returns ``(Y, state)`` (or ``(Y1, ..., Yk, state)``) where ``state`` is the State table
+    with BN TrainedMean/TrainedVariance moved by MeanDecay/VarianceDecay.
+    """
+    opts = parse_name_value(args, kwargs, ["Outputs"], "forward")
+    names, ys, fp = net._run(X, True, opts.get("Outputs"))
+    if _TRACES:
+        _TRACES[-1].forward = _ForwardRecord(net, fp, {id(y): (name, y) for name, y in zip(names, ys)})
+    state = net.State
+    layers = {layer.Name: layer for layer in net.Layers}
+    update = fp.state_update
+    state["Value"] = [layers[name].from_internal(p, update[(name, p)]) if (name, p) in update else v
+                      for name, p, v in zip(state["Layer"], state["Parameter"], state["Value"])]
+    return (*ys, state)
+
+
+def resnet3dNetwork(inputSize: Any, numClasses: Any, *args: Any, **kwargs: Any) -> dlnetwork:
+    """``net = resnet3dNetwork(inputSize, numClasses, ...)``: resnet3dLayers minus the output layer."""
+    return _resnet_network(builders.resnet3dLayers(inputSize, numClasses, *args, **kwargs))
+
+
+def resnetNetwork(inputSize: Any, numClasses: Any, *args: Any, **kwargs: Any) -> dlnetwork:
+    """``net = resnetNetwork(inputSize, numClasses, ...)``: resnetLayers minus the output layer."""
+    return _resnet_network(builders.resnetLayers(inputSize, numClasses, *args, **kwargs))
+
+
+def _resnet_network(lgraph: Any) -> dlnetwork:
+    return dlnetwork(graph_module.removeLayers(lgraph, "output"))
+
+
+# ---- dlfeval / dlgradient ------------------------------------------------------------------
+@dataclass
+class _ForwardRecord:
+    net: dlnetwork
+    fp: Any
+    outputs: dict[int, tuple[str, np.ndarray]]   # id(Y) -> (layer name, Y)
+
+
+@dataclass
+class _LossRecord:
+    value: np.ndarray
+    forward: _ForwardRecord
+    output: str
+    backward: Callable[[], Any]   # -> d loss / d output, internal layout
+
+
+class _Trace:
+    def __init__(self) -> None:
+        self.forward: _ForwardRecord | None = None
+        self.losses: dict[int, _LossRecord] = {}
+
+
+_TRACES: list[_Trace] = []
+
+
+def dlfeval(fun: Callable[..., Any], *args: Any) -> Any:
+    """``[...] = dlfeval(@modelLoss, net, X, T)``: call ``fun(*args)`` with gradient recording."""
+    _TRACES.append(_Trace())
+    try:
+        return fun(*args)
+    finally:
+        _TRACES.pop()
+
+
+def dlgradient(loss: Any, *tables: pd.DataFrame) -> Any:
+    """``gradients = dlgradient(loss, net.Learnables)``: a table like the argument, Value = dloss/dValue."""
+    if not _TRACES:
+        raise MException("deep:dlgradient:NotTracing",
+                         "dlgradient must be called inside a function evaluated with dlfeval.")
+    record = _TRACES[-1].losses.get(id(loss))
+    if record is None or record.value is not loss:
+        raise MException("deep:dlgradient:UnsupportedLoss",
+                         "dlgradient supports a loss returned by crossentropy(Y, T) or mse(Y, T) where Y "
+                         "is an output of forward(net, X) in the same dlfeval call. Received: another value.")
+    fwd = record.forward
+    dy = record.backward()
+    grads = fwd.net.executor.backward(fwd.fp, {record.output: dy})
+    layers = {layer.Name: layer for layer in fwd.net.Layers}
+    out = []
+    for table in tables:
+        values = []
+        for name, p, v in zip(table["Layer"], table["Parameter"], table["Value"]):
+            g = grads.get((name, p))
+            values.append(np.zeros_like(np.asarray(v)) if g is None else layers[name].from_internal(p, g))
+        out.append(pd.DataFrame({"Layer": list(table["Layer"]), "Parameter": list(table["Parameter"]),
+                                 "Value": values}))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def crossentropy(Y: Any, T: Any) -> np.ndarray:
+    """``loss = crossentropy(Y, T)``: -sum(T .* log(Y)) / N for ``K x N`` scores and targets."""
+    return _loss(Y, T, loss_ops.cross_entropy_forward, loss_ops.cross_entropy_backward)
+
+
+def mse(Y: Any, T: Any) -> np.ndarray:
+    """``loss = mse(Y, T)``: half mean squared error, sum((Y - T).^2) / (2 N)."""
+    return _loss(Y, T, loss_ops.mse_forward, loss_ops.mse_backward)
+
+
+def _loss(Y: Any, T: Any, fwd: Callable, bwd: Callable) -> np.ndarray:
+    Y = np.asarray(Y)
+    T = np.asarray(T, dtype=Y.dtype)
+    if T.shape != Y.shape:
+        raise MException("deep:loss:SizeMismatch",
+                         f"Targets must have the size of the predictions. Received: Y of size "
+                         f"{'x'.join(map(str, Y.shape))} and T of size {'x'.join(map(str, T.shape))}.")
+    k, n = (Y.shape[0], Y.shape[1]) if Y.ndim == 2 else (int(np.prod(Y.shape[:-1])), Y.shape[-1])
+    value, cache = fwd(Y.reshape(k, n, order="F"), T.reshape(k, n, order="F"))
+    value = np.asarray(value, dtype=Y.dtype)
+    trace = _TRACES[-1] if _TRACES else None
+    if trace is not None and trace.forward is not None and id(Y) in trace.forward.outputs:
+        name, y_rec = trace.forward.outputs[id(Y)]
+        if y_rec is Y:
+            ex = trace.forward.net.executor
+            internal_shape = trace.forward.fp.outputs[name].shape
+            trace.losses[id(value)] = _LossRecord(value, trace.forward, name,
+                                                  lambda: _to_internal_grad(bwd(cache), Y, internal_shape, ex))
+    return value
+
+
+def _to_internal_grad(dy_kn: np.ndarray, Y: np.ndarray, internal_shape: tuple, ex: Executor) -> Any:
+    """d loss / d Y from ``(K, N)`` back to the executor's internal output layout."""
+    dy = np.asarray(dy_kn).reshape(Y.shape, order="F")
+    if Y.ndim != 2:
+        dy = dy.transpose(Y.ndim - 2, Y.ndim - 1, *range(Y.ndim - 2))
+    return ex.xp.asarray(dy.reshape(internal_shape), dtype=ex.dtype)
+
+
+# ---- solver updates ------------------------------------------------------------------------
+def sgdmupdate(net: Any, grad: pd.DataFrame, vel: Any = None, learnRate: float = 0.01,
+               momentum: float = 0.9) -> tuple[Any, pd.DataFrame]:
+    """``[net, vel] = sgdmupdate(net, grad, vel, learnRate, momentum)``: v = m v - lr g; p = p + v."""
+    def step(p, g, lr, v):
+        v = momentum * v - lr * g
+        return p + v, (v,)
+    net, (vel,) = _update(net, grad, [vel], learnRate, step)
+    return net, vel
+
+
+def adamupdate(net: Any, grad: pd.DataFrame, averageGrad: Any, averageSqGrad: Any, iteration: int,
+               learnRate: float = 0.001, gradDecay: float = 0.9, sqGradDecay: float = 0.999,
+               epsilon: float = 1e-8) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    """``[net, avgG, avgSqG] = adamupdate(net, grad, avgG, avgSqG, iteration, ...)`` (bias-corrected)."""
+    if not (np.isscalar(iteration) and float(iteration) == int(iteration) and iteration >= 1):
+        raise MException("deep:adamupdate:InvalidIteration",
+                         f"iteration must be a positive integer. Received: iteration={iteration!r}.")
+    correction = np.sqrt(1 - sqGradDecay ** iteration) / (1 - gradDecay ** iteration)
+
+    def step(p, g, lr, m, v):
+        m = gradDecay * m + (1 - gradDecay) * g
+        v = sqGradDecay * v + (1 - sqGradDecay) * g * g
+        return p - lr * correction * m / (np.sqrt(v) + epsilon), (m, v)
+    net, (avg, avg_sq) = _update(net, grad, [averageGrad, averageSqGrad], learnRate, step)
+    return net, avg, avg_sq
+
+
+def rmspropupdate(net: Any, grad: pd.DataFrame, averageSqGrad: Any = None, learnRate: float = 0.001,
+                  sqGradDecay: float = 0.9, epsilon: float = 1e-8) -> tuple[Any, pd.DataFrame]:
+    """``[net, avgSqG] = rmspropupdate(net, grad, avgSqG, ...)``: v = b v + (1-b) g^2; p -= lr g/(sqrt(v)+eps)."""
+    def step(p, g, lr, v):
+        v = sqGradDecay * v + (1 - sqGradDecay) * g * g
+        return p - lr * g / (np.sqrt(v) + epsilon), (v,)
+    net, (avg_sq,) = _update(net, grad, [averageSqGrad], learnRate, step)
+    return net, avg_sq
+
+
+def _update(net: Any, grad: pd.DataFrame, solver_states: list[Any], learn_rate: float,
+            step: Callable) -> tuple[Any, list[pd.DataFrame]]:
+    """Apply ``step(p, g, lr * LearnRateFactor, *states) -> (p', states')`` to every row."""
+    params = net.Learnables if isinstance(net, dlnetwork) else net
+    layers = {layer.Name: layer for layer in net.Layers} if isinstance(net, dlnetwork) else {}
+    _check_rows(params, grad, "grad")
+    states = []
+    for s in solver_states:
+        if s is None or (not isinstance(s, pd.DataFrame) and np.size(s) == 0):
+            s = grad.assign(Value=[np.zeros_like(np.asarray(g)) for g in grad["Value"]])
+        _check_rows(params, s, "solver state")
+        states.append(s)
+    new_values, new_states = [], [[] for _ in states]
+    for row, (name, p, value) in enumerate(zip(params["Layer"], params["Parameter"], params["Value"])):
+        factor = learn_rate_factor(layers[name], p) if name in layers else 1.0
+        value = np.asarray(value)
+        g = np.asarray(grad["Value"].iloc[row], dtype=value.dtype)
+        new, st = step(value, g, learn_rate * factor, *(np.asarray(s["Value"].iloc[row]) for s in states))
+        new_values.append(new.astype(value.dtype, copy=False))
+        for acc, v in zip(new_states, st):
+            acc.append(v.astype(value.dtype, copy=False))
+    tables = [params.assign(Value=vals) for vals in new_states]
+    updated = params.assign(Value=new_values)
+    if isinstance(net, dlnetwork):
+        updated = dlnetwork._from_graph(_with_values(net.layerGraph(), updated, "LEARNABLES"))
+    return updated, tables
+
+
+def _check_rows(params: pd.DataFrame, other: Any, what: str) -> None:
+    if not isinstance(other, pd.DataFrame) or list(other["Layer"]) != list(params["Layer"]) \
+            or list(other["Parameter"]) != list(params["Parameter"]):
+        raise MException("deep:update:TableMismatch",
+                         f"The {what} table must have the rows (Layer, Parameter) of the learnables, "
+                         f"in the same order. Received: {type(other).__name__} with "
+                         f"{len(other) if hasattr(other, '__len__') else 0} rows.")
+
+
+# ---- tables and initialisation -------------------------------------------------------------
+def _table(layers: Any, kind: str) -> pd.DataFrame:
+    rows = [(layer.Name, n, getattr(layer, n)) for layer in layers for n in getattr(layer, kind)]
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS) if rows else pd.DataFrame(columns=TABLE_COLUMNS)
+
+
+def _with_values(lgraph: Any, table: pd.DataFrame, kind: str) -> Any:
+    """The graph with the table's values written into its layers (MATLAB layout, shapes checked)."""
+    values: dict[str, dict[str, Any]] = {}
+    for name, p, v in zip(table["Layer"], table["Parameter"], table["Value"]):
+        values.setdefault(name, {})[p] = np.asarray(v)
+    new_layers = []
+    for layer in lgraph.Layers:
+        changes = {n: v for n, v in values.pop(layer.Name, {}).items() if n in getattr(layer, kind)}
+        for n, v in changes.items():
+            old = getattr(layer, n)
+            if not is_empty(old) and np.shape(old) != v.shape:
+                raise MException("deep:dlnetwork:InvalidParameterSize",
+                                 f"Layer '{layer.Name}': {n} must have size {'x'.join(map(str, np.shape(old)))}. "
+                                 f"Received: size {'x'.join(map(str, v.shape))}.")
+        new_layers.append(layer.copy(**changes) if changes else layer)
+    if values:
+        raise MException("deep:dlnetwork:InvalidTable",
+                         f"The table names layers that are not in the network: {sorted(values)}.")
+    return lgraph.with_layers(new_layers)
+
+
+def _initialized_graph(lgraph: Any, rng: np.random.Generator) -> Any:
+    """Initialise every layer in topological order from its inferred input sizes."""
+    layers = list(lgraph.Layers)
+    sizes: dict[tuple[int, int], tuple[int, ...]] = {}
+    for i in lgraph.topological_order():
+        in_sizes = [sizes[tuple(s)] for s in lgraph.input_sources(i)]
+        layers[i] = layers[i].initialize(in_sizes, rng)
+        for port, size in enumerate(layers[i].output_sizes(in_sizes)):
+            sizes[(i, port)] = size
+    return lgraph.with_layers(layers)
+
+
+def _flat_outputs(lgraph: Any) -> dict[str, bool]:
+    """Layer name -> True when its output is 'CB' (K x N): a fully connected layer or after one."""
+    layers = list(lgraph.Layers)
+    flat = [False] * len(layers)
+    for i in lgraph.topological_order():
+        srcs = [s for s in lgraph.input_sources(i) if s is not None]
+        flat[i] = layers[i].Type == "Fully Connected" or (bool(srcs) and all(flat[s[0]] for s in srcs))
+    return {layer.Name: f for layer, f in zip(layers, flat)}
+
+
+def _as_names(outputs: Any) -> list[str]:
+    return [outputs] if isinstance(outputs, str) else list(outputs)
+
+
+# layergraph/__init__.py runs ``from . import dlnetwork`` after ``from .dlnetwork import *``,
+# which finds this class (it shadows the module in the package namespace) and reads its
+# ``__all__``; give the class the module's export list so that re-export works.
+dlnetwork.__all__ = __all__

@@ -14,7 +14,7 @@ not change between steps:
 
 API (all arrays in internal layout ``(C, N, *S)``; class scores ``(K, N)``)::
 
-    ex = Executor(lgraph, dtype=np.float32, device="cpu")
+    ex = Executor(lgraph, dtype=np.float32, device="cpu", all_gradients=False)
     fp = ex.forward({"input": x}, training=False, outputs=None)  # -> ForwardPass
     fp.outputs            # {layer name: activation}; default: the graph's output layers
     fp.state_update       # {(layer, state): value} (training only, e.g. BN TrainedMean)
@@ -59,6 +59,12 @@ def l2_factor(layer: Any, learnable: str) -> float:
 def is_empty(value: Any) -> bool:
     """MATLAB ``isempty`` for property values: None, '' or a zero-size array."""
     return value is None or (isinstance(value, str) and value == "") or np.size(value) == 0
+
+
+def unconnected_inputs(lgraph: Any) -> list[str]:
+    """``"layer/port"`` for every layer input that no connection feeds."""
+    return [f"{layer.Name}/{port}" for i, layer in enumerate(lgraph.Layers)
+            for port, src in zip(layer.InputNames, lgraph.input_sources(i)) if src is None]
 
 
 # ---- data boundary -------------------------------------------------------------------------
@@ -115,17 +121,22 @@ class ForwardPass:
 class Executor:
     """Forward/backward over a LayerGraph's cached topological order (see module docstring)."""
 
-    def __init__(self, lgraph: Any, dtype: Any = np.float32, device: str = "cpu"):
+    def __init__(self, lgraph: Any, dtype: Any = np.float32, device: str = "cpu",
+                 all_gradients: bool = False):
         self.layers = list(lgraph.Layers)
         self.names = [layer.Name for layer in self.layers]
         self.index = {name: i for i, name in enumerate(self.names)}
         self.order = list(lgraph.topological_order())
+        unconnected = unconnected_inputs(lgraph)
+        if unconnected:
+            raise MException("nnet_cnn:executor:UnconnectedInput",
+                             f"Every layer input must be connected. Unconnected inputs: {unconnected}.")
         self.sources = [list(lgraph.input_sources(i)) for i in range(len(self.layers))]
         self.output_layers = list(lgraph.OutputNames)
         self.dtype = np.dtype(dtype)
         self.device = device
         self.xp = np if device == "cpu" else _backend.get_xp(_backend.to_device(np.zeros(1), device))
-        self._needs_grad = self._compute_needs_grad()
+        self._needs_grad = self._compute_needs_grad(all_gradients)
         self.params, self.state, self.constants = {}, {}, {}
         for layer in self.layers:
             self._load_layer(layer)
@@ -144,12 +155,16 @@ class Executor:
             internal = layer.to_internal(name, np.asarray(value), self.xp, self.dtype)
             store[(layer.Name, name)] = internal
 
-    def _compute_needs_grad(self) -> list[bool]:
-        """needs[i]: some learnable at or upstream of layer i can change (so dx must flow)."""
+    def _compute_needs_grad(self, all_gradients: bool) -> list[bool]:
+        """needs[i]: a learnable at or upstream of layer i wants a gradient (so dx must flow).
+
+        With ``all_gradients`` every learnable counts; otherwise only those whose learn-rate
+        factor is nonzero (frozen prefixes are not back-propagated).
+        """
         needs = [False] * len(self.layers)
         for i in self.order:
             layer = self.layers[i]
-            own = any(learn_rate_factor(layer, n) != 0 for n in layer.LEARNABLES)
+            own = any(all_gradients or learn_rate_factor(layer, n) != 0 for n in layer.LEARNABLES)
             needs[i] = own or any(needs[s] for s, _ in self.sources[i])
         return needs
 

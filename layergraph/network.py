@@ -1,2 +1,249 @@
-"""(being written)"""
-__all__: list[str] = []
+"""DAGNetwork: an assembled (or trained) network ready for inference.
+
+``assembleNetwork(lgraph)`` validates a LayerGraph whose learnables are all set and returns a
+``DAGNetwork``; ``predict``, ``classify`` and ``activations`` run it on MATLAB-layout data
+(``h x w [x d] x c x N``) in mini-batches through the graph executor.
+
+``predict(net, X)`` dispatches on the network: it also serves ``dlnetwork`` (whose
+``predict`` method returns the output activations instead of N x K scores).
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import graph as graph_module
+from .executor import Executor, internal_to_matlab, is_empty, matlab_to_internal, unconnected_inputs
+from .layers._validation import parse_name_value, positive_int_vector, validatestring
+from .layers.errors import MException
+
+__all__ = ["DAGNetwork", "assembleNetwork", "predict", "classify", "activations"]
+
+
+# ---- shared helpers (also used by dlnetwork) -----------------------------------------------
+def as_layer_graph(layers_or_lgraph: Any, func: str) -> Any:
+    """A LayerGraph from a LayerGraph or a layer array (connected in sequence)."""
+    if isinstance(layers_or_lgraph, graph_module.LayerGraph):
+        return layers_or_lgraph
+    return graph_module.layerGraph(layers_or_lgraph)
+
+
+def cell_display(names: Sequence[str]) -> str:
+    """MATLAB's display of a 1xN cell of char: ``{'a'}`` or ``{'a'  'b'}``."""
+    return "{" + "  ".join(f"'{n}'" for n in names) + "}"
+
+
+def properties_display(title: str, rows: Sequence[tuple[str, str]], footer: str = "") -> str:
+    """``  <title> with properties:`` then right-aligned ``Name: value`` rows (MATLAB object display)."""
+    width = max(len(k) for k, _ in rows)
+    lines = [f"  {title} with properties:", ""]
+    lines += [f"    {k:>{width}}: {v}" for k, v in rows]
+    lines += ["", footer, ""] if footer else [""]
+    return "\n".join(lines)
+
+
+def num_spatial_dims(lgraph: Any) -> int:
+    """Spatial dimensions of the (single) input layer: len(InputSize) - 1."""
+    layer = next(layer for layer in lgraph.Layers if layer.IS_INPUT)
+    return len(layer.InputSize) - 1
+
+
+def run_in_batches(executor: Executor, X: Any, num_spatial: int, outputs: list[str],
+                   batch_size: int) -> dict[str, list]:
+    """Inference forward over MATLAB-layout ``X`` in mini-batches; internal outputs per batch."""
+    X = np.asarray(X)
+    if X.ndim == num_spatial + 1:
+        X = X[..., None]
+    n = X.shape[-1]
+    chunks: dict[str, list] = {name: [] for name in outputs}
+    for start in range(0, n, batch_size):
+        x = matlab_to_internal(X[..., start:start + batch_size], num_spatial, executor.xp, executor.dtype)
+        fp = executor.forward(x, training=False, outputs=outputs)
+        for name in outputs:
+            chunks[name].append(fp.outputs[name])
+    return chunks
+
+
+# ---- DAGNetwork --------------------------------------------------------------------------
+class DAGNetwork:
+    """MATLAB ``DAGNetwork``: Layers, Connections, InputNames, OutputNames; immutable.
+
+    Build it with ``assembleNetwork(lgraph)`` or ``trainNetwork``.  The network holds the
+    graph (MATLAB-layout layers) and an executor on its device, made on first use.
+    """
+
+    def __init__(self, lgraph: Any, executor: Executor | None = None):
+        self._lgraph = lgraph
+        self._executor = executor
+
+    @property
+    def Layers(self) -> Any:
+        return self._lgraph.Layers
+
+    @property
+    def Connections(self) -> pd.DataFrame:
+        return self._lgraph.Connections
+
+    @property
+    def InputNames(self) -> list[str]:
+        return list(self._lgraph.InputNames)
+
+    @property
+    def OutputNames(self) -> list[str]:
+        return list(self._lgraph.OutputNames)
+
+    @property
+    def executor(self) -> Executor:
+        """The float32 executor (CPU unless the network was made on the GPU)."""
+        if self._executor is None:
+            self._executor = Executor(self._lgraph)
+        return self._executor
+
+    def layerGraph(self) -> Any:
+        """The network's LayerGraph (MATLAB ``layerGraph(net)``)."""
+        return self._lgraph
+
+    def __repr__(self) -> str:
+        rows = [("Layers", f"[{len(self.Layers)}x1 nnet.cnn.layer.Layer]"),
+                ("Connections", f"[{len(self.Connections)}x2 table]"),
+                ("InputNames", cell_display(self.InputNames)),
+                ("OutputNames", cell_display(self.OutputNames))]
+        return properties_display("DAGNetwork", rows)
+
+    __str__ = __repr__
+
+    # -- inference
+    def _output_layer(self) -> Any:
+        return self.Layers[self.OutputNames[0]]
+
+    def predict(self, X: Any, *args: Any, **kwargs: Any) -> np.ndarray:
+        """Scores ``N x K`` (classes in ``Classes`` order) or responses ``N x R``."""
+        opts = _inference_options(args, kwargs, "predict")
+        name = self.OutputNames[0]
+        chunks = run_in_batches(self.executor, X, num_spatial_dims(self._lgraph), [name],
+                                opts["MiniBatchSize"])[name]
+        scores = [internal_to_matlab(y.reshape(y.shape[0], y.shape[1])) for y in chunks]
+        return np.concatenate(scores, axis=1).T
+
+    def classify(self, X: Any, *args: Any, **kwargs: Any) -> tuple[pd.Categorical, np.ndarray]:
+        """``(labels, scores)``: labels a pandas.Categorical over ``Classes``; scores ``N x K``."""
+        layer = self._output_layer()
+        classes = _classes(layer)
+        scores = self.predict(X, *args, **kwargs)
+        labels = pd.Categorical.from_codes(np.argmax(scores, axis=1), categories=classes)
+        return labels, scores
+
+    def activations(self, X: Any, layer_name: str, *args: Any, **kwargs: Any) -> np.ndarray:
+        """Output of ``layer_name`` in MATLAB layout ``h x w [x d] x c x N`` (or OutputAs rows/columns)."""
+        opts = _inference_options(args, kwargs, "activations", with_output_as=True)
+        self.executor._check_names([layer_name], "layerName")
+        chunks = run_in_batches(self.executor, X, num_spatial_dims(self._lgraph), [layer_name],
+                                opts["MiniBatchSize"])[layer_name]
+        act = np.concatenate([internal_to_matlab(y) for y in chunks], axis=-1)
+        if opts["OutputAs"] == "channels":
+            return act
+        rows = act.reshape(-1, act.shape[-1], order="F").T
+        return rows if opts["OutputAs"] == "rows" else rows.T
+
+
+def _classes(layer: Any) -> list:
+    classes = getattr(layer, "Classes", "auto")
+    if isinstance(classes, str):
+        raise MException("nnet_cnn:DAGNetwork:NoClasses",
+                         f"classify needs a classification output layer with Classes set. "
+                         f"Received: layer '{layer.Name}' with Classes={classes!r}.")
+    return list(classes.categories if hasattr(classes, "categories") else classes)
+
+
+def _inference_options(args: Sequence[Any], kwargs: dict, func: str, with_output_as: bool = False) -> dict:
+    names = ["MiniBatchSize", "ExecutionEnvironment", "Acceleration"] + (["OutputAs"] if with_output_as else [])
+    opts = parse_name_value(args, kwargs, names, func)
+    out = {"MiniBatchSize": positive_int_vector(opts.get("MiniBatchSize", 128), func, "MiniBatchSize", (1,))[0],
+           "OutputAs": validatestring(opts.get("OutputAs", "channels"), ["channels", "rows", "columns"],
+                                      func, "OutputAs")}
+    validatestring(opts.get("ExecutionEnvironment", "auto"), ["auto", "cpu", "gpu"], func, "ExecutionEnvironment")
+    return out
+
+
+# ---- public functions --------------------------------------------------------------------
+def predict(net: Any, X: Any, *args: Any, **kwargs: Any) -> Any:
+    """``Y = predict(net, X)``: N x K scores of a DAGNetwork, or a dlnetwork's outputs."""
+    return net.predict(X, *args, **kwargs)
+
+
+def classify(net: DAGNetwork, X: Any, *args: Any, **kwargs: Any) -> tuple[pd.Categorical, np.ndarray]:
+    """``[YPred, scores] = classify(net, X)`` -> ``(pandas.Categorical, N x K scores)``."""
+    return net.classify(X, *args, **kwargs)
+
+
+def activations(net: DAGNetwork, X: Any, layerName: str, *args: Any, **kwargs: Any) -> np.ndarray:
+    """``act = activations(net, X, layerName)`` in MATLAB layout (``h x w [x d] x c x N``)."""
+    return net.activations(X, layerName, *args, **kwargs)
+
+
+def assembleNetwork(layers_or_lgraph: Any) -> DAGNetwork:
+    """``net = assembleNetwork(lgraph)``: a DAGNetwork from layers whose learnables are set.
+
+    Checks (identifiers ``nnet_cnn:assembleNetwork:<Reason>``): one input layer, at least one
+    output layer, every layer input connected, every learnable / state / needed input
+    normalization statistic set, classification Classes set.
+    """
+    lgraph = as_layer_graph(layers_or_lgraph, "assembleNetwork")
+    validate_graph(lgraph, "assembleNetwork", require_output=True)
+    missing = unset_values(lgraph)
+    if missing:
+        raise MException("nnet_cnn:assembleNetwork:LearnablesNotSet",
+                         "All learnable parameters and states must be set to assemble a network. "
+                         f"Missing: {'; '.join(missing)}.")
+    for layer in lgraph.Layers:
+        if layer.IS_OUTPUT and hasattr(layer, "Classes") and isinstance(layer.Classes, str):
+            raise MException("nnet_cnn:assembleNetwork:ClassesNotSet",
+                             f"Layer '{layer.Name}': set Classes of the classification layer "
+                             f"(e.g. classificationLayer(Classes=[...])). Received: Classes='{layer.Classes}'.")
+    return DAGNetwork(lgraph)
+
+
+def validate_graph(lgraph: Any, func: str, require_output: bool) -> None:
+    """Structure checks shared by assembleNetwork and dlnetwork (MException naming the layers)."""
+    layers = list(lgraph.Layers)
+    inputs = [layer.Name for layer in layers if layer.IS_INPUT]
+    if len(inputs) != 1:
+        raise MException(f"nnet_cnn:{func}:WrongNumberOfInputLayers",
+                         f"The network must have exactly one input layer. Received: {inputs or 'none'}.")
+    outputs = [layer.Name for layer in layers if layer.IS_OUTPUT]
+    if require_output and not outputs:
+        raise MException(f"nnet_cnn:{func}:MissingOutputLayer",
+                         "The network must have an output layer (classificationLayer or regressionLayer). "
+                         "Received: none.")
+    if not require_output and outputs:
+        raise MException(f"nnet_cnn:{func}:OutputLayerNotSupported",
+                         f"A dlnetwork must not contain output layers. Received: {outputs}. "
+                         "Remove them with removeLayers.")
+    order = lgraph.topological_order()
+    if layers[order[0]].Name != inputs[0]:
+        raise MException(f"nnet_cnn:{func}:InputLayerNotFirst",
+                         f"The input layer '{inputs[0]}' must come first in the topological order. "
+                         f"Received: '{layers[order[0]].Name}' first.")
+    unconnected = unconnected_inputs(lgraph)
+    if unconnected:
+        raise MException(f"nnet_cnn:{func}:UnconnectedInput",
+                         f"Every layer input must be connected. Unconnected inputs: {unconnected}.")
+
+
+def unset_values(lgraph: Any) -> list[str]:
+    """``"layer.Property"`` for every learnable, state or needed normalization statistic left empty."""
+    missing = []
+    for layer in lgraph.Layers:
+        names = list(layer.LEARNABLES) + list(layer.STATES)
+        if layer.IS_INPUT:
+            names += _needed_statistics(layer)
+        missing += [f"{layer.Name}.{n}" for n in names if is_empty(getattr(layer, n, None))]
+    return missing
+
+
+def _needed_statistics(layer: Any) -> list[str]:
+    norm = getattr(layer, "Normalization", "none")
+    return {"zerocenter": ["Mean"], "zscore": ["Mean", "StandardDeviation"],
+            "rescale-symmetric": ["Min", "Max"], "rescale-zero-one": ["Min", "Max"]}.get(norm, [])
