@@ -186,3 +186,70 @@ __all__ = [
     "positive_int_vector", "expand", "check_name", "check_nonnegative_scalar",
 ]
 
+
+
+def positive_int(value: Any, func: str, argname: str, minimum: int = 1) -> int:
+    """Validate an integer scalar >= ``minimum`` (default: positive)."""
+    ok = is_real_numeric(value) and np.size(value) == 1
+    v = float(np.asarray(value).ravel()[0]) if ok else float("nan")
+    if not (ok and np.isfinite(v) and v == round(v) and v >= minimum):
+        what = "a positive integer" if minimum == 1 else f"an integer greater than or equal to {minimum}"
+        raise MException(
+            f"nnet_cnn:{func}:Invalid{argname}",
+            f"{argname} must be {what}. Received: {argname}={_fmt(value)}.",
+        )
+    return int(v)
+
+
+def real_scalar(value: Any, func: str, argname: str, low: float, high: float = np.inf,
+                what: str = "") -> float:
+    """Validate a real scalar in ``[low, high]``; ``what`` describes the allowed range."""
+    ok = is_real_numeric(value) and np.size(value) == 1
+    v = float(np.asarray(value).ravel()[0]) if ok else float("nan")
+    if not (ok and low <= v <= high):
+        raise MException(
+            f"nnet_cnn:{func}:Invalid{argname}",
+            f"{argname} must be {what or f'a real scalar in [{low}, {high}]'}. "
+            f"Received: {argname}={_fmt(value)}.",
+        )
+    return v
+
+
+def float_array(value: Any, func: str, argname: str) -> np.ndarray:
+    """A copy of a real numeric array (floating dtypes kept, others become single)."""
+    if not is_real_numeric(value) or not np.all(np.isfinite(np.asarray(value, dtype=float))):
+        raise MException(
+            f"nnet_cnn:{func}:Invalid{argname}",
+            f"{argname} must be a finite real numeric array. Received: {argname}={_fmt(value)}.",
+        )
+    arr = np.array(value)
+    return arr if arr.dtype.kind == "f" else arr.astype(np.float32)
+
+
+def matlab_shape(value: Any, expected: Sequence[int], func: str, argname: str) -> np.ndarray:
+    """``value`` as a float array of shape ``expected`` (MATLAB drops trailing singletons, so
+    shapes that differ only by trailing 1s are accepted)."""
+    arr = float_array(value, func, argname)
+    expected = tuple(int(n) for n in expected)
+    if _strip_ones(arr.shape) != _strip_ones(expected):
+        raise MException(
+            f"nnet_cnn:{func}:Invalid{argname}Size",
+            f"{argname} must be an array of size {'x'.join(map(str, expected))}. "
+            f"Received: an array of size {'x'.join(map(str, arr.shape)) or '1x1'}.",
+        )
+    return arr.reshape(expected)
+
+
+def _strip_ones(shape: Sequence[int]) -> tuple[int, ...]:
+    shape = list(shape)
+    while shape and shape[-1] == 1:
+        shape.pop()
+    return tuple(shape)
+
+
+def initializer(value: Any, allowed: Sequence[str], func: str, argname: str) -> Any:
+    """An initializer name (validatestring against ``allowed``) or a callable ``f(size)``."""
+    return value if callable(value) else validatestring(value, allowed, func, argname)
+
+
+__all__ += ["positive_int", "real_scalar", "float_array", "matlab_shape", "initializer"]

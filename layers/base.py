@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from . import _display
+from ._validation import check_name, check_nonnegative_scalar
 from .errors import MException
 
 
@@ -28,6 +30,10 @@ class Layer:
     STATES: tuple[str, ...] = ()       # state property names (BN: TrainedMean, TrainedVariance)
     IS_INPUT: bool = False     # an input layer (NumInputs == 0)
     IS_OUTPUT: bool = False    # an output layer (NumOutputs == 0)
+    FUNC: str = ""             # MATLAB constructor function, used in error identifiers
+    GENERAL: tuple[str, ...] = ("Name",)   # first (untitled) display group
+    HYPERPARAMETERS: tuple[str, ...] = ()  # "Hyperparameters" display group
+    HIDDEN: tuple[str, ...] = ()           # properties only "Show all properties" lists
 
     Name: str = ""
 
@@ -58,6 +64,67 @@ class Layer:
         """One-line description (the last column of a layer-array display)."""
         raise NotImplementedError
 
+    # ---- properties ----------------------------------------------------------------------
+    @classmethod
+    def property_names(cls) -> tuple[str, ...]:
+        """Every MATLAB property, in display order (general, hyper, learnable, state, hidden)."""
+        names = cls.GENERAL + cls.HYPERPARAMETERS + cls.LEARNABLES + cls.STATES + cls.HIDDEN
+        return tuple(dict.fromkeys(names))
+
+    def properties(self) -> dict[str, Any]:
+        """``{MATLAB property name: value}`` (arrays copied); inverse of ``from_properties``."""
+        return {n: _copy_value(getattr(self, n)) for n in self.property_names()}
+
+    @classmethod
+    def from_properties(cls, props: dict[str, Any]) -> "Layer":
+        """Rebuild a layer from ``properties()`` output (lists, as JSON gives them, become tuples)."""
+        settable = [n for n in cls.property_names() if not _is_read_only(cls, n)]
+        unknown = sorted(set(props) - set(cls.property_names()))
+        missing = [n for n in settable if n not in props]
+        if unknown or missing:
+            raise MException(
+                f"nnet_cnn:{cls.__name__}:InvalidProperties",
+                f"Properties of a {cls.__name__} must name exactly its properties. "
+                f"Received unknown: {unknown}, missing: {missing}.")
+        layer = cls.__new__(cls)
+        for n in settable:
+            object.__setattr__(layer, n, _tuplify(props[n]))
+        return layer
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Set a MATLAB property, validated by the class's ``_check_<Name>`` hook if it has one."""
+        if not name.startswith("_"):
+            if name not in self.property_names():
+                raise MException(
+                    "MATLAB:noPublicFieldForClass",
+                    f"Unrecognized property '{name}' for class '{type(self).__name__}'. "
+                    f"Properties: {', '.join(self.property_names())}.")
+            if _is_read_only(type(self), name):
+                raise MException(
+                    "MATLAB:class:SetProhibited",
+                    f"You cannot set the read-only property '{name}' of {type(self).__name__}.")
+            check = getattr(self, f"_check_{name}", None)
+            if name.endswith(("LearnRateFactor", "L2Factor")):
+                value = check_nonnegative_scalar(value, self.FUNC, name)
+            elif check is not None:
+                value = check(value)
+        object.__setattr__(self, name, value)
+
+    def __repr__(self) -> str:
+        groups = [("", self.GENERAL), ("Hyperparameters", self.HYPERPARAMETERS),
+                  ("Learnable Parameters", self.LEARNABLES), ("State Parameters", self.STATES)]
+        shown = [(title, [(n, getattr(self, n)) for n in names])
+                 for title, names in groups
+                 if names or title in ("", "Learnable Parameters", "State Parameters")]
+        return _display.object_display(type(self).__name__, shown)
+
+    def layer_error(self, reason: str, message: str) -> MException:
+        """MException ``nnet_cnn:<FUNC>:<reason>`` whose message starts with the layer name."""
+        return layer_error(self.FUNC, reason, f"Layer '{self.Name}': {message}")
+
+    def _check_Name(self, value: Any) -> str:
+        return check_name(value, self.FUNC)
+
     # ---- values --------------------------------------------------------------------------
     def copy(self, **changes: Any) -> "Layer":
         """A deep copy, with some properties replaced (``layer.copy(Name="x")``)."""
@@ -70,6 +137,21 @@ class Layer:
     def output_sizes(self, input_sizes: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
         """Output activation sizes (no batch) for the given input sizes; MException on misuse."""
         raise NotImplementedError
+
+    def _one_input(self, input_sizes: list[tuple[int, ...]], rank: int | None = None) -> tuple[int, ...]:
+        """The single input size, checked to have ``rank`` entries (spatial dims + channels)."""
+        if len(input_sizes) != 1:
+            raise self.layer_error(
+                "WrongNumberOfInputs",
+                f"The layer has 1 input. Received: {len(input_sizes)} input sizes.")
+        size = tuple(int(n) for n in input_sizes[0])
+        if rank is not None and len(size) != rank:
+            raise self.layer_error(
+                "WrongLayerSize",
+                f"Input size mismatch: the layer expects inputs with {rank - 1} spatial "
+                f"dimensions and a channel dimension ({rank} sizes). Received: input size "
+                f"{'x'.join(map(str, size))}.")
+        return size
 
     def initialize(self, input_sizes: list[tuple[int, ...]], rng: np.random.Generator) -> "Layer":
         """A copy with 'auto' sizes resolved and unset learnables/states initialised."""
@@ -95,6 +177,22 @@ class Layer:
     def backward(self, params: dict, dys: list, cache: Any, need_dx: bool = True) -> tuple[list, dict]:
         """Gradients: ``(dxs in InputNames order (None if not needed), {learnable: grad})``."""
         raise NotImplementedError
+
+
+def _is_read_only(cls: type, name: str) -> bool:
+    attr = getattr(cls, name, None)
+    return isinstance(attr, property) and attr.fset is None
+
+
+def _copy_value(value: Any) -> Any:
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def _tuplify(value: Any) -> Any:
+    """JSON lists back to the tuples layers hold; arrays and scalars unchanged."""
+    if isinstance(value, list):
+        return tuple(_tuplify(v) for v in value)
+    return value
 
 
 def layer_error(layer_func: str, reason: str, message: str) -> MException:

@@ -1,2 +1,170 @@
-"""(being written)"""
-__all__: list[str] = []
+"""batchNormalizationLayer: per-channel batch normalization (any number of spatial dims).
+
+MATLAB layout of Offset, Scale, TrainedMean, TrainedVariance: ``1 x 1 [x 1] x C``; internal
+``(C,)``. Execution: :func:`layergraph.ops.batchnorm.batchnorm_forward`.
+
+Moving statistics (training mode): ``m' = (1 - MeanDecay) m + MeanDecay * batch_mean`` and
+``v' = (1 - VarianceDecay) v + VarianceDecay * batch_var * M / (M - 1)`` where ``M`` is the
+number of values per channel (unbiased batch variance, as cuDNN's running variance).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..ops import _backend
+from ..ops import batchnorm as bn_ops
+from . import _learnables
+from ._validation import float_array, initializer, parse_name_value, real_scalar
+from .base import Layer
+
+_VECTORS = ("Offset", "Scale", "TrainedMean", "TrainedVariance")
+_FACTORS = ("OffsetLearnRateFactor", "ScaleLearnRateFactor", "OffsetL2Factor", "ScaleL2Factor")
+_OPTIONS = ("Name", "Epsilon", "MeanDecay", "VarianceDecay", "OffsetInitializer",
+            "ScaleInitializer") + _VECTORS + _FACTORS
+INITIALIZERS = ("zeros", "ones", "narrow-normal")
+
+
+class BatchNormalizationLayer(Layer):
+    """Batch normalization layer; built by :func:`batchNormalizationLayer`."""
+
+    TYPE = "Batch Normalization"
+    FUNC = "batchNormalizationLayer"
+    DEFAULT_NAME = "batchnorm"
+    LEARNABLES = ("Offset", "Scale")
+    STATES = ("TrainedMean", "TrainedVariance")
+    GENERAL = ("Name", "NumChannels")
+    HYPERPARAMETERS = ("MeanDecay", "VarianceDecay", "Epsilon")
+    HIDDEN = ("OffsetInitializer", "ScaleInitializer") + _FACTORS
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        opts = parse_name_value(args, kwargs, _OPTIONS, self.FUNC)
+        defaults = {"Name": "", "Epsilon": 1e-5, "MeanDecay": 0.1, "VarianceDecay": 0.1,
+                    "OffsetInitializer": "zeros", "ScaleInitializer": "ones",
+                    **{f: 1 for f in _FACTORS}}
+        object.__setattr__(self, "NumChannels", "auto")
+        for name, value in {**defaults, **opts}.items():
+            setattr(self, name, value)
+        for name in _VECTORS:
+            if name not in opts:
+                object.__setattr__(self, name, None)
+
+    # ---- validation hooks ----------------------------------------------------------------
+    def _check_NumChannels(self, value: Any) -> Any:
+        raise self.layer_error("NumChannelsReadOnly",
+                               "NumChannels is read-only: it follows the input or the parameter sizes.")
+
+    def _check_Epsilon(self, value: Any) -> float:
+        return real_scalar(value, self.FUNC, "Epsilon", 1e-5, np.inf,
+                           "a real scalar greater than or equal to 1e-05")
+
+    def _check_MeanDecay(self, value: Any) -> float:
+        return real_scalar(value, self.FUNC, "MeanDecay", 0.0, 1.0, "a real scalar in [0, 1]")
+
+    def _check_VarianceDecay(self, value: Any) -> float:
+        return real_scalar(value, self.FUNC, "VarianceDecay", 0.0, 1.0, "a real scalar in [0, 1]")
+
+    def _check_OffsetInitializer(self, value: Any) -> Any:
+        return initializer(value, INITIALIZERS, self.FUNC, "OffsetInitializer")
+
+    def _check_ScaleInitializer(self, value: Any) -> Any:
+        return initializer(value, INITIALIZERS, self.FUNC, "ScaleInitializer")
+
+    def _check_vector(self, name: str, value: Any) -> np.ndarray | None:
+        """A 1 x 1 [x 1] x C array; sets NumChannels, which every vector must agree with."""
+        if value is None or np.size(value) == 0:
+            return None
+        arr = float_array(value, self.FUNC, name)
+        shape = arr.shape if arr.ndim > 1 else (1, 1, arr.size)
+        if any(n != 1 for n in shape[:-1]) or arr.ndim > 4:
+            raise self.layer_error(f"Invalid{name}Size",
+                                   f"{name} must be a 1x1xC or 1x1x1xC array. "
+                                   f"Received: an array of size {'x'.join(map(str, arr.shape))}.")
+        if self.NumChannels not in ("auto", shape[-1]):
+            raise self.layer_error(f"Invalid{name}Size",
+                                   f"{name} must have NumChannels={self.NumChannels} channels. "
+                                   f"Received: {shape[-1]} channels.")
+        object.__setattr__(self, "NumChannels", int(shape[-1]))
+        return arr.reshape(shape)
+
+    def _check_Offset(self, value: Any) -> np.ndarray | None:
+        return self._check_vector("Offset", value)
+
+    def _check_Scale(self, value: Any) -> np.ndarray | None:
+        return self._check_vector("Scale", value)
+
+    def _check_TrainedMean(self, value: Any) -> np.ndarray | None:
+        return self._check_vector("TrainedMean", value)
+
+    def _check_TrainedVariance(self, value: Any) -> np.ndarray | None:
+        arr = self._check_vector("TrainedVariance", value)
+        if arr is not None and np.any(arr < 0):
+            raise self.layer_error("InvalidTrainedVariance",
+                                   "TrainedVariance must be nonnegative. Received negative values.")
+        return arr
+
+    # ---- display / sizes -------------------------------------------------------------------
+    def description(self) -> str:
+        if self.NumChannels == "auto":
+            return "Batch normalization"
+        return f"Batch normalization with {self.NumChannels} channels"
+
+    def output_sizes(self, input_sizes: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        size = self._one_input(input_sizes)
+        if self.NumChannels != "auto" and size[-1] != self.NumChannels:
+            raise self.layer_error(
+                "WrongNumChannels",
+                f"The layer expects {self.NumChannels} input channels (NumChannels). "
+                f"Received: an input with {size[-1]} channels.")
+        return [size]
+
+    def initialize(self, input_sizes: list[tuple[int, ...]], rng: np.random.Generator) -> "BatchNormalizationLayer":
+        size, = self.output_sizes(input_sizes)
+        c = size[-1]
+        shape = (1,) * (len(size) - 1) + (c,)
+        new = self.copy()
+        for name, init in (("Offset", self.OffsetInitializer), ("Scale", self.ScaleInitializer),
+                           ("TrainedMean", "zeros"), ("TrainedVariance", "ones")):
+            value = getattr(new, name)
+            value = _learnables.create(init, shape, c, c, rng) if value is None else value.reshape(shape)
+            object.__setattr__(new, name, value)
+        object.__setattr__(new, "NumChannels", c)
+        return new
+
+    # ---- execution -------------------------------------------------------------------------
+    def to_internal(self, name: str, value: Any, xp: Any, dtype: Any) -> Any:
+        return xp.asarray(value, dtype=dtype).reshape(-1)
+
+    def from_internal(self, name: str, value: Any) -> np.ndarray:
+        like = next((getattr(self, n) for n in (name,) + _VECTORS if getattr(self, n) is not None), None)
+        shape = like.shape if like is not None else (1, 1, 1, -1)
+        return _backend.to_host(value).reshape(shape[:-1] + (-1,))
+
+    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+        x = xs[0]
+        mean, var = params.get("TrainedMean"), params.get("TrainedVariance")
+        y, cache, (batch_mean, batch_var) = bn_ops.batchnorm_forward(
+            x, params["Scale"], params["Offset"], self.Epsilon, training,
+            None if training else mean, None if training else var)
+        if not training:
+            return [y], cache, {}
+        count = x.size // x.shape[0]
+        unbiased = batch_var * (count / max(count - 1, 1))
+        update = {"BatchMean": batch_mean, "BatchVariance": batch_var}
+        if mean is not None and var is not None:
+            update["TrainedMean"] = mean + self.MeanDecay * (batch_mean - mean)
+            update["TrainedVariance"] = var + self.VarianceDecay * (unbiased - var)
+        return [y], cache, update
+
+    def backward(self, params: dict, dys: list, cache: Any, need_dx: bool = True) -> tuple[list, dict]:
+        dx, dscale, doffset = bn_ops.batchnorm_backward(dys[0], cache, need=(need_dx, True, True))
+        return [dx], {"Offset": doffset, "Scale": dscale}
+
+
+def batchNormalizationLayer(*args: Any, **kwargs: Any) -> BatchNormalizationLayer:
+    """MATLAB ``batchNormalizationLayer(Name=Value)``: Epsilon 1e-5, Offset 0, Scale 1, decays 0.1."""
+    return BatchNormalizationLayer(*args, **kwargs)
+
+
+__all__ = ["BatchNormalizationLayer", "batchNormalizationLayer"]

@@ -1,2 +1,206 @@
-"""(being written)"""
-__all__: list[str] = []
+"""Max, average and global average pooling: one N-d class each, with 2-D and 3-D fronts.
+
+Execution: :mod:`layergraph.ops.pooling`. Stride defaults to 1, Padding to 0 (as MATLAB).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..ops import pooling as pool_ops
+from ._spatial import WindowLayer
+from ._validation import _fmt, parse_name_value, real_scalar, validatestring
+from .base import Layer
+from .errors import MException
+
+
+class _PoolingLayer(WindowLayer):
+    """PoolSize, Stride, PaddingMode, PaddingSize; subclasses add the op and its description."""
+
+    HYPERPARAMETERS = ("PoolSize", "Stride", "PaddingMode", "PaddingSize")
+    OPTIONS: tuple[str, ...] = ("Name", "Stride", "Padding")
+    KIND = ""
+
+    def __init__(self, poolSize: Any, *args: Any, **kwargs: Any):
+        opts = parse_name_value(args, kwargs, self.OPTIONS, self.FUNC)
+        self.PoolSize = poolSize
+        self._set_padding(opts.pop("Padding", 0))
+        for name, value in {"Name": "", "Stride": 1, **self._defaults(), **opts}.items():
+            setattr(self, name, value)
+
+    def _defaults(self) -> dict:
+        return {}
+
+    def _check_PoolSize(self, value: Any) -> tuple[int, ...]:
+        return self._vector(value, "PoolSize")
+
+    def _window(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        return self.PoolSize, (1,) * self.NDIM
+
+    def description(self) -> str:
+        return f"{'x'.join(map(str, self.PoolSize))} {self.KIND} pooling {self._stride_padding_text()}"
+
+    def output_sizes(self, input_sizes: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        size = self._one_input(input_sizes, self.NDIM + 1)
+        return [(*self._spatial_output(size), size[-1])]
+
+    def initialize(self, input_sizes: list[tuple[int, ...]], rng: Any) -> "_PoolingLayer":
+        self.output_sizes(input_sizes)
+        new = self.copy()
+        object.__setattr__(new, "PaddingSize", self._resolved(self._one_input(input_sizes))["PaddingSize"])
+        return new
+
+
+class MaxPoolingLayer(_PoolingLayer):
+    """N-d max pooling (see MaxPooling2DLayer / MaxPooling3DLayer)."""
+
+    DEFAULT_NAME = "maxpool"
+    KIND = "max"
+
+    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+        x = xs[0]
+        y, cache = pool_ops.max_pool_forward(x, self.PoolSize, self.Stride, self.pads(tuple(x.shape[2:])))
+        return [y], cache, {}
+
+    def backward(self, params: dict, dys: list, cache: Any, need_dx: bool = True) -> tuple[list, dict]:
+        return [pool_ops.max_pool_backward(dys[0], cache) if need_dx else None], {}
+
+
+class AveragePoolingLayer(_PoolingLayer):
+    """N-d average pooling; PaddingValue 0 (pads count as zeros) or "mean" (pads excluded)."""
+
+    DEFAULT_NAME = "avgpool"
+    KIND = "average"
+    HYPERPARAMETERS = _PoolingLayer.HYPERPARAMETERS + ("PaddingValue",)
+    OPTIONS = _PoolingLayer.OPTIONS + ("PaddingValue",)
+
+    def _defaults(self) -> dict:
+        return {"PaddingValue": 0}
+
+    def _check_PaddingValue(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return validatestring(value, ["mean"], self.FUNC, "PaddingValue")
+        real_scalar(value, self.FUNC, "PaddingValue", 0, 0, '0 or "mean"')
+        return 0
+
+    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+        x = xs[0]
+        y, cache = pool_ops.avg_pool_forward(x, self.PoolSize, self.Stride, self.pads(tuple(x.shape[2:])),
+                                             padding_value=self.PaddingValue)
+        return [y], cache, {}
+
+    def backward(self, params: dict, dys: list, cache: Any, need_dx: bool = True) -> tuple[list, dict]:
+        return [pool_ops.avg_pool_backward(dys[0], cache) if need_dx else None], {}
+
+
+class MaxPooling2DLayer(MaxPoolingLayer):
+    """2-D max pooling layer; built by :func:`maxPooling2dLayer`."""
+
+    NDIM, TYPE, FUNC = 2, "2-D Max Pooling", "maxPooling2dLayer"
+    GENERAL = ("Name", "HasUnpoolingOutputs")
+    OPTIONS = MaxPoolingLayer.OPTIONS + ("HasUnpoolingOutputs",)
+
+    def _defaults(self) -> dict:
+        return {"HasUnpoolingOutputs": False}
+
+    def _check_HasUnpoolingOutputs(self, value: Any) -> bool:
+        if value is not False and value != 0:
+            raise MException(
+                f"nnet_cnn:{self.FUNC}:InvalidHasUnpoolingOutputs",
+                "HasUnpoolingOutputs must be false: unpooling outputs are not supported. "
+                f"Received: HasUnpoolingOutputs={_fmt(value)}.")
+        return False
+
+
+class MaxPooling3DLayer(MaxPoolingLayer):
+    """3-D max pooling layer; built by :func:`maxPooling3dLayer`."""
+
+    NDIM, TYPE, FUNC = 3, "3-D Max Pooling", "maxPooling3dLayer"
+
+
+class AveragePooling2DLayer(AveragePoolingLayer):
+    """2-D average pooling layer; built by :func:`averagePooling2dLayer`."""
+
+    NDIM, TYPE, FUNC = 2, "2-D Average Pooling", "averagePooling2dLayer"
+
+
+class AveragePooling3DLayer(AveragePoolingLayer):
+    """3-D average pooling layer; built by :func:`averagePooling3dLayer`."""
+
+    NDIM, TYPE, FUNC = 3, "3-D Average Pooling", "averagePooling3dLayer"
+
+
+class GlobalAveragePoolingLayer(Layer):
+    """N-d global average pooling: output ``1 x 1 [x 1] x C``."""
+
+    NDIM = 2
+    DEFAULT_NAME = "gapool"
+    DESCRIPTION = ""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        self.Name = parse_name_value(args, kwargs, ("Name",), self.FUNC).get("Name", "")
+
+    def description(self) -> str:
+        return self.DESCRIPTION
+
+    def output_sizes(self, input_sizes: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        size = self._one_input(input_sizes, self.NDIM + 1)
+        return [(1,) * self.NDIM + (size[-1],)]
+
+    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+        y, cache = pool_ops.global_avg_pool_forward(xs[0])
+        return [y], cache, {}
+
+    def backward(self, params: dict, dys: list, cache: Any, need_dx: bool = True) -> tuple[list, dict]:
+        return [pool_ops.global_avg_pool_backward(dys[0], cache) if need_dx else None], {}
+
+
+class GlobalAveragePooling2DLayer(GlobalAveragePoolingLayer):
+    """2-D global average pooling layer; built by :func:`globalAveragePooling2dLayer`."""
+
+    NDIM, TYPE, FUNC = 2, "2-D Global Average Pooling", "globalAveragePooling2dLayer"
+    DESCRIPTION = "Global average pooling"
+
+
+class GlobalAveragePooling3DLayer(GlobalAveragePoolingLayer):
+    """3-D global average pooling layer; built by :func:`globalAveragePooling3dLayer`."""
+
+    NDIM, TYPE, FUNC = 3, "3-D Global Average Pooling", "globalAveragePooling3dLayer"
+    DESCRIPTION = "3-D global average pooling"
+
+
+def maxPooling2dLayer(poolSize: Any, *args: Any, **kwargs: Any) -> MaxPooling2DLayer:
+    """MATLAB ``maxPooling2dLayer(poolSize, Stride=1, Padding=0, Name='')``."""
+    return MaxPooling2DLayer(poolSize, *args, **kwargs)
+
+
+def maxPooling3dLayer(poolSize: Any, *args: Any, **kwargs: Any) -> MaxPooling3DLayer:
+    """MATLAB ``maxPooling3dLayer(poolSize, Stride=1, Padding=0, Name='')``."""
+    return MaxPooling3DLayer(poolSize, *args, **kwargs)
+
+
+def averagePooling2dLayer(poolSize: Any, *args: Any, **kwargs: Any) -> AveragePooling2DLayer:
+    """MATLAB ``averagePooling2dLayer(poolSize, Stride=1, Padding=0, PaddingValue=0, Name='')``."""
+    return AveragePooling2DLayer(poolSize, *args, **kwargs)
+
+
+def averagePooling3dLayer(poolSize: Any, *args: Any, **kwargs: Any) -> AveragePooling3DLayer:
+    """MATLAB ``averagePooling3dLayer(poolSize, Stride=1, Padding=0, PaddingValue=0, Name='')``."""
+    return AveragePooling3DLayer(poolSize, *args, **kwargs)
+
+
+def globalAveragePooling2dLayer(*args: Any, **kwargs: Any) -> GlobalAveragePooling2DLayer:
+    """MATLAB ``globalAveragePooling2dLayer(Name='')``."""
+    return GlobalAveragePooling2DLayer(*args, **kwargs)
+
+
+def globalAveragePooling3dLayer(*args: Any, **kwargs: Any) -> GlobalAveragePooling3DLayer:
+    """MATLAB ``globalAveragePooling3dLayer(Name='')``."""
+    return GlobalAveragePooling3DLayer(*args, **kwargs)
+
+
+__all__ = [
+    "MaxPooling2DLayer", "MaxPooling3DLayer", "AveragePooling2DLayer", "AveragePooling3DLayer",
+    "GlobalAveragePooling2DLayer", "GlobalAveragePooling3DLayer", "maxPooling2dLayer",
+    "maxPooling3dLayer", "averagePooling2dLayer", "averagePooling3dLayer",
+    "globalAveragePooling2dLayer", "globalAveragePooling3dLayer",
+]
