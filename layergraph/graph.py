@@ -449,7 +449,7 @@ class LayerGraph:
 
 
 def _find_cycle(remaining: set[int], predecessors: list[list[int]]) -> list[int]:
-    """One directed cycle among the nodes Kahn's algorithm could not order (forward order)."""
+    """A directed cycle among the nodes Kahn's algorithm could not order, from its first layer."""
     if not remaining:
         return []
     node, path, position = min(remaining), [], {}
@@ -457,7 +457,9 @@ def _find_cycle(remaining: set[int], predecessors: list[list[int]]) -> list[int]
         position[node] = len(path)
         path.append(node)
         node = min(p for p in predecessors[node] if p in remaining)
-    return path[position[node]:][::-1]
+    cycle = path[position[node]:][::-1]
+    start = cycle.index(min(cycle))
+    return cycle[start:] + cycle[:start]
 
 
 def _method(obj: Any, name: str) -> Any:
