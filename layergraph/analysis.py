@@ -87,6 +87,16 @@ def _topological_order(topo: _Topology) -> tuple[list[int], list[int]]:
     return order, [i for i in range(len(topo.layers)) if i not in placed]
 
 
+def _cycle_members(topo: _Topology, unplaced: list[int]) -> list[int]:
+    """Of the layers Kahn could not place, those on a cycle: drop the ones feeding no other."""
+    remaining = set(unplaced)
+    while True:
+        sinks = {i for i in remaining if not topo.consumers[i] & remaining}
+        if not sinks:
+            return sorted(remaining)
+        remaining -= sinks
+
+
 # ---- learnable and state sizes from properties -------------------------------------------
 
 def _channel_vector(ndim: int, channels: int) -> tuple[int, ...]:
@@ -203,9 +213,9 @@ class _Analyzer:
         self.issues.append((severity, names, description))
 
     def check_structure(self, cyclic: list[int]) -> None:
-        layers, name = self.topo.layers, (lambda i: self.topo.layers[i].Name)
+        layers = self.topo.layers
         if cyclic:
-            self.issue("Error", [name(i) for i in cyclic],
+            self.issue("Error", [layers[i].Name for i in _cycle_members(self.topo, cyclic)],
                        "The network contains a cycle; layer graphs must be acyclic.")
         for i, layer in enumerate(layers):
             for port, src in zip(layer.InputNames, self.topo.sources[i]):

@@ -131,6 +131,8 @@ def _integer_vector(value: Any, func: str, argname: str, lengths: tuple[int, ...
                     reason: str | None = None) -> tuple[int, ...]:
     """Positive integers given as any real numeric scalar/vector; MATLAB vectors only (no matrices)."""
     reason = reason or f"Invalid{argname}"
+    if isinstance(value, (list, tuple)) and any(isinstance(v, (bool, np.bool_)) for v in value):
+        raise _error(func, reason, f"{argname} must be numeric, not logical. Received: {argname}={value!r}.")
     if is_real_numeric(value) and sum(n > 1 for n in np.shape(value)) > 1:
         raise _error(func, reason, f"{argname} must be a vector, not a matrix. "
                                    f"Received: {argname} of size {'x'.join(map(str, np.shape(value)))}.")

@@ -38,6 +38,7 @@ class ModelLayer:
 class ModelNet:
     ndim: int
     options: dict
+    num_classes: int
     layers: list = field(default_factory=list)
     edges: list = field(default_factory=list)      # (source name, destination name, port or None)
 
@@ -66,7 +67,7 @@ def model_resnet(ndim: int, num_classes: int = 10, **given) -> ModelNet:
     o = full_options(**given)
     bottleneck = o["BottleneckType"] == "downsample-first-conv"
     before = o["ResidualBlockType"] == "batchnorm-before-add"
-    net = ModelNet(ndim, o)
+    net = ModelNet(ndim, o, num_classes)
     ones = (1,) * ndim
     net.layers += [ModelLayer("input", "input"),
                    ModelLayer("conv1", "conv", _vec(o["InitialFilterSize"], ndim), o["InitialNumFilters"],
@@ -192,6 +193,36 @@ def longest_conv_path(net: ModelNet) -> int:
                 if waiting[d] == 0:
                     ready.append(d)
     return best["output"]
+
+
+def model_activations(net: ModelNet, input_size: tuple) -> dict[str, tuple]:
+    """Per layer, the activation size (no batch) by walking the model's layers.
+
+    'same' convolutions and pools give ceil(n / stride); the 1x1 skip convolution (no padding)
+    gives floor((n - 1) / stride) + 1, which is the same number.
+    """
+    ndim = net.ndim
+    preds = {d: s for s, d, p in net.edges if p in (None, "in1")}
+    channels_in = input_size[ndim] if len(input_size) > ndim else 1
+    sizes: dict[str, tuple] = {"input": (*input_size[:ndim], channels_in)}
+    pending = [layer for layer in net.layers if layer.kind != "input"]
+    while pending:  # the skip layers come after their addition in Layers order
+        later = []
+        for layer in pending:
+            if preds[layer.name] not in sizes:
+                later.append(layer)
+                continue
+            *spatial, c = sizes[preds[layer.name]]
+            if layer.kind in ("conv", "maxpool", "avgpool"):
+                spatial = [math.ceil(n / s) for n, s in zip(spatial, layer.stride)]
+                c = layer.num_filters or c
+            elif layer.kind == "gap":
+                spatial = [1] * ndim
+            elif layer.kind in ("fc", "softmax", "output"):
+                spatial, c = [1] * ndim, net.num_classes
+            sizes[layer.name] = (*spatial, c)
+        pending = later
+    return sizes
 
 
 # ---- the model against MATLAB's documented figures ---------------------------------------
