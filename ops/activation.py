@@ -1,0 +1,45 @@
+"""Elementwise ReLU and softmax over channels (axis 0); both cache their output ``y``.
+
+Shapes: x, y ``(C, N, *S)`` (softmax: usually ``(K, N)`` or ``(K, N, 1, ..., 1)``).
+"""
+from __future__ import annotations
+
+from ._backend import Array, get_xp
+
+
+def relu_forward(x: Array) -> tuple[Array, Array]:
+    """``y = max(x, 0)``; returns ``(y, cache)``. See also: reluLayer.
+
+    >>> import numpy as np
+    >>> relu_forward(np.array([-1.0, 2.0]))[0].tolist()
+    [0.0, 2.0]
+    """
+    y = get_xp(x).maximum(x, 0)
+    return y, y
+
+
+def relu_backward(dy: Array, cache: Array) -> Array:
+    """``dx = dy where y > 0, else 0``."""
+    y = cache
+    return get_xp(dy, y).where(y > 0, dy, 0).astype(y.dtype, copy=False)
+
+
+def softmax_forward(x: Array) -> tuple[Array, Array]:
+    """``y = exp(x - max) / sum(exp(x - max))`` over axis 0; returns ``(y, cache)``.
+
+    See also: softmaxLayer.
+
+    >>> import numpy as np
+    >>> softmax_forward(np.zeros((2, 1)))[0].tolist()
+    [[0.5], [0.5]]
+    """
+    xp = get_xp(x)
+    y = xp.exp(x - x.max(axis=0, keepdims=True))
+    y /= y.sum(axis=0, keepdims=True)
+    return y, y
+
+
+def softmax_backward(dy: Array, cache: Array) -> Array:
+    """``dx = y (dy - sum_k(dy y))`` (sum over axis 0)."""
+    y = cache
+    return y * (dy - (dy * y).sum(axis=0, keepdims=True))
