@@ -61,16 +61,6 @@ def add_l2(grads: Params, params: Params, l2: float, l2_factors: dict[Key, float
     return out
 
 
-def l2_penalty(params: Params, l2: float, l2_factors: dict[Key, float]) -> float:
-    """The regularization term ``sum 0.5 * l2 * factor * sum(theta^2)`` (for reporting)."""
-    total = 0.0
-    for key, theta in params.items():
-        coef = l2 * l2_factors.get(key, 1.0)
-        if coef:
-            total += 0.5 * coef * float((theta * theta).sum())
-    return total
-
-
 def threshold_gradients(grads: Params, method: str, threshold: float) -> Params:
     """MATLAB gradient clipping.
 

@@ -1,2 +1,279 @@
-"""(being written)"""
-__all__: list[str] = []
+"""trainNetwork: MATLAB's trainer (matlab-behavior.md §5) over the graph executor.
+
+``net, info = trainNetwork(X, Y, layers_or_lgraph, options)``
+
+* ``X``: predictors in MATLAB layout, ``h x w x d x c x N`` (or ``h x w x c x N``);
+* ``Y``: labels (pandas.Categorical, or a list/array -> categorical with sorted categories)
+  for a classification output layer; an ``N x R`` numeric array for a regression layer.
+
+Per mini-batch: gradients -> L2 (lambda * L2Factor * theta) -> gradient threshold -> solver
+step (lr * LearnRateFactor) -> batch-norm moving statistics; the learning rate changes at the
+end of an epoch (piecewise schedule); ``floor(N / MiniBatchSize)`` iterations per epoch (the
+partial batch is dropped).  Randomness (weight initialisation, shuffling) comes from one
+module generator that ``rng(seed)`` resets, as MATLAB's ``rng`` does.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from . import _train_setup as setup
+from . import io as io_module
+from . import solvers
+from ._progress import TrainingInfo, VerboseTable
+from .executor import Executor, l2_factor, learn_rate_factor
+from .layers.errors import MException
+from .network import DAGNetwork, as_layer_graph, validate_graph
+from .ops import _backend
+from .options import _TrainingOptions
+
+__all__ = ["trainNetwork", "rng"]
+
+_FUNC = "trainNetwork"
+_STATE = {"rng": np.random.default_rng(0), "plots_note_shown": False}
+
+
+def rng(seed: int = 0) -> None:
+    """MATLAB ``rng(seed)``: reseed the generator trainNetwork uses (initial weights, shuffling).
+
+    The generator starts as ``rng(0)``; the same seed, data and options give the same network.
+    """
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise MException("MATLAB:rng:badSeed",
+                         f"seed must be a nonnegative integer. Received: seed={seed!r}.")
+    _STATE["rng"] = np.random.default_rng(int(seed))
+
+
+def _device(environment: str) -> str:
+    if environment in ("multi-gpu", "parallel"):
+        raise MException(f"nnet_cnn:{_FUNC}:UnsupportedExecutionEnvironment",
+                         f"ExecutionEnvironment must be 'auto', 'cpu' or 'gpu' here. Received: "
+                         f"ExecutionEnvironment='{environment}' (no parallel pools).")
+    if environment == "gpu" and not _backend.gpu_available():
+        raise MException(f"nnet_cnn:{_FUNC}:GPUNotAvailable",
+                         "ExecutionEnvironment='gpu' needs CuPy and an NVIDIA GPU. Received: "
+                         "ExecutionEnvironment='gpu', but no usable GPU was found.")
+    if environment == "gpu" or (environment == "auto" and _backend.gpu_available()):
+        return "gpu"
+    return "cpu"
+
+
+def _prepare_graph(lgraph: Any, X: np.ndarray, labels: Any, options: Any, say: Callable):
+    """Set input statistics and classes on the layers; returns (graph, targets, classes)."""
+    layers = list(lgraph.Layers)
+    i_in = next(i for i, layer in enumerate(layers) if layer.IS_INPUT)
+    i_out = next(i for i, layer in enumerate(layers) if layer.IS_OUTPUT)
+    classification = hasattr(layers[i_out], "Classes")
+    targets, classes = setup.prepare_targets(labels, X.shape[-1], classification)
+    if classification:
+        given = layers[i_out].Classes
+        if isinstance(given, str):                       # 'auto'
+            layers[i_out] = layers[i_out].copy(Classes=classes)
+        else:
+            classes = [str(c) for c in given]
+            targets = setup.label_targets(labels, classes)
+    if options.ResetInputNormalization or setup.unset_input_statistics(layers[i_in]):
+        stats = setup.input_statistics(layers[i_in], X)
+        if stats:
+            say("Initializing input data normalization.")
+            layers[i_in] = layers[i_in].copy(**stats)
+    return lgraph.with_layers(layers), targets, classes
+
+
+class _Trainer:
+    """One training run: the mini-batch loop, validation, verbose table and info record."""
+
+    def __init__(self, lgraph: Any, ex: Executor, Xint, T, val, options, classification: bool,
+                 say: Callable):
+        self.graph, self.ex, self.X, self.T, self.val = lgraph, ex, Xint, T, val
+        self.o, self.classification, self.say = options, classification, say
+        self.solver = solvers.make_solver(options)
+        self.lr_factors = {(layer.Name, p): learn_rate_factor(layer, p)
+                           for layer in ex.layers for p in layer.LEARNABLES}
+        self.l2_factors = {(layer.Name, p): l2_factor(layer, p)
+                           for layer in ex.layers for p in layer.LEARNABLES}
+        self.table = VerboseTable(classification, val is not None)
+        self.batches = self.X.shape[1] // options.MiniBatchSize
+        self.total = self.batches * options.MaxEpochs
+        self.history = {k: np.full(self.total, np.nan) for k in
+                        ("loss", "metric", "lr", "val_loss", "val_metric")}
+        self.best = (math.inf, 0, dict(ex.params), dict(ex.state))   # loss, iteration, values
+        self.iteration, self.fails, self.stop_reason = 0, 0, "Max epochs completed."
+
+    def run(self) -> None:
+        """Train for MaxEpochs (or until patience / OutputFcn stops it)."""
+        self.start = time.perf_counter()
+        n, m = self.X.shape[1], self.o.MiniBatchSize
+        order = _STATE["rng"].permutation(n) if self.o.Shuffle == "once" else np.arange(n)
+        self.say(self.table.header())
+        for epoch in range(1, self.o.MaxEpochs + 1):
+            lr = solvers.learn_rate_for_epoch(self.o, epoch)
+            if self.o.Shuffle == "every-epoch":
+                order = _STATE["rng"].permutation(n)
+            for b in range(self.batches):
+                if self._iteration(epoch, order[b * m:(b + 1) * m], lr):
+                    self.say(self.table.frame())
+                    return
+            self._checkpoint(epoch, "epoch", epoch)
+        self.say(self.table.frame())
+
+    def _iteration(self, epoch: int, idx: np.ndarray, lr: float) -> bool:
+        """One mini-batch; returns True when training must stop."""
+        self.iteration = it = self.iteration + 1
+        ex, xp = self.ex, self.ex.xp
+        x, t = self.X[:, idx], self.T[:, idx]
+        loss, scores, grads, update = ex.loss_and_gradients(x, t)
+        if not math.isfinite(loss):
+            raise MException(f"nnet_cnn:{_FUNC}:NonFiniteLoss",
+                             f"Training loss is {loss} at iteration {it} (epoch {epoch}). "
+                             "Reduce InitialLearnRate or set GradientThreshold.")
+        grads = solvers.add_l2(grads, ex.params, self.o.L2Regularization, self.l2_factors)
+        grads = solvers.threshold_gradients(grads, self.o.GradientThresholdMethod,
+                                            self.o.GradientThreshold)
+        ex.params.update(self.solver.step(ex.params, grads, lr, self.lr_factors))
+        ex.apply_state(update)
+        metric = setup.batch_metric(scores, xp.asarray(t), self.classification)
+        h, k = self.history, it - 1
+        h["loss"][k], h["metric"][k], h["lr"][k] = loss, metric, lr
+        last = it == self.total
+        validated = self.val is not None and (it == 1 or it % self.o.ValidationFrequency == 0
+                                              or last)
+        stop = self._validate(it) if validated else False
+        stop = self._call_output_functions(epoch, it, lr) or stop
+        if it == 1 or it % self.o.VerboseFrequency == 0 or validated or last or stop:
+            self.say(self.table.row(epoch, it, time.perf_counter() - self.start, metric, loss,
+                                    lr, h["val_metric"][k] if validated else None,
+                                    h["val_loss"][k] if validated else None))
+        self._checkpoint(epoch, "iteration", it)
+        return stop
+
+    def _validate(self, it: int) -> bool:
+        """Validation metrics at iteration ``it``; True when ValidationPatience is exhausted."""
+        loss, metric = setup.evaluate(self.ex, *self.val, self.o.MiniBatchSize,
+                                      self.classification)
+        self.history["val_loss"][it - 1], self.history["val_metric"][it - 1] = loss, metric
+        if loss < self.best[0]:
+            self.best = (loss, it, dict(self.ex.params), dict(self.ex.state))
+            self.fails = 0
+        else:
+            self.fails += 1
+            if self.fails >= self.o.ValidationPatience:
+                self.stop_reason = "Met validation criterion."
+                return True
+        return False
+
+    def _call_output_functions(self, epoch: int, it: int, lr: float) -> bool:
+        if not self.o.OutputFcn:
+            return False
+        h, k = self.history, it - 1
+        metric = "TrainingAccuracy" if self.classification else "TrainingRMSE"
+        val_metric = "ValidationAccuracy" if self.classification else "ValidationRMSE"
+        state = TrainingInfo(Epoch=epoch, Iteration=it,
+                             TimeSinceStart=time.perf_counter() - self.start,
+                             TrainingLoss=h["loss"][k], ValidationLoss=h["val_loss"][k],
+                             BaseLearnRate=lr, State="iteration",
+                             **{metric: h["metric"][k], val_metric: h["val_metric"][k]})
+        if any(bool(f(state)) for f in self.o.OutputFcn):
+            self.stop_reason = "Stopped by OutputFcn."
+            return True
+        return False
+
+    def _checkpoint(self, epoch: int, unit: str, count: int) -> None:
+        o = self.o
+        if not o.CheckpointPath or o.CheckpointFrequencyUnit != unit or count % o.CheckpointFrequency:
+            return
+        stamp = time.strftime("%Y_%m_%d__%H_%M_%S")
+        path = os.path.join(o.CheckpointPath, f"net_checkpoint__{self.iteration}__{stamp}.lgnet")
+        io_module.save_checkpoint(path, DAGNetwork(self.graph.with_layers(self.ex.to_layers())),
+                                  self.solver, epoch, self.iteration)
+
+    def finish(self) -> tuple[DAGNetwork, TrainingInfo]:
+        """Pick the output network, finalize BN statistics, compute the final validation."""
+        ex, o = self.ex, self.o
+        output_iteration = self.iteration
+        if o.OutputNetwork == "best-validation-loss" and self.best[1]:
+            _, output_iteration, params, state = self.best
+            ex.params.update(params)
+            ex.state.update(state)
+        if o.BatchNormalizationStatistics == "population":
+            setup.batchnorm_population_pass(ex, self.X, o.MiniBatchSize)
+        final = ((math.nan, math.nan) if self.val is None else
+                 setup.evaluate(ex, *self.val, o.MiniBatchSize, self.classification))
+        self.say(f"Training finished: {self.stop_reason}")
+        net = DAGNetwork(self.graph.with_layers(ex.to_layers()))
+        return net, self._info(final, output_iteration)
+
+    def _info(self, final: tuple[float, float], output_iteration: int) -> TrainingInfo:
+        """The MATLAB info struct (per-iteration arrays cut at the last iteration run)."""
+        h, n = self.history, self.iteration
+        metric, val_metric, final_metric = (
+            ("TrainingAccuracy", "ValidationAccuracy", "FinalValidationAccuracy")
+            if self.classification else
+            ("TrainingRMSE", "ValidationRMSE", "FinalValidationRMSE"))
+        return TrainingInfo({
+            "TrainingLoss": h["loss"][:n], metric: h["metric"][:n],
+            "ValidationLoss": h["val_loss"][:n], val_metric: h["val_metric"][:n],
+            "BaseLearnRate": h["lr"][:n], "FinalValidationLoss": final[0],
+            final_metric: final[1], "OutputNetworkIteration": output_iteration})
+
+
+def trainNetwork(X: Any, Y: Any, layers: Any, options: Any, *,
+                 dtype: Any = np.float32) -> tuple[DAGNetwork, TrainingInfo]:
+    """Train a network: ``net, info = trainNetwork(X, Y, layers_or_lgraph, options)``.
+
+    ``dtype`` (not in MATLAB) selects the arithmetic precision; float32 as MATLAB by default.
+    Returns a DAGNetwork and a TrainingInfo (dict with attribute access) holding
+    TrainingLoss, TrainingAccuracy|TrainingRMSE, ValidationLoss, ValidationAccuracy|
+    ValidationRMSE (NaN where not validated), BaseLearnRate, FinalValidationLoss,
+    FinalValidationAccuracy|FinalValidationRMSE and OutputNetworkIteration.
+    """
+    if not isinstance(options, _TrainingOptions):
+        raise MException(f"nnet_cnn:{_FUNC}:InvalidTrainingOptions",
+                         "options must be created by trainingOptions. Received: "
+                         f"{type(options).__name__}.")
+    say = print if options.Verbose else (lambda *_: None)
+    lgraph = as_layer_graph(layers, _FUNC)
+    validate_graph(lgraph, _FUNC, require_output=True)
+    device = _device(options.ExecutionEnvironment)
+    input_layer = next(layer for layer in lgraph.Layers if layer.IS_INPUT)
+    Xh = setup.check_predictors(X, tuple(input_layer.InputSize), "X")
+    if options.MiniBatchSize > Xh.shape[-1]:
+        raise MException(f"nnet_cnn:{_FUNC}:MiniBatchSizeTooLarge",
+                         f"MiniBatchSize must not exceed the number of observations "
+                         f"({Xh.shape[-1]}). Received: MiniBatchSize={options.MiniBatchSize}.")
+    say(f"Training on single {device.upper()}.")
+    if options.Plots == "training-progress" and not _STATE["plots_note_shown"]:
+        say("Note: Plots='training-progress' opens no window here; use the returned info.")
+        _STATE["plots_note_shown"] = True
+    lgraph, T, classes = _prepare_graph(lgraph, Xh, Y, options, say)
+    lgraph = setup.initialize_graph(lgraph, _STATE["rng"])
+    ex = Executor(lgraph, dtype=dtype, device=device)
+    num_spatial = len(input_layer.InputSize) - 1
+    to_dev = lambda a: _backend.to_device(a, device)  # noqa: E731
+    Xint = to_dev(setup.to_internal_data(Xh, num_spatial, dtype))
+    val = _validation_data(options, input_layer, classes, num_spatial, dtype, to_dev)
+    trainer = _Trainer(lgraph, ex, Xint, to_dev(T.astype(dtype)), val, options,
+                       classes is not None, say)
+    trainer.run()
+    return trainer.finish()
+
+
+def _validation_data(options, input_layer, classes, num_spatial, dtype, to_dev):
+    """``(Xint, T)`` on the device for ValidationData, or None."""
+    if options.ValidationData is None:
+        return None
+    XV, YV = options.ValidationData
+    XV = setup.check_predictors(XV, tuple(input_layer.InputSize), "ValidationData predictors")
+    if classes is not None:
+        TV = setup.label_targets(YV, classes)
+    else:
+        TV, _ = setup.prepare_targets(YV, XV.shape[-1], False)
+    if TV.shape[1] != XV.shape[-1]:
+        raise MException(f"nnet_cnn:{_FUNC}:WrongNumberOfValidationLabels",
+                         f"ValidationData must hold one response per observation "
+                         f"({XV.shape[-1]}). Received: {TV.shape[1]}.")
+    return to_dev(setup.to_internal_data(XV, num_spatial, dtype)), to_dev(TV.astype(dtype))

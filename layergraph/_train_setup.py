@@ -1,0 +1,185 @@
+"""trainNetwork's preparation and finishing passes (no training loop here).
+
+* ``prepare_targets``: labels -> one-hot ``(K, N)`` plus the classes, or responses ``(R, N)``;
+* ``input_statistics``: per-channel (or element / all) Mean, StandardDeviation, Min, Max over
+  ALL the training data, in MATLAB shapes (``1 x 1 [x 1] x C`` per channel);
+* ``initialize_graph``: resolve 'auto' sizes and create unset learnables/states in topological
+  order (``layer.initialize(input_sizes, rng)``);
+* ``merge_batch_statistics``: the exact population merge of per-batch BN means/variances;
+* ``evaluate``: loss and accuracy / RMSE of the executor over a data set (inference mode).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .executor import Executor, is_empty, matlab_to_internal, onehot
+from .layers.errors import MException
+from .ops import _backend
+
+_FUNC = "trainNetwork"
+
+_STATISTICS = {"zerocenter": ("Mean",), "zscore": ("Mean", "StandardDeviation"),
+               "rescale-symmetric": ("Min", "Max"), "rescale-zero-one": ("Min", "Max")}
+
+
+def as_categorical(Y: Any) -> pd.Categorical:
+    """MATLAB ``categorical``: a pandas.Categorical as is; other labels with sorted categories."""
+    if isinstance(Y, pd.Series) and isinstance(Y.dtype, pd.CategoricalDtype):
+        Y = Y.array
+    if isinstance(Y, pd.Categorical):
+        return Y
+    return pd.Categorical(list(np.asarray(Y).ravel()))
+
+
+def label_targets(labels: Any, classes: list[str]) -> np.ndarray:
+    """One-hot ``(K, N)`` float64 of labels (compared as text) over the class names."""
+    return onehot([str(v) for v in as_categorical(labels)], classes, dtype=np.float64)
+
+
+def prepare_targets(Y: Any, n: int, classification: bool) -> tuple[np.ndarray, list | None]:
+    """``(targets (K|R, N) float64, classes or None)``; MException when sizes disagree."""
+    if classification:
+        labels = as_categorical(Y)
+        if len(labels) != n:
+            raise MException(f"nnet_cnn:{_FUNC}:WrongNumberOfLabels",
+                             f"The number of labels must match the number of observations "
+                             f"({n}). Received: {len(labels)} labels.")
+        if pd.isna(labels).any():
+            raise MException(f"nnet_cnn:{_FUNC}:UndefinedLabels",
+                             "Labels must not contain undefined (missing) values. Received: "
+                             f"{int(pd.isna(labels).sum())} undefined labels.")
+        classes = [str(c) for c in labels.categories]
+        return label_targets(labels, classes), classes
+    responses = np.asarray(Y, dtype=np.float64)
+    responses = responses.reshape(-1, 1) if responses.ndim == 1 else responses
+    if responses.ndim != 2 or responses.shape[0] != n:
+        raise MException(f"nnet_cnn:{_FUNC}:WrongResponseSize",
+                         f"Responses must be an N x R numeric array with N = {n} observations. "
+                         f"Received: array of size {'x'.join(map(str, np.shape(Y)))}.")
+    if not np.all(np.isfinite(responses)):
+        raise MException(f"nnet_cnn:{_FUNC}:NonFiniteResponses",
+                         "Responses must be finite. Received: NaN or Inf values.")
+    return responses.T.copy(), None
+
+
+def check_predictors(X: Any, input_size: tuple[int, ...], what: str) -> np.ndarray:
+    """MATLAB-layout predictors ``(*InputSize, N)`` as a host array (N=1 may be dropped)."""
+    X = _backend.to_host(X) if _backend.is_gpu_array(X) else np.asarray(X)
+    if X.dtype.kind not in "iuf":
+        raise MException(f"nnet_cnn:{_FUNC}:InvalidPredictors",
+                         f"{what} must be a real numeric array. Received: dtype {X.dtype}.")
+    if X.ndim == len(input_size):
+        X = X[..., None]
+    if tuple(X.shape[:-1]) != tuple(input_size):
+        size = "x".join(map(str, input_size))
+        raise MException(f"nnet_cnn:{_FUNC}:WrongInputSize",
+                         f"{what} must be of size {size}xN to match the input layer. "
+                         f"Received: array of size {'x'.join(map(str, X.shape))}.")
+    return X
+
+
+def input_statistics(layer: Any, X: np.ndarray) -> dict[str, np.ndarray]:
+    """Normalization statistics the input layer needs, computed over all of ``X`` (h..c x N).
+
+    NormalizationDimension 'auto'/'channel': per channel, shape ``1 x ... x 1 x C``;
+    'element': shape ``h x w [x d] x C``; 'all': a scalar. StandardDeviation is the
+    population value (divide by N).
+    """
+    names = _STATISTICS.get(getattr(layer, "Normalization", "none"), ())
+    if not names:
+        return {}
+    dim = getattr(layer, "NormalizationDimension", "auto")
+    ndim = X.ndim - 1
+    axes = {"element": (ndim,), "all": tuple(range(ndim + 1))}.get(dim, tuple(range(ndim - 1)) + (ndim,))
+    funcs = {"Mean": lambda a: a.mean(axis=axes, dtype=np.float64, keepdims=True),
+             "StandardDeviation": lambda a: a.std(axis=axes, dtype=np.float64, keepdims=True),
+             "Min": lambda a: a.min(axis=axes, keepdims=True).astype(np.float64),
+             "Max": lambda a: a.max(axis=axes, keepdims=True).astype(np.float64)}
+    out = {}
+    for name in names:
+        value = funcs[name](X)[..., 0]          # drop the observation axis
+        out[name] = (value.reshape(()) if dim == "all" else value).astype(np.float32)
+    return out
+
+
+def initialize_graph(lgraph: Any, rng: np.random.Generator) -> Any:
+    """A graph whose layers have every size resolved and every unset learnable initialised."""
+    layers = list(lgraph.Layers)
+    out_sizes: dict[tuple[int, int], tuple[int, ...]] = {}
+    for i in lgraph.topological_order():
+        in_sizes = [out_sizes[tuple(src)] for src in lgraph.input_sources(i)]
+        layers[i] = layers[i].initialize(in_sizes, rng)
+        for port, size in enumerate(layers[i].output_sizes(in_sizes)):
+            out_sizes[(i, port)] = tuple(size)
+    return lgraph.with_layers(layers)
+
+
+def merge_batch_statistics(batches: list[tuple[int, Any, Any]]) -> tuple[Any, Any]:
+    """Exact merge of ``(count, mean, biased var)`` per batch -> population (mean, biased var)."""
+    total = sum(n for n, _, _ in batches)
+    mean = sum((n / total) * m for n, m, _ in batches)
+    second = sum((n / total) * (v + m * m) for n, m, v in batches)
+    return mean, second - mean * mean
+
+
+def batchnorm_population_pass(ex: Executor, Xint: np.ndarray, batch_size: int) -> None:
+    """Replace every BN layer's TrainedMean/TrainedVariance by statistics over all of ``Xint``.
+
+    Runs training-mode forward passes over the data (``(C, N, *S)``, every observation, the
+    last batch possibly partial) and merges the per-batch statistics exactly.
+    """
+    bn = [layer.Name for layer in ex.layers if "TrainedMean" in layer.STATES]
+    if not bn:
+        return
+    n = Xint.shape[1]
+    collected: dict[str, list] = {name: [] for name in bn}
+    outputs = [ex.names[ex.order[-1]]]
+    for start in range(0, n, batch_size):
+        x = _backend.to_device(Xint[:, start:start + batch_size], ex.device).astype(ex.dtype)
+        update = ex.forward(x, training=True, outputs=outputs).state_update
+        for name in bn:
+            collected[name].append((x.shape[1], update[(name, "BatchMean")],
+                                    update[(name, "BatchVariance")]))
+    for name in bn:
+        mean, var = merge_batch_statistics(collected[name])
+        ex.state[(name, "TrainedMean")] = mean.astype(ex.dtype)
+        ex.state[(name, "TrainedVariance")] = var.astype(ex.dtype)
+
+
+def evaluate(ex: Executor, Xint: np.ndarray, T: np.ndarray, batch_size: int,
+             classification: bool) -> tuple[float, float]:
+    """``(loss, accuracy % | RMSE)`` of the network over data ``Xint (C, N, *S)``, ``T (K, N)``."""
+    output = ex.output_layers[0]
+    out_layer = ex.layers[ex.index[output]]
+    scores = []
+    for start in range(0, Xint.shape[1], batch_size):
+        x = _backend.to_device(Xint[:, start:start + batch_size], ex.device).astype(ex.dtype)
+        y = ex.forward(x, training=False, outputs=[output]).outputs[output]
+        scores.append(y.reshape(y.shape[0], y.shape[1]))
+    xp = ex.xp
+    y = xp.concatenate(scores, axis=1)
+    t = xp.asarray(T, dtype=ex.dtype)
+    loss = float(out_layer.loss(y, t)[0])
+    return loss, batch_metric(y, t, classification)
+
+
+def batch_metric(y: Any, t: Any, classification: bool) -> float:
+    """Accuracy in percent (argmax agreement) or RMSE = sqrt(mean((y - t)^2))."""
+    if classification:
+        return 100.0 * float((y.argmax(axis=0) == t.argmax(axis=0)).mean())
+    d = y - t
+    return float(((d * d).mean()) ** 0.5)
+
+
+def unset_input_statistics(layer: Any) -> bool:
+    """True when some statistic the input layer's normalization needs is empty."""
+    return any(is_empty(getattr(layer, n, None))
+               for n in _STATISTICS.get(getattr(layer, "Normalization", "none"), ()))
+
+
+def to_internal_data(X: np.ndarray, num_spatial: int, dtype: Any) -> np.ndarray:
+    """MATLAB ``(*S, C, N)`` -> contiguous host ``(C, N, *S)`` of ``dtype`` (one copy)."""
+    return np.ascontiguousarray(matlab_to_internal(X, num_spatial, np, dtype))
