@@ -19,7 +19,7 @@ def int2str(values: Any) -> str:
     """MATLAB ``int2str`` of a vector or matrix: columns of width max-digits + 2, rows joined by ';'.
 
     >>> int2str(((0, 0, 0), (1, 10, 0)))
-    '0   0  0;1  10  0'
+    '0   0   0;1  10   0'
     """
     arr = np.atleast_2d(np.asarray(values, dtype=np.int64))
     width = max(len(str(v)) for v in arr.ravel()) + 2

@@ -49,21 +49,9 @@ class _OutputLayer(Layer):
         return [dys[0] if need_dx else None], {}
 
     @staticmethod
-    def _as_matrix(y: Any) -> Any:
-        """(K, N, *S) -> (K*prod(S), N) keeping each observation's values in one column."""
-        if y.ndim == 2:
-            return y
-        if all(n == 1 for n in y.shape[2:]):
-            return y.reshape(y.shape[0], y.shape[1])
-        return _backend.get_xp(y).moveaxis(y, 1, -1).reshape(-1, y.shape[1])
-
-    def _loss_backward_shape(self, dy: Any, shape: tuple[int, ...]) -> Any:
-        if dy.shape == shape:
-            return dy
-        if all(n == 1 for n in shape[2:]):
-            return dy.reshape(shape)
-        xp = _backend.get_xp(dy)
-        return xp.moveaxis(dy.reshape(shape[0], *shape[2:], shape[1]), -1, 1)
+    def _targets(y: Any, t: Any) -> Any:
+        """Targets in y's shape ((K, N) targets match (K, N, 1, .., 1) scores)."""
+        return t if t.shape == y.shape or t.size != y.size else t.reshape(y.shape)
 
 
 class ClassificationOutputLayer(_OutputLayer):
@@ -138,13 +126,11 @@ class ClassificationOutputLayer(_OutputLayer):
         weights = None
         if not isinstance(self.ClassWeights, str):
             weights = _backend.get_xp(y).asarray(self.ClassWeights, dtype=y.dtype)
-        value, cache = loss_ops.cross_entropy_forward(self._as_matrix(y), self._as_matrix(t), weights)
-        return value, (cache, y.shape)
+        return loss_ops.cross_entropy_forward(y, self._targets(y, t), weights)
 
     def loss_backward(self, cache: Any) -> Any:
         """d loss / d y, in the shape y had."""
-        ce_cache, shape = cache
-        return self._loss_backward_shape(loss_ops.cross_entropy_backward(ce_cache), shape)
+        return loss_ops.cross_entropy_backward(cache)
 
 
 class RegressionOutputLayer(_OutputLayer):
@@ -178,13 +164,11 @@ class RegressionOutputLayer(_OutputLayer):
 
     def loss(self, y: Any, t: Any) -> tuple[Any, Any]:
         """``sum(0.5 (y - t)^2) / N`` over all responses (and pixels), N = observations."""
-        value, cache = loss_ops.mse_forward(self._as_matrix(y), self._as_matrix(t))
-        return value, (cache, y.shape)
+        return loss_ops.mse_forward(y, self._targets(y, t))
 
     def loss_backward(self, cache: Any) -> Any:
         """d loss / d y, in the shape y had."""
-        mse_cache, shape = cache
-        return self._loss_backward_shape(loss_ops.mse_backward(mse_cache), shape)
+        return loss_ops.mse_backward(cache)
 
 
 def classificationLayer(*args: Any, **kwargs: Any) -> ClassificationOutputLayer:
