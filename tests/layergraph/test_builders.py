@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import layergraph as lg
+from layergraph import builders
 from layergraph.layers.errors import MException
 from test_builders_model import closed_form_counts, model_resnet
 
@@ -228,3 +229,19 @@ def test_unknown_or_malformed_options(args, kwargs, identifier):
     with pytest.raises(MException) as err:
         lg.resnet3dLayers([64, 64, 64], 3, *args, **kwargs)
     assert err.value.identifier == identifier
+
+
+def test_one_pass_construction_equals_matlabs_edit_sequence():
+    spec = builders.parse_resnet_arguments(3, "resnet3dLayers", [64, 64, 64], 3, (),
+                                           {"StackDepth": [2, 1], "NumFilters": [2, 4]})
+    plan = builders.plan_resnet(spec)
+    edited = lg.layerGraph()
+    for run in plan.runs:
+        edited = lg.addLayers(edited, run)
+    for source, destination in plan.links:
+        edited = lg.connectLayers(edited, source, destination)
+    built = builders.build_resnet(spec)
+    assert [x.Name for x in built.Layers] == [x.Name for x in edited.Layers]
+    assert built.Connections.equals(edited.Connections)
+    assert built.edges == edited.edges
+    assert built.topological_order() == edited.topological_order()
