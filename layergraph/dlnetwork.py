@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import builders, graph as graph_module
-from .executor import Executor, is_empty, learn_rate_factor, matlab_to_internal
+from .executor import Executor, input_statistics, is_empty, learn_rate_factor, matlab_to_internal
 from .layers._validation import parse_name_value
 from .layers.errors import MException
 from .network import as_layer_graph, cell_display, num_spatial_dims, properties_display, validate_graph
@@ -82,7 +82,7 @@ class dlnetwork:  # noqa: N801 - MATLAB class name
     @property
     def Initialized(self) -> bool:
         return all(not is_empty(getattr(layer, n)) for layer in self._lgraph.Layers
-                   for n in layer.LEARNABLES + layer.STATES)
+                   for n in layer.LEARNABLES + layer.STATES + input_statistics(layer))
 
     @property
     def Learnables(self) -> pd.DataFrame:
@@ -387,6 +387,12 @@ def _with_values(lgraph: Any, table: pd.DataFrame, kind: str) -> Any:
     return lgraph.with_layers(new_layers)
 
 
+# dlnetwork initialisation of unset input normalization statistics (MATLAB: Mean 0,
+# StandardDeviation 1); Min/Max take the values that make the rescaling the identity.
+_DEFAULT_STATISTICS = {"Mean": 0.0, "StandardDeviation": 1.0}
+_DEFAULT_RANGE = {"rescale-symmetric": {"Min": -1.0, "Max": 1.0}, "rescale-zero-one": {"Min": 0.0, "Max": 1.0}}
+
+
 def _initialized_graph(lgraph: Any, rng: np.random.Generator) -> Any:
     """Initialise every layer in topological order from its inferred input sizes."""
     layers = list(lgraph.Layers)
@@ -394,6 +400,10 @@ def _initialized_graph(lgraph: Any, rng: np.random.Generator) -> Any:
     for i in lgraph.topological_order():
         in_sizes = [sizes[tuple(s)] for s in lgraph.input_sources(i)]
         layers[i] = layers[i].initialize(in_sizes, rng)
+        if layers[i].IS_INPUT:
+            defaults = {**_DEFAULT_STATISTICS, **_DEFAULT_RANGE.get(layers[i].Normalization, {})}
+            unset = {n: defaults[n] for n in input_statistics(layers[i]) if is_empty(getattr(layers[i], n))}
+            layers[i] = layers[i].copy(**unset) if unset else layers[i]
         for port, size in enumerate(layers[i].output_sizes(in_sizes)):
             sizes[(i, port)] = size
     return lgraph.with_layers(layers)

@@ -40,9 +40,6 @@ from .layers.errors import MException
 
 __all__: list[str] = []
 
-# Non-learnable arrays that input layers read from ``params`` (normalization statistics).
-INPUT_CONSTANTS = ("Mean", "StandardDeviation", "Min", "Max")
-
 _FACTOR_PREFIX = {"Weights": "Weight", "Bias": "Bias", "Offset": "Offset", "Scale": "Scale"}
 
 
@@ -59,6 +56,11 @@ def l2_factor(layer: Any, learnable: str) -> float:
 def is_empty(value: Any) -> bool:
     """MATLAB ``isempty`` for property values: None, '' or a zero-size array."""
     return value is None or (isinstance(value, str) and value == "") or np.size(value) == 0
+
+
+def input_statistics(layer: Any) -> tuple[str, ...]:
+    """Normalization statistics an input layer's forward reads from ``params`` (others: none)."""
+    return tuple(layer.parameter_names()) if layer.IS_INPUT else ()
 
 
 def unconnected_inputs(lgraph: Any) -> list[str]:
@@ -144,8 +146,7 @@ class Executor:
     # -- construction helpers
     def _load_layer(self, layer: Any) -> None:
         names = [(self.params, n) for n in layer.LEARNABLES] + [(self.state, n) for n in layer.STATES]
-        if layer.IS_INPUT:
-            names += [(self.constants, n) for n in INPUT_CONSTANTS if not is_empty(getattr(layer, n, None))]
+        names += [(self.constants, n) for n in input_statistics(layer)]
         for store, name in names:
             value = getattr(layer, name)
             if is_empty(value):
@@ -174,8 +175,7 @@ class Executor:
         layer = self.layers[i]
         out = {n: self.params[(name, n)] for n in layer.LEARNABLES}
         out.update({n: self.state[(name, n)] for n in layer.STATES})
-        if layer.IS_INPUT:
-            out.update({n: self.constants[(name, n)] for n in INPUT_CONSTANTS if (name, n) in self.constants})
+        out.update({n: self.constants[(name, n)] for n in input_statistics(layer)})
         return out
 
     def _plan(self, outputs: Sequence[str]) -> tuple[list[int], dict[tuple[int, int], int]]:

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from . import graph as graph_module
-from .executor import Executor, internal_to_matlab, is_empty, matlab_to_internal, unconnected_inputs
+from .executor import (Executor, input_statistics, internal_to_matlab, is_empty, matlab_to_internal,
+                       unconnected_inputs)
 from .layers._validation import parse_name_value, positive_int_vector, validatestring
 from .layers.errors import MException
 
@@ -236,14 +237,7 @@ def unset_values(lgraph: Any) -> list[str]:
     """``"layer.Property"`` for every learnable, state or needed normalization statistic left empty."""
     missing = []
     for layer in lgraph.Layers:
-        names = list(layer.LEARNABLES) + list(layer.STATES)
-        if layer.IS_INPUT:
-            names += _needed_statistics(layer)
+        names = list(layer.LEARNABLES) + list(layer.STATES) + list(input_statistics(layer))
         missing += [f"{layer.Name}.{n}" for n in names if is_empty(getattr(layer, n, None))]
     return missing
 
-
-def _needed_statistics(layer: Any) -> list[str]:
-    norm = getattr(layer, "Normalization", "none")
-    return {"zerocenter": ["Mean"], "zscore": ["Mean", "StandardDeviation"],
-            "rescale-symmetric": ["Min", "Max"], "rescale-zero-one": ["Min", "Max"]}.get(norm, [])

@@ -9,7 +9,7 @@ from layergraph.executor import (Executor, internal_to_matlab, learn_rate_factor
                                  onehot)
 from layergraph.graph import LayerGraph, connectLayers, layerGraph
 from layergraph.layers.errors import MException
-from test_executor_fakes import Add, Counter, FakeInput, Scale
+from test_executor_support import Add, Counter, FakeInput, Scale, small_resnet
 
 
 def diamond(wa=3.0, wb=5.0, pre_factor=1.0) -> LayerGraph:
@@ -126,3 +126,23 @@ def test_onehot_follows_the_classes_order():
 
 def test_learn_rate_factor_reads_matlab_property_names():
     assert learn_rate_factor(Scale("s", [1.0], factor=0.5), "Weights") == 0.5
+
+
+def test_whole_graph_gradient_matches_central_differences_in_float64():
+    ex = Executor(small_resnet(seed=11), dtype=np.float64)
+    rng = np.random.default_rng(3)
+    x = matlab_to_internal(rng.standard_normal((6, 6, 5, 2, 3)), 3, dtype=np.float64)
+    t = onehot(["k1", "k0", "k2"], ["k0", "k1", "k2"], np.float64)
+    _, _, grads, _ = ex.loss_and_gradients(x, t)
+    assert set(grads) == set(ex.params)
+    base = dict(ex.params)
+    direction = {k: rng.standard_normal(v.shape) for k, v in base.items()}
+
+    def loss_at(eps):
+        ex.params.update({k: base[k] + eps * direction[k] for k in base})
+        return ex.loss_and_gradients(x, t)[0]
+
+    eps = 1e-5
+    numeric = (loss_at(eps) - loss_at(-eps)) / (2 * eps)
+    analytic = sum(float((grads[k] * direction[k]).sum()) for k in base)
+    assert numeric == pytest.approx(analytic, rel=1e-6)
