@@ -21,6 +21,7 @@ from . import layers as layer_module
 from .graph import LayerGraph, layerGraph
 from .layers.base import Layer
 from .layers.errors import MException
+from .executor import is_empty
 from .network import DAGNetwork
 from .ops import _backend
 
@@ -238,7 +239,7 @@ def _check_shapes(lgraph: LayerGraph) -> None:
     for i in lgraph.topological_order():
         layer = lgraph.Layers[i]
         in_sizes = [sizes[tuple(src)] for src in lgraph.input_sources(i)]
-        names = [n for n in layer.LEARNABLES + layer.STATES if np.size(getattr(layer, n)) > 0]
+        names = [n for n in layer.LEARNABLES + layer.STATES if not is_empty(getattr(layer, n))]
         if names:
             fresh = layer.copy(**{n: np.zeros((0,)) for n in names}).initialize(in_sizes, rng)
             bad = [f"{n} {np.shape(getattr(layer, n))} (expected {np.shape(getattr(fresh, n))})"
