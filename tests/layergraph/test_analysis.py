@@ -166,3 +166,18 @@ def test_anything_else_is_rejected():
     with pytest.raises(MException) as err:
         lg.analyzeNetwork(small_chain(), TargetUsage="cpu")
     assert err.value.identifier == "MATLAB:analyzeNetwork:unrecognizedStringChoice"
+
+
+def test_derived_sizes_equal_the_initialized_arrays_of_a_dlnetwork():
+    options = {"StackDepth": [1, 2], "NumFilters": [2, 3], "InitialNumFilters": 4}
+    net = lg.resnet3dNetwork([16, 16, 16, 2], 3, **options)
+    from_arrays = lg.analyzeNetwork(net)
+    assert from_arrays.Issues.empty  # a dlnetwork: no output layer needed, softmax is its output
+    derived = lg.analyzeNetwork(lg.resnet3dLayers([16, 16, 16, 2], 3, **options))
+    stored = from_arrays.LayerInfo.set_index("Name")
+    for row in derived.LayerInfo.itertuples():
+        if row.Name != "output":
+            assert stored.loc[row.Name, "LearnableSizes"] == row.LearnableSizes, row.Name
+            assert stored.loc[row.Name, "StateSizes"] == row.StateSizes, row.Name
+    assert from_arrays.TotalLearnables == derived.TotalLearnables \
+        == closed_form_learnables(3, 2, 3, **options)
