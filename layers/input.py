@@ -63,6 +63,7 @@ class _ImageInputLayer(Layer):
         c = self.InputSize[-1]
         shapes = {"channel": (1,) * self.NDIM + (c,), "element": self.InputSize, "all": (1,) * (self.NDIM + 1)}
         dims = [self.NormalizationDimension] if self.NormalizationDimension != "auto" else list(shapes)
+        dims += [] if "all" in dims else ["all"]  # a scalar is allowed whatever the dimension
         for dim in dims:
             if np.prod(arr.shape) == np.prod(shapes[dim]) and _same_ignoring_ones(arr.shape, shapes[dim], dim):
                 return arr.reshape(shapes[dim])

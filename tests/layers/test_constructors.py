@@ -133,6 +133,8 @@ def test_input_layers():
     m = lg.imageInputLayer([4, 4, 3], Mean=np.arange(3.0).reshape(1, 1, 3))
     assert m.Mean.shape == (1, 1, 3)
     assert lg.imageInputLayer([4, 4, 3], Mean=np.zeros((4, 4, 3))).Mean.shape == (4, 4, 3)
+    scalar = lg.imageInputLayer([4, 4, 3], NormalizationDimension="channel", Mean=0.5)
+    assert scalar.Mean.size == 1 and float(scalar.Mean.ravel()[0]) == 0.5
     with raises("nnet_cnn:imageInputLayer:InvalidMean", "1x1x3"):
         lg.imageInputLayer([4, 4, 3], Mean=np.zeros((1, 1, 2)))
     with raises("nnet_cnn:image3dInputLayer:InvalidInputSize", "InputSize"):

@@ -5,7 +5,7 @@ import pytest
 
 import layergraph as lg
 from layergraph import MException
-from tests.helpers.gradcheck import check_gradients
+from helpers.gradcheck import check_gradients
 
 
 def _matlab_size(y):
