@@ -7,27 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..ops import activation as act_ops
-from ._validation import parse_name_value
-from .base import Layer
+from .base import ParameterFreeLayer
 
 
-class _ParameterFreeLayer(Layer):
-    """A one-input layer whose only property is Name; output size = input size."""
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        opts = parse_name_value(args, kwargs, ("Name",), self.FUNC)
-        self.Name = opts.get("Name", "")
-
-    def description(self) -> str:
-        return self.DESCRIPTION
-
-    def output_sizes(self, input_sizes: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
-        return [self._one_input(input_sizes)]
-
-    DESCRIPTION = ""
-
-
-class ReLULayer(_ParameterFreeLayer):
+class ReLULayer(ParameterFreeLayer):
     """Rectified linear unit layer, ``max(x, 0)``; built by :func:`reluLayer`."""
 
     TYPE = "ReLU"
@@ -43,7 +26,7 @@ class ReLULayer(_ParameterFreeLayer):
         return [act_ops.relu_backward(dys[0], cache) if need_dx else None], {}
 
 
-class SoftmaxLayer(_ParameterFreeLayer):
+class SoftmaxLayer(ParameterFreeLayer):
     """Softmax over the channel dimension; built by :func:`softmaxLayer`."""
 
     TYPE = "Softmax"

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import _display
-from ._validation import check_name, check_nonnegative_scalar
+from ._validation import check_name, check_nonnegative_scalar, parse_name_value
 from .errors import MException
 
 
@@ -177,6 +177,21 @@ class Layer:
     def backward(self, params: dict, dys: list, cache: Any, need_dx: bool = True) -> tuple[list, dict]:
         """Gradients: ``(dxs in InputNames order (None if not needed), {learnable: grad})``."""
         raise NotImplementedError
+
+
+class ParameterFreeLayer(Layer):
+    """A one-input layer whose only constructor argument is Name (relu, softmax, global pooling)."""
+
+    DESCRIPTION: str = ""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        self.Name = parse_name_value(args, kwargs, ("Name",), self.FUNC).get("Name", "")
+
+    def description(self) -> str:
+        return self.DESCRIPTION
+
+    def output_sizes(self, input_sizes: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        return [self._one_input(input_sizes)]
 
 
 def _is_read_only(cls: type, name: str) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 from ..ops import pooling as pool_ops
 from ._spatial import WindowLayer
 from ._validation import _fmt, parse_name_value, real_scalar, validatestring
-from .base import Layer
+from .base import ParameterFreeLayer
 from .errors import MException
 
 
@@ -129,18 +129,11 @@ class AveragePooling3DLayer(AveragePoolingLayer):
     NDIM, TYPE, FUNC = 3, "3-D Average Pooling", "averagePooling3dLayer"
 
 
-class GlobalAveragePoolingLayer(Layer):
+class GlobalAveragePoolingLayer(ParameterFreeLayer):
     """N-d global average pooling: output ``1 x 1 [x 1] x C``."""
 
     NDIM = 2
     DEFAULT_NAME = "gapool"
-    DESCRIPTION = ""
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        self.Name = parse_name_value(args, kwargs, ("Name",), self.FUNC).get("Name", "")
-
-    def description(self) -> str:
-        return self.DESCRIPTION
 
     def output_sizes(self, input_sizes: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
         size = self._one_input(input_sizes, self.NDIM + 1)
