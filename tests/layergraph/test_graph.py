@@ -3,14 +3,39 @@ replaceLayer, their errors, value semantics, Connections order and the helper AP
 from __future__ import annotations
 
 import pytest
-from test_graph_fakes import (FakeAdd, FakeConv, FakeInput, FakeLayer, FakeOutput, FakeUnpool,
-                              FakeUnpoolingMaxPool, chain)
+from test_graph_fakes import FakeUnpool, FakeUnpoolingMaxPool
 
-from layergraph import (LayerArray, LayerGraph, MException, addLayers, connectLayers,
-                        disconnectLayers, layerGraph, removeLayers, replaceLayer)
+from layergraph import (LayerArray, LayerGraph, MException, addLayers, additionLayer,
+                        classificationLayer, connectLayers, convolution2dLayer, disconnectLayers,
+                        imageInputLayer, layerGraph, reluLayer, removeLayers, replaceLayer)
 from layergraph.graph import make_unique_strings
 
 ID = "nnet_cnn:nnet:cnn:LayerGraph:"
+
+
+def inp(name=""):
+    return imageInputLayer([8, 8, 1], Name=name)
+
+
+def relu(name=""):
+    return reluLayer(Name=name)
+
+
+def conv(name=""):
+    return convolution2dLayer(3, 4, Name=name)
+
+
+def add(num_inputs, name=""):
+    return additionLayer(num_inputs, Name=name)
+
+
+def out(name=""):
+    return classificationLayer(Name=name)
+
+
+def chain(*names):
+    """An input layer, then one ReLU layer per further name."""
+    return [inp(names[0])] + [relu(n) for n in names[1:]]
 
 
 def rows(g):
@@ -32,8 +57,8 @@ def raises(reason, func, *args, **kwargs):
 @pytest.fixture
 def skip_graph():
     """input -> a -> b -> add/in1 -> out, with a -> add/in2 (a residual skip)."""
-    g = layerGraph([FakeInput("input"), FakeLayer("a"), FakeLayer("b"), FakeAdd(2, "add"),
-                    FakeOutput("out")])
+    g = layerGraph([inp("input"), relu("a"), relu("b"), add(2, "add"),
+                    out("out")])
     return connectLayers(g, "a", "add/in2")
 
 
@@ -48,7 +73,7 @@ def test_empty_graph():
 
 
 def test_layer_graph_chains_the_array_in_order():
-    g = layerGraph(chain("in", "x", "y") + [FakeOutput("out")])
+    g = layerGraph(chain("in", "x", "y") + [out("out")])
     assert [layer.Name for layer in g.Layers] == ["in", "x", "y", "out"]
     assert rows(g) == [("in", "x"), ("x", "y"), ("y", "out")]
     assert g.InputNames == ["in"] and g.OutputNames == ["out"]
@@ -56,7 +81,7 @@ def test_layer_graph_chains_the_array_in_order():
 
 
 def test_layer_graph_accepts_a_single_layer_a_tuple_and_a_layer_array():
-    assert [layer.Name for layer in layerGraph(FakeLayer("solo")).Layers] == ["solo"]
+    assert [layer.Name for layer in layerGraph(relu("solo")).Layers] == ["solo"]
     assert rows(layerGraph(tuple(chain("i", "r")))) == [("i", "r")]
     assert rows(layerGraph(LayerArray(chain("i", "r")))) == [("i", "r")]
     assert rows(LayerGraph(chain("i", "r"))) == [("i", "r")]
@@ -77,7 +102,7 @@ def test_layer_graph_of_a_network_uses_its_graph():
     assert layerGraph(g) is g
 
 
-@pytest.mark.parametrize("bad, received", [(3, "int"), ([FakeLayer("a"), "b"], "element 1 of type str"),
+@pytest.mark.parametrize("bad, received", [(3, "int"), ([relu("a"), "b"], "element 1 of type str"),
                                            ({"a": 1}, "dict")])
 def test_non_layer_arguments_name_the_type(bad, received):
     err = raises("InvalidLayerArray", layerGraph, bad)
@@ -88,7 +113,7 @@ def test_non_layer_arguments_name_the_type(bad, received):
 
 
 def test_functions_need_a_layer_graph():
-    err = raises("UndefinedFunction", connectLayers, [FakeLayer("a")], "a", "b")
+    err = raises("UndefinedFunction", connectLayers, [relu("a")], "a", "b")
     assert err.identifier == "MATLAB:UndefinedFunction" and "list" in err.message
 
 
@@ -102,46 +127,46 @@ def test_make_unique_strings_follows_matlab():
 
 
 def test_unnamed_layers_get_unique_default_names():
-    g = layerGraph([FakeInput(), FakeConv(), FakeLayer(), FakeConv(), FakeLayer(), FakeOutput()])
+    g = layerGraph([inp(), conv(), relu(), conv(), relu(), out()])
     assert [layer.Name for layer in g.Layers] == [
         "imageinput", "conv_1", "relu_1", "conv_2", "relu_2", "classoutput"]
 
 
 def test_default_names_avoid_names_in_the_graph_and_in_the_array():
-    g = layerGraph([FakeInput("in"), FakeConv("conv")])
-    g2 = addLayers(g, [FakeConv(), FakeConv("conv_1")])
+    g = layerGraph([inp("in"), conv("conv")])
+    g2 = addLayers(g, [conv(), conv("conv_1")])
     assert [layer.Name for layer in g2.Layers] == ["in", "conv", "conv_2", "conv_1"]
-    g3 = addLayers(layerGraph([FakeConv("conv_1")]), FakeConv())
+    g3 = addLayers(layerGraph([conv("conv_1")]), conv())
     assert [layer.Name for layer in g3.Layers] == ["conv_1", "conv"]
 
 
 def test_unnamed_layers_in_a_layer_array_keep_empty_names():
-    arr = LayerArray([FakeConv(), FakeConv()])
+    arr = LayerArray([conv(), conv()])
     assert arr.Name == ["", ""]
 
 
 def test_duplicate_and_existing_names_are_errors():
-    err = raises("LayerNamesMustBeUnique", layerGraph, [FakeLayer("a"), FakeLayer("a")])
+    err = raises("LayerNamesMustBeUnique", layerGraph, [relu("a"), relu("a")])
     assert "'a'" in err.message
     err = raises("LayerNamesMustNotAlreadyExist", addLayers, layerGraph(chain("i", "a")),
-                 FakeLayer("a"))
+                 relu("a"))
     assert "'a'" in err.message
-    raises("LayerNamesCannotContainForwardSlash", layerGraph, FakeLayer("a/b"))
+    raises("LayerNamesCannotContainForwardSlash", layerGraph, relu("a/b"))
 
 
 def test_input_and_output_layers_must_sit_at_the_ends_of_a_chained_array():
     err = raises("LayersAfterTheFirstCannotBeInputLayers", layerGraph,
-                 [FakeLayer("a"), FakeInput("in")])
+                 [relu("a"), inp("in")])
     assert "'in'" in err.message
     raises("LayersBeforeTheLastCannotBeOutputLayers", addLayers, layerGraph(),
-           [FakeOutput("out"), FakeLayer("a")])
+           [out("out"), relu("a")])
 
 
 # ---- addLayers / removeLayers ---------------------------------------------------------------
 
 def test_add_layers_appends_and_chains_only_the_new_layers():
     g = layerGraph(chain("in", "a"))
-    g2 = addLayers(g, [FakeLayer("b"), FakeLayer("c"), FakeOutput("out")])
+    g2 = addLayers(g, [relu("b"), relu("c"), out("out")])
     assert [layer.Name for layer in g2.Layers] == ["in", "a", "b", "c", "out"]
     assert rows(g2) == [("in", "a"), ("b", "c"), ("c", "out")]
 
@@ -170,7 +195,7 @@ def test_unknown_layer_error_suggests_close_names(skip_graph):
 # ---- connectLayers / disconnectLayers -------------------------------------------------------
 
 def test_connect_layers_with_ports_and_the_connections_order():
-    g = layerGraph([FakeInput("in"), FakeLayer("r"), FakeAdd(3, "add"), FakeOutput("out")])
+    g = layerGraph([inp("in"), relu("r"), add(3, "add"), out("out")])
     g = disconnectLayers(g, "r", "add/in1")
     g = connectLayers(g, "r", "add/in3")      # inserted first, listed after in1 and in2
     g = connectLayers(g, "in", "add/in2")
@@ -180,15 +205,15 @@ def test_connect_layers_with_ports_and_the_connections_order():
 
 
 def test_connections_are_sorted_by_source_then_destination_index():
-    g = addLayers(layerGraph([FakeInput("in")]), [FakeLayer("z"), FakeLayer("y")])
-    g = addLayers(g, FakeLayer("x"))
+    g = addLayers(layerGraph([inp("in")]), [relu("z"), relu("y")])
+    g = addLayers(g, relu("x"))
     g = connectLayers(g, "in", "x")          # x (index 3) before z (index 1) in insertion
     g = connectLayers(g, "in", "z")
     assert rows(g) == [("in", "z"), ("in", "x"), ("z", "y")]
 
 
 def test_multi_output_sources_get_a_port_suffix():
-    g = layerGraph([FakeInput("in"), FakeUnpoolingMaxPool("pool"), FakeLayer("r"), FakeUnpool("up")])
+    g = layerGraph([inp("in"), FakeUnpoolingMaxPool("pool"), relu("r"), FakeUnpool("up")])
     g = connectLayers(g, "pool/indices", "up/indices")
     g = connectLayers(g, "pool/size", "up/size")
     assert rows(g) == [("in", "pool"), ("pool/out", "r"), ("pool/indices", "up/indices"),
@@ -229,7 +254,7 @@ def test_connect_errors_name_the_layers(skip_graph):
 
 
 def test_must_specify_output_for_multiple_output_layer():
-    g = layerGraph([FakeInput("in"), FakeUnpoolingMaxPool("pool"), FakeLayer("r")])
+    g = layerGraph([inp("in"), FakeUnpoolingMaxPool("pool"), relu("r")])
     raises("MustSpecifyOutputForMultipleOutputLayer", connectLayers,
            disconnectLayers(g, "pool/out", "r"), "pool", "r")
 
@@ -245,7 +270,7 @@ def test_disconnect_layers(skip_graph):
 
 
 def test_a_layer_may_feed_two_ports_of_the_same_layer():
-    g = layerGraph([FakeInput("in"), FakeLayer("r"), FakeAdd(2, "add")])
+    g = layerGraph([inp("in"), relu("r"), add(2, "add")])
     g = connectLayers(g, "r", "add/in2")
     assert rows(g) == [("in", "r"), ("r", "add/in1"), ("r", "add/in2")]
     assert g.output_targets(1) == [[(2, 0), (2, 1)]]
@@ -254,7 +279,7 @@ def test_a_layer_may_feed_two_ports_of_the_same_layer():
 # ---- cycles and topological order -----------------------------------------------------------
 
 def test_connect_layers_may_create_a_cycle_which_the_order_reports():
-    g = layerGraph([FakeInput("in"), FakeAdd(2, "add"), FakeLayer("p"), FakeLayer("q")])
+    g = layerGraph([inp("in"), add(2, "add"), relu("p"), relu("q")])
     g = connectLayers(g, "q", "add/in2")          # add -> p -> q -> add
     assert g.has_cycle()
     err = raises("GraphMustBeAcyclic", g.topological_order)
@@ -263,24 +288,24 @@ def test_connect_layers_may_create_a_cycle_which_the_order_reports():
 
 
 def test_topological_order_is_stable_by_layers_index():
-    g = layerGraph([FakeInput("in"), FakeAdd(2, "add"), FakeOutput("out")])
-    g = addLayers(g, [FakeLayer("late1"), FakeLayer("late2")])
+    g = layerGraph([inp("in"), add(2, "add"), out("out")])
+    g = addLayers(g, [relu("late1"), relu("late2")])
     g = connectLayers(connectLayers(g, "in", "late1"), "late2", "add/in2")
     assert [g.Layers[i].Name for i in g.topological_order()] == [
         "in", "late1", "late2", "add", "out"]
-    g = addLayers(layerGraph(), [FakeLayer("c")])
-    g = addLayers(g, [FakeLayer("a"), FakeLayer("b")])
+    g = addLayers(layerGraph(), [relu("c")])
+    g = addLayers(g, [relu("a"), relu("b")])
     assert g.topological_order() == [0, 1, 2]
 
 
 # ---- replaceLayer ---------------------------------------------------------------------------
 
 def test_replace_layer_by_name_puts_the_new_layers_in_place(skip_graph):
-    g = replaceLayer(skip_graph, "a", [FakeConv("c1"), FakeLayer("r1")])
+    g = replaceLayer(skip_graph, "a", [conv("c1"), relu("r1")])
     assert [layer.Name for layer in g.Layers] == ["input", "c1", "r1", "b", "add", "out"]
     assert rows(g) == [("input", "c1"), ("c1", "r1"), ("r1", "b"), ("r1", "add/in2"),
                        ("b", "add/in1"), ("add", "out")]
-    g = replaceLayer(skip_graph, "b", FakeLayer("b"))      # the old name may be reused
+    g = replaceLayer(skip_graph, "b", relu("b"))      # the old name may be reused
     assert snapshot(g) == snapshot(skip_graph)
 
 
@@ -295,29 +320,29 @@ def test_replace_layer_by_order_maps_ports_by_position(skip_graph):
 
 
 def test_replace_layer_by_name_matches_port_names():
-    g = layerGraph([FakeInput("in"), FakeLayer("r"), FakeAdd(2, "add")])
+    g = layerGraph([inp("in"), relu("r"), add(2, "add")])
     g = connectLayers(g, "in", "add/in2")
-    g2 = replaceLayer(g, "add", FakeAdd(3, "add3"))
+    g2 = replaceLayer(g, "add", add(3, "add3"))
     assert rows(g2) == [("in", "r"), ("in", "add3/in2"), ("r", "add3/in1")]
-    err = raises("NonExistentLayerInput", replaceLayer, g, "add", FakeLayer("one"),
+    err = raises("NonExistentLayerInput", replaceLayer, g, "add", relu("one"),
                  ReconnectBy="order")
     assert "number 2" in err.message
 
 
 def test_replace_layer_errors(skip_graph):
-    raises("LayerDoesNotExist", replaceLayer, skip_graph, "nope", FakeLayer("x"))
-    raises("LayerNamesMustNotAlreadyExist", replaceLayer, skip_graph, "a", FakeLayer("b"))
+    raises("LayerDoesNotExist", replaceLayer, skip_graph, "nope", relu("x"))
+    raises("LayerNamesMustNotAlreadyExist", replaceLayer, skip_graph, "a", relu("b"))
     raises("InvalidLayerArray", replaceLayer, skip_graph, "a", [])
-    raises("CannotConnectToInputLayer", replaceLayer, skip_graph, "a", FakeInput("i2"))
-    raises("CannotConnectFromOutputLayer", replaceLayer, skip_graph, "a", FakeOutput("o2"))
-    err = raises("unrecognizedStringChoice", replaceLayer, skip_graph, "a", FakeLayer("x"),
+    raises("CannotConnectToInputLayer", replaceLayer, skip_graph, "a", inp("i2"))
+    raises("CannotConnectFromOutputLayer", replaceLayer, skip_graph, "a", out("o2"))
+    err = raises("unrecognizedStringChoice", replaceLayer, skip_graph, "a", relu("x"),
                  ReconnectBy="position")
     assert "position" in err.message
-    raises("invalidParameterName", replaceLayer, skip_graph, "a", FakeLayer("x"), Reconnect_By="name")
+    raises("invalidParameterName", replaceLayer, skip_graph, "a", relu("x"), Reconnect_By="name")
 
 
 def test_replace_an_unconnected_layer_with_an_input_layer():
-    g = replaceLayer(layerGraph([FakeLayer("first"), FakeLayer("r")]), "first", FakeInput("in"))
+    g = replaceLayer(layerGraph([relu("first"), relu("r")]), "first", inp("in"))
     assert rows(g) == [("in", "r")] and g.InputNames == ["in"]
 
 
@@ -326,11 +351,11 @@ def test_replace_an_unconnected_layer_with_an_input_layer():
 def test_every_edit_leaves_its_argument_unchanged(skip_graph):
     before = snapshot(skip_graph)
     edits = [
-        lambda g: addLayers(g, FakeLayer("new")),
+        lambda g: addLayers(g, relu("new")),
         lambda g: removeLayers(g, ["a", "add"]),
         lambda g: connectLayers(disconnectLayers(g, "b", "add/in1"), "input", "add/in1"),
         lambda g: disconnectLayers(g, "a", "add/in2"),
-        lambda g: replaceLayer(g, "b", [FakeLayer("b1"), FakeLayer("b2")]),
+        lambda g: replaceLayer(g, "b", [relu("b1"), relu("b2")]),
         lambda g: g.with_layers([layer.copy() for layer in g.Layers]),
     ]
     for edit in edits:
@@ -340,8 +365,8 @@ def test_every_edit_leaves_its_argument_unchanged(skip_graph):
 
 
 def test_layers_are_copied_into_and_out_of_the_graph():
-    layer = FakeLayer("a")
-    g = layerGraph([FakeInput("in"), layer])
+    layer = relu("a")
+    g = layerGraph([inp("in"), layer])
     layer.Name = "changed"
     g.Layers[1].Name = "changed too"
     g.layer("a").Name = "and again"
@@ -350,7 +375,7 @@ def test_layers_are_copied_into_and_out_of_the_graph():
 
 
 def test_unnamed_argument_layers_keep_their_empty_name():
-    layer = FakeConv()
+    layer = conv()
     g = layerGraph(layer)
     assert layer.Name == "" and g.Layers[0].Name == "conv"
 
@@ -372,14 +397,14 @@ def test_helpers(skip_graph):
 
 def test_with_layers_keeps_connections_and_checks_names(skip_graph):
     trained = [layer.copy() for layer in skip_graph.Layers]
-    trained[1] = FakeLayer("a", description="trained")
+    trained[1] = conv("a")
     g = skip_graph.with_layers(trained)
-    assert rows(g) == rows(skip_graph) and g.Layers[1].description() == "trained"
+    assert rows(g) == rows(skip_graph) and g.Layers[1].Type == "2-D Convolution"
     trained[1].Name = "other"
     err = raises("LayersMustMatchGraph", skip_graph.with_layers, trained)
     assert "'a'" in err.message
     raises("LayersMustMatchGraph", skip_graph.with_layers, trained[:2])
-    trained[1] = FakeAdd(2, "a")
+    trained[1] = add(2, "a")
     raises("LayersMustMatchGraph", skip_graph.with_layers, trained)
 
 
@@ -390,4 +415,4 @@ def test_layer_array_indexing(skip_graph):
     raises("LayerDoesNotExist", arr.__getitem__, "nope")
     with pytest.raises(IndexError):
         arr[5]
-    raises("InvalidLayer", LayerArray, [FakeLayer("a"), 1])
+    raises("InvalidLayer", LayerArray, [relu("a"), 1])

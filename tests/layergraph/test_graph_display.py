@@ -1,30 +1,21 @@
 """MATLAB display text of layer arrays and LayerGraph objects (matlab-behavior.md 3.1)."""
 from __future__ import annotations
 
-from test_graph_fakes import FakeAdd, FakeInput, FakeLayer, FakeOutput
-
-from layergraph import LayerArray, addLayers, connectLayers, layerGraph
-
-
-def _typed(base, type_, default_name, description):
-    """An unnamed fake layer with MATLAB's type, DefaultName and description."""
-    cls = type(f"Fake{default_name}", (base,), {"TYPE": type_, "DEFAULT_NAME": default_name})
-    return cls("", description)
+from layergraph import (LayerArray, addLayers, additionLayer, classificationLayer, connectLayers,
+                        convolution2dLayer, fullyConnectedLayer, imageInputLayer, layerGraph,
+                        maxPooling2dLayer, reluLayer, softmaxLayer)
 
 
 def matlab_doc_layers():
     """The 7-layer array of MATLAB's documentation example (unnamed layers)."""
     return [
-        _typed(FakeInput, "Image Input", "imageinput",
-               "28x28x1 images with 'zerocenter' normalization"),
-        _typed(FakeLayer, "2-D Convolution", "conv",
-               "25 3x3 convolutions with stride [1  1] and padding [0  0  0  0]"),
-        _typed(FakeLayer, "ReLU", "relu", "ReLU"),
-        _typed(FakeLayer, "2-D Max Pooling", "maxpool",
-               "2x2 max pooling with stride [2  2] and padding [0  0  0  0]"),
-        _typed(FakeLayer, "Fully Connected", "fc", "10 fully connected layer"),
-        _typed(FakeLayer, "Softmax", "softmax", "softmax"),
-        _typed(FakeOutput, "Classification Output", "classoutput", "crossentropyex"),
+        imageInputLayer([28, 28, 1]),
+        convolution2dLayer(3, 25),
+        reluLayer(),
+        maxPooling2dLayer(2, Stride=2),
+        fullyConnectedLayer(10),
+        softmaxLayer(),
+        classificationLayer(),
     ]
 
 
@@ -49,12 +40,14 @@ def test_graph_layers_display_uses_the_default_names_and_widest_name():
     lines = text.splitlines()
     assert lines[2] == ("     1   'imageinput'    Image Input             "
                         "28x28x1 images with 'zerocenter' normalization")
+    assert lines[3] == ("     2   'conv'          2-D Convolution         "
+                        "25 3x3 convolutions with stride [1  1] and padding [0  0  0  0]")
     assert lines[4] == "     3   'relu'          ReLU                    ReLU"
     assert lines[8] == "     7   'classoutput'   Classification Output   crossentropyex"
 
 
 def test_layer_array_rows_past_99_widen_the_index():
-    arr = LayerArray([FakeLayer(f"r{i}") for i in range(100)])
+    arr = LayerArray([reluLayer(Name=f"r{i}") for i in range(100)])
     lines = repr(arr).splitlines()
     assert lines[0] == "  100x1 Layer array with layers:"
     assert lines[2] == "     1   'r0'    ReLU   ReLU"
@@ -67,7 +60,8 @@ def test_empty_layer_array_display():
 
 
 def test_layer_graph_display():
-    g = layerGraph([FakeInput("input"), FakeLayer("a"), FakeAdd(2, "add"), FakeOutput("output")])
+    g = layerGraph([imageInputLayer([8, 8, 1], Name="input"), reluLayer(Name="a"),
+                    additionLayer(2, Name="add"), classificationLayer(Name="output")])
     g = connectLayers(g, "input", "add/in2")
     expected = (
         "  LayerGraph with properties:\n"
@@ -87,5 +81,6 @@ def test_layer_graph_display_of_an_empty_graph_and_several_inputs():
         "         Layers: [0x1 nnet.cnn.layer.Layer]",
         "    Connections: [0x2 table]",
     ]
-    g = addLayers(layerGraph(FakeInput("in1")), FakeInput("in2"))
+    g = addLayers(layerGraph(imageInputLayer([8, 8, 1], Name="in1")),
+                  imageInputLayer([8, 8, 1], Name="in2"))
     assert repr(g).splitlines()[2] == "     InputNames: {'in1'  'in2'}"

@@ -3,14 +3,23 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_graph_fakes import FakeAdd, FakeInput, FakeLayer, FakeOutput, FakeUnpoolingMaxPool
+from test_graph_fakes import FakeUnpool, FakeUnpoolingMaxPool
 
-from layergraph import (MException, addLayers, connectLayers, disconnectLayers, layerGraph,
-                        removeLayers, replaceLayer)
+from layergraph import (MException, addLayers, additionLayer, classificationLayer, connectLayers,
+                        disconnectLayers, imageInputLayer, layerGraph, reluLayer, removeLayers,
+                        replaceLayer)
 from layergraph.graph import _matlab_edge_order
 
 NAMES = ["a", "b", "c", "d", "e", "f", "g", ""]
-KINDS = [FakeLayer, FakeLayer, FakeAdd, FakeInput, FakeOutput, FakeUnpoolingMaxPool]
+KINDS = [
+    lambda name: reluLayer(Name=name),
+    lambda name: reluLayer(Name=name),
+    lambda name: additionLayer(2, Name=name),
+    lambda name: imageInputLayer([4, 4, 1], Name=name),
+    lambda name: classificationLayer(Name=name),
+    FakeUnpoolingMaxPool,
+    FakeUnpool,
+]
 
 
 def named_edges(g):
@@ -59,9 +68,7 @@ def check_invariants(g):
 
 
 def draw_layer(data):
-    kind = data.draw(st.sampled_from(KINDS))
-    name = data.draw(st.sampled_from(NAMES))
-    return FakeAdd(2, name) if kind is FakeAdd else kind(name)
+    return data.draw(st.sampled_from(KINDS))(data.draw(st.sampled_from(NAMES)))
 
 
 def draw_endpoint(data, g, kind):
@@ -111,7 +118,8 @@ def apply_random_edit(data, g, model):
 @settings(max_examples=40, deadline=None)
 @given(st.data())
 def test_random_edit_sequences_keep_invariants(data):
-    g = layerGraph([FakeInput("in"), FakeLayer("r"), FakeAdd(2, "add"), FakeOutput("out")])
+    g = layerGraph([imageInputLayer([4, 4, 1], Name="in"), reluLayer(Name="r"),
+                    additionLayer(2, Name="add"), classificationLayer(Name="out")])
     model = (["in", "r", "add", "out"], named_edges(g))
     for _ in range(data.draw(st.integers(1, 12))):
         before = snapshot(g)
