@@ -167,23 +167,28 @@ class NetworkAnalysis:
         self.TotalLearnables = math.nan if has_errors else int(layer_info["NumLearnables"].sum())
 
     def _layer_rows(self) -> list[tuple[str, ...]]:
+        """Table rows: one per layer, plus continuation rows for further learnables/states."""
         rows = []
         for i, row in enumerate(self.LayerInfo.itertuples(index=False), start=1):
             acts = _size_text(row.ActivationSizes, row.ActivationFormats) if row.ActivationSizes else "-"
-            params = [f"{k} {_shape_text(v)}" for k, v in {**row.LearnableSizes, **row.StateSizes}.items()]
-            rows.append((str(i), row.Name, row.Type, acts, params[0] if params else "-"))
-            rows += [("", "", "", "", extra) for extra in params[1:]]
+            learn = [f"{k} {_shape_text(v)}" for k, v in row.LearnableSizes.items()] or ["-"]
+            state = [f"{k} {_shape_text(v)}" for k, v in row.StateSizes.items()] or ["-"]
+            extra = max(len(learn), len(state))
+            learn, state = learn + [""] * (extra - len(learn)), state + [""] * (extra - len(state))
+            rows.append((str(i), row.Name, row.Type, acts, learn[0], state[0]))
+            rows += [("", "", "", "", a, b) for a, b in zip(learn[1:], state[1:])]
         return rows
 
     def __str__(self) -> str:
-        header = ("#", "Name", "Type", "Activations", "Learnables and states")
+        header = ("#", "Name", "Type", "Activations", "Learnables", "States")
         rows = self._layer_rows()
         widths = [max(len(r[k]) for r in [header, *rows]) for k in range(len(header))]
         fmt = "  ".join(f"{{:{'>' if k == 0 else '<'}{w}}}" for k, w in enumerate(widths))
         lines = [f"NetworkAnalysis: {len(self.LayerInfo)} layers, network depth {self.NetworkDepth}", "",
                  fmt.format(*header).rstrip(), fmt.format(*("-" * w for w in widths))]
         lines += [fmt.format(*r).rstrip() for r in rows]
-        lines += ["", f"Total learnables: {self.TotalLearnables}", ""]
+        total = "NaN" if math.isnan(self.TotalLearnables) else str(self.TotalLearnables)
+        lines += ["", f"Total learnables: {total}", ""]
         if self.Issues.empty:
             lines.append("Issues: none")
         else:

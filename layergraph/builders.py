@@ -224,7 +224,7 @@ def _check_image_large_enough(spec: ResNetSpec, func: str) -> None:
 # ---- construction ------------------------------------------------------------------------
 
 @dataclass
-class _Plan:
+class ResNetPlan:
     """Layers in ``Layers`` order as chained runs (addLayers semantics) plus the cross links."""
 
     runs: list[list[Layer]]
@@ -288,11 +288,11 @@ def _final_layers(spec: ResNetSpec, kinds: _LayerKinds) -> list[Layer]:
     ]
 
 
-def plan_resnet(spec: ResNetSpec) -> _Plan:
+def plan_resnet(spec: ResNetSpec) -> ResNetPlan:
     """All layers and connections of the network, without building the graph."""
     kinds = _layer_kinds(spec.ndim)
     first = _initial_layers(spec, kinds)
-    plan = _Plan(runs=[first], links=[])
+    plan = ResNetPlan(runs=[first], links=[])
     previous = first[-1].Name
     channels = spec.initial_num_filters
     for s, (depth, num) in enumerate(zip(spec.stack_depth, spec.num_filters), start=1):
