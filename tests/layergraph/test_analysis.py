@@ -111,7 +111,7 @@ def test_unconnected_input_is_an_error_and_learnables_are_nan():
     rows = issue_rows(info)
     assert any(sev == "Error" and names == ["stack2_block1_add"] and "in2" in text for sev, names, text in rows)
     assert any(names == ["stack2_block1_skip_bn"] and "output" in text for _, names, text in rows)
-    assert math.isnan(info.TotalLearnables)
+    assert math.isnan(info.TotalLearnables) and "Total learnables: NaN" in str(info)
 
 
 def test_cycle_is_an_error_naming_its_layers():
