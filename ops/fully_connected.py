@@ -70,4 +70,4 @@ def _unflatten(xp, xf: Array, shape: Sequence[int]) -> Array:
     """Inverse of ``_flatten``: ``(I, N) -> (C, N, *S)``."""
     order = _order(len(shape))
     transposed = xf.reshape(tuple(shape[i] for i in order))
-    return xp.ascontiguousarray(transposed.transpose(tuple(np.argsort(order))))
+    return xp.ascontiguousarray(transposed.transpose(tuple(int(i) for i in np.argsort(order))))

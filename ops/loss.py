@@ -32,7 +32,8 @@ def cross_entropy_forward(y: Array, t: Array, class_weights: Array | None = None
         weighted = weighted * weights.reshape((-1,) + (1,) * (y.ndim - 1))
     bounded = xp.maximum(y, np.finfo(y.dtype).eps)
     n = y.shape[1]
-    return -(weighted * xp.log(bounded)).sum() / y.dtype.type(n), (bounded, weighted, n)
+    value = -(weighted * xp.log(bounded)).sum() / y.dtype.type(n)
+    return xp.asarray(value, dtype=y.dtype), (bounded, weighted, n)
 
 
 def cross_entropy_backward(cache: tuple) -> Array:
@@ -50,10 +51,11 @@ def mse_forward(y: Array, t: Array) -> tuple[Array, tuple]:
     >>> float(mse_forward(np.array([[1.0, 3.0]]), np.array([[0.0, 1.0]]))[0])
     1.25
     """
+    xp = get_xp(y, t)
     _check_pair(y, t)
     diff = y - t.astype(y.dtype, copy=False)
     n = y.shape[1]
-    return 0.5 * (diff * diff).sum() / y.dtype.type(n), (diff, n)
+    return xp.asarray(0.5 * (diff * diff).sum() / y.dtype.type(n), dtype=y.dtype), (diff, n)
 
 
 def mse_backward(cache: tuple) -> Array:
