@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from layergraph import (LayerArray, addLayers, additionLayer, classificationLayer, connectLayers,
                         convolution2dLayer, fullyConnectedLayer, imageInputLayer, layerGraph,
-                        maxPooling2dLayer, reluLayer, softmaxLayer)
+                        maxPooling2dLayer, reluLayer, resnet3dLayers, softmaxLayer)
 
 
 def matlab_doc_layers():
@@ -84,3 +84,14 @@ def test_layer_graph_display_of_an_empty_graph_and_several_inputs():
     g = addLayers(layerGraph(imageInputLayer([8, 8, 1], Name="in1")),
                   imageInputLayer([8, 8, 1], Name="in2"))
     assert repr(g).splitlines()[2] == "     InputNames: {'in1'  'in2'}"
+
+
+def test_layer_graph_display_of_the_resnet3d_doc_example():
+    assert repr(resnet3dLayers([224, 224, 64, 3], 10)) == (
+        "  LayerGraph with properties:\n"
+        "\n"
+        "     InputNames: {'input'}\n"
+        "    OutputNames: {'output'}\n"
+        "         Layers: [177x1 nnet.cnn.layer.Layer]\n"
+        "    Connections: [192x2 table]"
+    )
