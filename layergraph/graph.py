@@ -137,16 +137,16 @@ def _chain_edges(first: int, count: int) -> list[Edge]:
 def _port_index(layer: Layer, port: str | None, kind: str) -> int | None:
     """Index of the named input/output port; a bare name selects the single port (None if none)."""
     names = list(layer.InputNames if kind == "input" else layer.OutputNames)
-    Kind = kind.capitalize()
+    title = kind.capitalize()
     if port is None:
         if len(names) > 1:
-            raise _error(f"MustSpecify{Kind}ForMultiple{Kind}Layer",
+            raise _error(f"MustSpecify{title}ForMultiple{title}Layer",
                          f"Layer '{layer.Name}' has several {kind}s; name one as "
                          f"'{layer.Name}/<{kind}>'. Allowed: "
                          f"{', '.join(repr(f'{layer.Name}/{n}') for n in names)}.")
         return 0 if names else None
     if port not in names:
-        raise _error(f"NonExistentLayer{Kind}",
+        raise _error(f"NonExistentLayer{title}",
                      f"Layer '{layer.Name}' has no {kind} named '{port}'. Allowed {kind} names: "
                      f"{', '.join(repr(n) for n in names) or '(none)'}.")
     return names.index(port)
@@ -399,11 +399,11 @@ class LayerGraph:
         if edge in self._edges:
             raise _error("ConnectionAlreadyExists",
                          f"The connection from '{s}' to '{d}' already exists.")
-        if self.input_sources(dst)[edge[3]] is not None:
-            taken_by = self._source_label(*self.input_sources(dst)[edge[3]])
+        occupant = self.input_sources(dst)[edge[3]]
+        if occupant is not None:
             raise _error("LayerInputIsNotFree",
-                         f"Input '{d}' is already connected (from '{taken_by}'). Disconnect it "
-                         f"first with disconnectLayers.")
+                         f"Input '{d}' is already connected (from '{self._source_label(*occupant)}')."
+                         f" Disconnect it first with disconnectLayers.")
         return LayerGraph._from_parts(self._layers, self._edges + (edge,))
 
     def disconnectLayers(self, s: str, d: str) -> "LayerGraph":
