@@ -314,8 +314,9 @@ def analyzeNetwork(net: Any, *nameValuePairs: Any, **options: Any) -> NetworkAna
     output layer and every output to be connected; ``"dlnetwork"`` forbids output layers.
     Opens no window: ``print(analyzeNetwork(lgraph))`` shows the table.
 
-    >>> info = analyzeNetwork(resnet3dLayers([224, 224, 64, 3], 10))  # doctest: +SKIP
-    >>> info.LayerInfo.loc[4, "ActivationSizes"]                        # doctest: +SKIP
+    >>> from layergraph import resnet3dLayers
+    >>> info = analyzeNetwork(resnet3dLayers([224, 224, 64, 3], 10))
+    >>> info.LayerInfo.loc[4, "ActivationSizes"]
     (56, 56, 16, 64, 1)
     """
     given = parse_name_value(nameValuePairs, options, ["TargetUsage"], "analyzeNetwork")

@@ -95,8 +95,8 @@ def resnet3dLayers(inputSize: Any, numClasses: Any, *nameValuePairs: Any, **opti
     ("downsample-first-conv" | "none"), StackDepth ([3 4 6 3]), NumFilters
     ([64 128 256 512]), Normalization ("zerocenter" | "zscore").
 
-    >>> lgraph = resnet3dLayers([224, 224, 64, 3], 10)   # doctest: +SKIP
-    >>> len(lgraph.Layers), len(lgraph.Connections)       # doctest: +SKIP
+    >>> lgraph = resnet3dLayers([224, 224, 64, 3], 10)
+    >>> len(lgraph.Layers), len(lgraph.Connections)
     (177, 192)
     """
     spec = parse_resnet_arguments(3, "resnet3dLayers", inputSize, numClasses, nameValuePairs, options)
@@ -109,8 +109,8 @@ def resnetLayers(inputSize: Any, numClasses: Any, *nameValuePairs: Any, **option
     ``inputSize`` is ``[h w]`` or ``[h w c]``; options as :func:`resnet3dLayers`, with
     2-element vectors for InitialFilterSize and InitialStride.
 
-    >>> lgraph = resnetLayers([224, 224, 3], 10)          # doctest: +SKIP
-    >>> len(lgraph.Layers), len(lgraph.Connections)       # doctest: +SKIP
+    >>> lgraph = resnetLayers([224, 224, 3], 10)
+    >>> len(lgraph.Layers), len(lgraph.Connections)
     (177, 192)
     """
     spec = parse_resnet_arguments(2, "resnetLayers", inputSize, numClasses, nameValuePairs, options)

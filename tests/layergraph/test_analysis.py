@@ -1,12 +1,14 @@
 """analyzeNetwork: activation sizes, learnables, depth, issues and the printed table."""
 from __future__ import annotations
 
+import doctest
 import functools
 import math
 
 import pytest
 
 import layergraph as lg
+from layergraph import analysis
 from layergraph.layers.errors import MException
 from test_builders_model import closed_form_depth, closed_form_learnables, model_activations, model_resnet
 
@@ -181,3 +183,8 @@ def test_derived_sizes_equal_the_initialized_arrays_of_a_dlnetwork():
             assert stored.loc[row.Name, "StateSizes"] == row.StateSizes, row.Name
     assert from_arrays.TotalLearnables == derived.TotalLearnables \
         == closed_form_learnables(3, 2, 3, **options)
+
+
+def test_docstring_examples_run():
+    result = doctest.testmod(analysis)
+    assert result.attempted >= 3 and result.failed == 0

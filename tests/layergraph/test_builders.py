@@ -1,6 +1,7 @@
 """resnet3dLayers / resnetLayers: MATLAB's documented figures, layer settings, argument validation."""
 from __future__ import annotations
 
+import doctest
 import functools
 
 import numpy as np
@@ -245,3 +246,8 @@ def test_one_pass_construction_equals_matlabs_edit_sequence():
     assert built.Connections.equals(edited.Connections)
     assert built.edges == edited.edges
     assert built.topological_order() == edited.topological_order()
+
+
+def test_docstring_examples_run():
+    result = doctest.testmod(builders)
+    assert result.attempted >= 4 and result.failed == 0
