@@ -138,7 +138,11 @@ class Executor:
         self.dtype = np.dtype(dtype)
         self.device = device
         self.xp = np if device == "cpu" else _backend.get_xp(_backend.to_device(np.zeros(1), device))
-        self._needs_grad = self._compute_needs_grad(all_gradients)
+        # trains[i]: layer i has a learnable that wants a gradient (every one with all_gradients,
+        # else those with a nonzero learn-rate factor); needs_grad[i]: so does layer i or its past.
+        self._trains = [any(all_gradients or learn_rate_factor(layer, n) != 0 for n in layer.LEARNABLES)
+                        for layer in self.layers]
+        self._needs_grad = self._compute_needs_grad()
         self.params, self.state, self.constants = {}, {}, {}
         for layer in self.layers:
             self._load_layer(layer)
@@ -156,17 +160,11 @@ class Executor:
             internal = layer.to_internal(name, np.asarray(value), self.xp, self.dtype)
             store[(layer.Name, name)] = internal
 
-    def _compute_needs_grad(self, all_gradients: bool) -> list[bool]:
-        """needs[i]: a learnable at or upstream of layer i wants a gradient (so dx must flow).
-
-        With ``all_gradients`` every learnable counts; otherwise only those whose learn-rate
-        factor is nonzero (frozen prefixes are not back-propagated).
-        """
+    def _compute_needs_grad(self) -> list[bool]:
+        """needs[i]: a learnable at or upstream of layer i wants a gradient (so dx must flow)."""
         needs = [False] * len(self.layers)
         for i in self.order:
-            layer = self.layers[i]
-            own = any(all_gradients or learn_rate_factor(layer, n) != 0 for n in layer.LEARNABLES)
-            needs[i] = own or any(needs[s] for s, _ in self.sources[i])
+            needs[i] = self._trains[i] or any(needs[s] for s, _ in self.sources[i])
         return needs
 
     def layer_params(self, i: int) -> dict[str, Any]:
@@ -255,6 +253,8 @@ class Executor:
             dys = [self.xp.zeros(fp.shapes[(i, p)], self.dtype) if d is None else d
                    for p, d in zip(ports, dys)]
             need_dx = any(self._needs_grad[s] for s, _ in self.sources[i])
+            if not (need_dx or self._trains[i]):
+                continue
             dxs, dparams = layer.backward(self.layer_params(i), dys, fp.caches[i], need_dx)
             grads.update({(self.names[i], k): v for k, v in dparams.items()})
             if need_dx:

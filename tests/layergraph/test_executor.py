@@ -146,3 +146,24 @@ def test_whole_graph_gradient_matches_central_differences_in_float64():
     numeric = (loss_at(eps) - loss_at(-eps)) / (2 * eps)
     analytic = sum(float((grads[k] * direction[k]).sum()) for k in base)
     assert numeric == pytest.approx(analytic, rel=1e-6)
+
+
+@pytest.mark.gpu
+def test_gpu_executor_matches_the_cpu_one():
+    from layergraph.ops import _backend
+    if not _backend.gpu_available():
+        pytest.skip("CuPy with a CUDA device is not available")
+    import cupy
+    from layergraph.network import DAGNetwork
+
+    g = small_resnet(seed=5)
+    X = np.random.default_rng(2).standard_normal((6, 6, 5, 2, 3)).astype(np.float32)
+    t = onehot(["k1", "k0", "k2"], ["k0", "k1", "k2"])
+    cpu = Executor(g).loss_and_gradients(matlab_to_internal(X, 3), t)
+    ex = Executor(g, device="gpu")
+    loss, y, grads, update = ex.loss_and_gradients(matlab_to_internal(X, 3, cupy), cupy.asarray(t))
+    assert isinstance(y, cupy.ndarray) and y.dtype == np.float32
+    assert loss == pytest.approx(cpu[0], rel=1e-5)
+    for key, value in cpu[2].items():
+        np.testing.assert_allclose(cupy.asnumpy(grads[key]), value, rtol=1e-4, atol=1e-6, err_msg=str(key))
+    np.testing.assert_allclose(DAGNetwork(g, executor=ex).predict(X), DAGNetwork(g).predict(X), rtol=1e-4)
