@@ -28,7 +28,7 @@ from .network import as_layer_graph, cell_display, num_spatial_dims, properties_
 from .ops import _backend, loss as loss_ops
 
 __all__ = ["dlnetwork", "initialize", "forward", "resnet3dNetwork", "resnetNetwork", "dlfeval",
-           "dlgradient", "crossentropy", "mse", "sgdmupdate", "adamupdate", "rmspropupdate"]
+           "dlgradient", "crossentropy", "mse", "dlupdate", "sgdmupdate", "adamupdate", "rmspropupdate"]
 
 TABLE_COLUMNS = ["Layer", "Parameter", "Value"]
 
@@ -286,6 +286,24 @@ def _to_internal_grad(dy_kn: np.ndarray, Y: np.ndarray, internal_shape: tuple, e
 
 
 # ---- solver updates ------------------------------------------------------------------------
+def dlupdate(fun: Callable[..., Any], net: Any, *tables: pd.DataFrame) -> Any:
+    """``[net, X1, ...] = dlupdate(fun, net, X1, ...)``: apply ``fun`` to every learnable.
+
+    ``net`` is a dlnetwork (its Learnables) or a Layer/Parameter/Value table; ``fun(value,
+    x1, ...)`` gets the matching rows of the extra tables and returns the new value (or a
+    tuple: the new value and the new rows of ``X1, ...``).
+    """
+    params = net.Learnables if isinstance(net, dlnetwork) else net
+    for table in tables:
+        _check_rows(params, table, "dlupdate argument")
+    results = [fun(*row) for row in zip(params["Value"], *(t["Value"] for t in tables))]
+    columns = list(zip(*[r if isinstance(r, tuple) else (r,) for r in results])) if results else [()]
+    outputs = [params.assign(Value=list(col)) for col in columns]
+    if isinstance(net, dlnetwork):
+        outputs[0] = dlnetwork._from_graph(_with_values(net.layerGraph(), outputs[0], "LEARNABLES"))
+    return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
 def sgdmupdate(net: Any, grad: pd.DataFrame, vel: Any = None, learnRate: float = 0.01,
                momentum: float = 0.9) -> tuple[Any, pd.DataFrame]:
     """``[net, vel] = sgdmupdate(net, grad, vel, learnRate, momentum)``: v = m v - lr g; p = p + v."""

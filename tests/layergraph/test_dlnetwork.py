@@ -224,3 +224,15 @@ def test_rmspropupdate_formula_and_plain_tables(frozen_net):
                                - 0.01 * g1.Value[1] / (np.sqrt(0.05 * g1.Value[1] ** 2) + 1e-6), rtol=1e-5)
     with pytest.raises(MException):
         lg.sgdmupdate(frozen_net, g1.iloc[1:], None)
+
+
+def test_dlupdate_applies_a_function_row_by_row(frozen_net):
+    grads = _grad_table(frozen_net, 6)
+    decayed = lg.dlupdate(lambda g, w: g + 0.01 * w, grads, frozen_net.Learnables)
+    np.testing.assert_allclose(decayed.Value[3], grads.Value[3] + 0.01 * frozen_net.Learnables.Value[3])
+    halved = lg.dlupdate(lambda w: w / 2, frozen_net)
+    assert isinstance(halved, lg.dlnetwork)
+    np.testing.assert_allclose(halved.Learnables.Value[0], frozen_net.Learnables.Value[0] / 2)
+    net2, doubled = lg.dlupdate(lambda w, g: (w - g, 2 * g), frozen_net, grads)
+    np.testing.assert_allclose(net2.Learnables.Value[2], frozen_net.Learnables.Value[2] - grads.Value[2], rtol=1e-6)
+    np.testing.assert_allclose(doubled.Value[2], 2 * grads.Value[2])
