@@ -188,3 +188,16 @@ def test_derived_sizes_equal_the_initialized_arrays_of_a_dlnetwork():
 def test_docstring_examples_run():
     result = doctest.testmod(analysis)
     assert result.attempted >= 3 and result.failed == 0
+
+
+def test_networks_are_analysed_like_their_graphs():
+    layers = [lg.imageInputLayer([8, 8, 1], Name="in"), lg.convolution2dLayer(3, 4, Name="c"),
+              lg.reluLayer(Name="r"), lg.fullyConnectedLayer(2, Name="fc"), lg.softmaxLayer(Name="sm")]
+    net = lg.dlnetwork(layers)
+    dag = lg.assembleNetwork(lg.connectLayers(
+        lg.addLayers(lg.layerGraph(list(net.Layers)), [lg.classificationLayer(Name="out", Classes=["a", "b"])]),
+        "sm", "out"))
+    expected = (3 * 3 * 1 * 4 + 4) + (6 * 6 * 4 * 2 + 2)
+    for info in (lg.analyzeNetwork(net), lg.analyzeNetwork(dag)):
+        assert info.Issues.empty and info.TotalLearnables == expected
+        assert info.LayerInfo.set_index("Name").loc["c", "ActivationSizes"] == (6, 6, 4, 1)
