@@ -2,6 +2,7 @@
 replaceLayer, their errors, value semantics, Connections order and the helper API."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from test_graph_fakes import FakeUnpool, FakeUnpoolingMaxPool
 
@@ -372,6 +373,14 @@ def test_layers_are_copied_into_and_out_of_the_graph():
     g.layer("a").Name = "and again"
     assert [x.Name for x in g.Layers] == ["in", "a"]
     assert g.layer_index("a") == 1
+
+
+def test_layer_arrays_are_not_shared_with_the_caller():
+    layer = conv("c")
+    layer.Weights = np.ones((3, 3, 1, 4), dtype=np.float32)
+    g = layerGraph([inp("in"), layer])
+    layer.Weights[0, 0, 0, 0] = 5
+    assert g.Layers["c"].Weights[0, 0, 0, 0] == 1
 
 
 def test_unnamed_argument_layers_keep_their_empty_name():

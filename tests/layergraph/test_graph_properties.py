@@ -52,8 +52,12 @@ def check_invariants(g):
         assert g.input_sources(i) == expected
     table = g.Connections
     assert list(table.columns) == ["Source", "Destination"] and len(table) == len(edges)
-    for (src, dst), (s, _, d, _) in zip(table.itertuples(index=False, name=None), edges):
-        assert src.split("/")[0] == names[s] and dst.split("/")[0] == names[d]
+    for (src, dst), (s, sp, d, dp) in zip(table.itertuples(index=False, name=None), edges):
+        source, destination = layers[s], layers[d]
+        assert src == (source.Name if source.NumOutputs == 1
+                       else f"{source.Name}/{source.OutputNames[sp]}")
+        assert dst == (destination.Name if destination.NumInputs == 1
+                       else f"{destination.Name}/{destination.InputNames[dp]}")
     if g.has_cycle():
         try:
             g.topological_order()
