@@ -5,6 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import layergraph as lg
+
 from layergraph.executor import (Executor, internal_to_matlab, learn_rate_factor, matlab_to_internal,
                                  onehot)
 from layergraph.graph import LayerGraph, connectLayers, layerGraph
@@ -167,3 +169,12 @@ def test_gpu_executor_matches_the_cpu_one():
     for key, value in cpu[2].items():
         np.testing.assert_allclose(cupy.asnumpy(grads[key]), value, rtol=1e-4, atol=1e-6, err_msg=str(key))
     np.testing.assert_allclose(DAGNetwork(g, executor=ex).predict(X), DAGNetwork(g).predict(X), rtol=1e-4)
+
+
+def test_resnet_inference_holds_at_most_two_activations():
+    g = lg.resnet3dLayers([16, 16, 16, 1], 3, StackDepth=[1, 2], NumFilters=[2, 4], InitialNumFilters=4,
+                          Normalization="zscore")
+    net = lg.dlnetwork(lg.removeLayers(g, "output"))
+    fp = net.executor.forward(np.ones((1, 2, 16, 16, 16), np.float32), outputs=["softmax"])
+    assert fp.peak_live == 2                  # the block input and the branch being computed
+    np.testing.assert_allclose(fp.outputs["softmax"].sum(axis=0), 1, rtol=1e-5)
