@@ -1,4 +1,5 @@
-"""Executor graph logic on exact fake layers: fan-out sums, freeing, need_dx, state, errors."""
+"""Executor: graph logic on exact fake layers (fan-out sums, freeing, need_dx, state, errors),
+finite differences of a small real DAG, and ResNet memory use."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +7,6 @@ import pandas as pd
 import pytest
 
 import layergraph as lg
-
 from layergraph.executor import (Executor, internal_to_matlab, learn_rate_factor, matlab_to_internal,
                                  onehot)
 from layergraph.graph import LayerGraph, connectLayers, layerGraph
