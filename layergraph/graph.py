@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+from collections import Counter
 import heapq
 from typing import Any, Iterable, Sequence
 
@@ -94,7 +95,7 @@ def _new_layer_names(layers: list[Layer], existing: set[str]) -> list[str]:
         if "/" in name:
             raise _error("LayerNamesCannotContainForwardSlash",
                          f"Layer names cannot contain '/'. Received: Name='{name}'.")
-    repeated = sorted({n for n in explicit if explicit.count(n) > 1})
+    repeated = sorted(n for n, count in Counter(explicit).items() if count > 1)
     if repeated:
         raise _error("LayerNamesMustBeUnique",
                      f"Layer names must be unique. Received more than one layer named "
@@ -105,7 +106,7 @@ def _new_layer_names(layers: list[Layer], existing: set[str]) -> list[str]:
                      f"Layer names must differ from the names already in the layer graph. "
                      f"Received: {', '.join(repr(n) for n in clashes)}, already in the graph.")
     defaults = [layer.DEFAULT_NAME or "layer" for layer in layers if not layer.Name]
-    repeated_defaults = {n for n in defaults if defaults.count(n) > 1}
+    repeated_defaults = {n for n, count in Counter(defaults).items() if count > 1}
     unique = iter(make_unique_strings(defaults, repeated_defaults | existing | set(explicit)))
     return [layer.Name or next(unique) for layer in layers]
 
