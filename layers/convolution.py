@@ -131,7 +131,7 @@ class ConvolutionLayer(WindowLayer):
         value = xp.asarray(value, dtype=dtype)
         if name == "Bias":
             return value.reshape(-1)
-        return value.transpose(self.NDIM + 1, self.NDIM, *range(self.NDIM))
+        return xp.ascontiguousarray(value.transpose(self.NDIM + 1, self.NDIM, *range(self.NDIM)))
 
     def from_internal(self, name: str, value: Any) -> np.ndarray:
         value = _backend.to_host(value)

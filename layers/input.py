@@ -107,7 +107,7 @@ class _ImageInputLayer(Layer):
     # ---- execution -------------------------------------------------------------------------
     def to_internal(self, name: str, value: Any, xp: Any, dtype: Any) -> Any:
         arr = xp.asarray(value, dtype=dtype).reshape(self._broadcast_shape(np.shape(value)))
-        return arr.transpose(self.NDIM, *range(self.NDIM))[:, None]
+        return xp.ascontiguousarray(arr.transpose(self.NDIM, *range(self.NDIM))[:, None])
 
     def _broadcast_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
         return tuple(shape) + (1,) * (self.NDIM + 1 - len(shape))
