@@ -120,11 +120,17 @@ class DAGNetwork:
         return self.Layers[self.OutputNames[0]]
 
     def predict(self, X: Any, *args: Any, **kwargs: Any) -> np.ndarray:
-        """Scores ``N x K`` (classes in ``Classes`` order) or responses ``N x R``."""
+        """Scores ``N x K`` (classes in ``Classes`` order) or responses ``N x R``.
+
+        An output with spatial extent (image regression) comes back in MATLAB layout
+        ``h x w [x d] x c x N``.
+        """
         opts = _inference_options(args, kwargs, "predict")
         name = self.OutputNames[0]
         chunks = run_in_batches(self.executor, X, num_spatial_dims(self._lgraph), [name],
                                 opts["MiniBatchSize"])[name]
+        if chunks[0].size != chunks[0].shape[0] * chunks[0].shape[1]:
+            return np.concatenate([internal_to_matlab(y) for y in chunks], axis=-1)
         scores = [internal_to_matlab(y.reshape(y.shape[0], y.shape[1])) for y in chunks]
         return np.concatenate(scores, axis=1).T
 

@@ -76,3 +76,14 @@ def test_assemble_network_errors_name_the_layers():
     with pytest.raises(MException) as err:
         lg.assembleNetwork(auto)
     assert err.value.identifier == "nnet_cnn:assembleNetwork:ClassesNotSet"
+
+
+def test_regression_network_predicts_n_by_r_responses(X):
+    g = lg.removeLayers(small_resnet(seed=6), ["sm", "out"])
+    g = lg.connectLayers(g.addLayers([lg.regressionLayer(Name="reg")]), "fc", "reg")
+    net = lg.assembleNetwork(g)
+    Y = lg.predict(net, X)
+    assert Y.shape == (5, 3)
+    np.testing.assert_allclose(Y, lg.activations(net, X, "fc").reshape(3, 5).T, rtol=1e-6)
+    with pytest.raises(MException, match="Classes"):
+        lg.classify(net, X)
