@@ -56,25 +56,43 @@ def main(argv=None) -> int:
     return 0
 
 
+def conv_problem(np, case):
+    """NumPy data of one case: x (C,N,*S), w (F,C,*K), b (F,), dy (F,N,*O); stride; pad."""
+    _, c, f, k, s, vol, n = case
+    kernel, stride = (k,) * 3, (s,) * 3
+    pad = same_padding((vol,) * 3, kernel, stride)
+    out = (-(-vol // s),) * 3  # 'same': ceil(in / stride)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((c, n) + (vol,) * 3, dtype=np.float32)
+    w = rng.standard_normal((f, c) + kernel, dtype=np.float32) * np.float32(1 / np.sqrt(c * k ** 3))
+    b = np.zeros(f, dtype=np.float32)
+    dy = rng.standard_normal((f, n) + out, dtype=np.float32)
+    return x, w, b, dy, stride, pad
+
+
+def forward_flops(case) -> float:
+    """Multiply-adds x 2 of the forward convolution (backward dx + dw is twice this)."""
+    _, c, f, k, s, vol, n = case
+    return 2.0 * f * c * k ** 3 * n * (-(-vol // s)) ** 3
+
+
+def torch_layout(np, a):
+    """(C, N, *S) -> contiguous (N, C, *S)."""
+    return np.ascontiguousarray(a.swapaxes(0, 1))
+
+
 def run_case(np, torch, conv_ops, case, reps, peak):
     """Time one shape; returns a table row."""
-    label, c, f, k, s, vol, n = case
-    kernel, stride, dilation = (k,) * 3, (s,) * 3, (1,) * 3
-    pad = same_padding((vol,) * 3, kernel, stride)
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((c, n, vol, vol, vol), dtype=np.float32)
-    w = (rng.standard_normal((f, c) + kernel, dtype=np.float32) / np.sqrt(c * k ** 3)).astype(np.float32)
-    b = np.zeros(f, dtype=np.float32)
-    xt = torch.from_numpy(np.ascontiguousarray(x.transpose(1, 0, 2, 3, 4))).requires_grad_(True)
+    x, w, b, dy, stride, pad = conv_problem(np, case)
+    dilation = (1,) * 3
+    xt = torch.from_numpy(torch_layout(np, x)).requires_grad_(True)
     wt = torch.from_numpy(w.copy()).requires_grad_(True)
     bt = torch.from_numpy(b.copy())
-
+    dyt = torch.from_numpy(torch_layout(np, dy))
     y, _ = conv_ops.conv_forward(x, w, b, stride, pad, dilation)
-    dy = rng.standard_normal(y.shape, dtype=np.float32)
-    dyt = torch.from_numpy(np.ascontiguousarray(dy.transpose(1, 0, 2, 3, 4)))
     with torch.no_grad():
-        yt = torch_conv(torch, xt, wt, bt, stride, pad)
-    rel_err = float(np.abs(y.transpose(1, 0, 2, 3, 4) - yt.numpy()).max() / np.abs(yt.numpy()).max())
+        yt = torch_conv(torch, xt, wt, bt, stride, pad).numpy()
+    rel_err = float(np.abs(torch_layout(np, y) - yt).max() / np.abs(yt).max())
 
     def ours_forward():
         conv_ops.conv_forward(x, w, b, stride, pad, dilation)
@@ -95,9 +113,9 @@ def run_case(np, torch, conv_ops, case, reps, peak):
     fb_ours, fb_torch = _common.paired_times(ours_train, torch_train, reps)
     m = {key: _common.median(v) for key, v in
          dict(fo=fwd_ours, ft=fwd_torch, bo=fb_ours, bt=fb_torch).items()}
-    flops = 3 * 2.0 * f * c * k ** 3 * n * int(np.prod(y.shape[2:]))
+    flops = 3 * forward_flops(case)
     gf_ours, gf_torch = flops / m["bo"] / 1e9, flops / m["bt"] / 1e9
-    return [label, 1e3 * m["fo"], 1e3 * m["ft"], m["fo"] / m["ft"], 1e3 * m["bo"], 1e3 * m["bt"],
+    return [case[0], 1e3 * m["fo"], 1e3 * m["ft"], m["fo"] / m["ft"], 1e3 * m["bo"], 1e3 * m["bt"],
             m["bo"] / m["bt"], gf_ours, gf_torch, f"{100 * gf_ours / peak:.0f}%",
             f"{100 * gf_torch / peak:.0f}%", f"{rel_err:.1e}"]
 

@@ -22,7 +22,7 @@ import _common
 
 def main(argv=None) -> int:
     parser = _common.base_parser(__doc__.splitlines()[0])
-    parser.add_argument("--iters", type=int, default=8, help="mini-batches per epoch")
+    parser.add_argument("--iters", type=int, default=4, help="mini-batches per epoch")
     parser.add_argument("--net", choices=["small", "tiny"], default=None,
                         help="network (default: small; tiny with --quick)")
     args = parser.parse_args(argv)

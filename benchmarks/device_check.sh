@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# GPU check for a lent GPU machine (H200: CuPy 14 / CUDA 13, PyTorch, numpy, pandas, pytest,
+# hypothesis; no internet; no cuDNN in CuPy). One call, under ~8 minutes, every stage time-boxed:
+#   1. pip install --no-deps --no-build-isolation -e .
+#   2. python -m pytest -m gpu -q -x
+#   3. benchmarks/bench_gpu.py with TF32 off, then on (JSON rows into $OUT)
+#   4. the combined benchmark table, printed LAST.
+# Usage: benchmarks/device_check.sh            (on the GPU machine)
+#        benchmarks/device_check.sh --dry-run  (CPU: no install, GPU tests skip, NumPy for CuPy)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python}
+RESULTS=${OUT:-/tmp/layergraph-device-check}
+DRY=""
+[ "${1:-}" = "--dry-run" ] && DRY="--dry-run"
+mkdir -p "$RESULTS"
+rm -f "$RESULTS"/gpu_tf32_*.json
+status=0
+
+stage() {  # stage NAME SECONDS COMMAND...: run under timeout, report exit code and duration
+    local name=$1 limit=$2 start=$SECONDS rc
+    shift 2
+    echo "=== $name (limit ${limit}s) ==="
+    timeout --kill-after=10 "$limit" "$@"
+    rc=$?
+    echo "=== $name: exit $rc after $((SECONDS - start))s ==="
+    [ "$rc" -eq 0 ] || status=1
+}
+
+if [ -z "$DRY" ]; then
+    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+    stage "install" 90 "$PY" -m pip install --quiet --no-deps --no-build-isolation -e .
+fi
+stage "pytest -m gpu" 210 "$PY" -m pytest -m gpu -q -x -p no:cacheprovider
+stage "bench_gpu TF32 off" 90 "$PY" benchmarks/bench_gpu.py $DRY --tf32 off --json "$RESULTS/gpu_tf32_off.json"
+stage "bench_gpu TF32 on" 75 "$PY" benchmarks/bench_gpu.py $DRY --tf32 on --json "$RESULTS/gpu_tf32_on.json"
+
+echo "=== summary: ours (CuPy) vs torch (cuDNN); ratio = ours / torch, >1 means ours slower ==="
+shopt -s nullglob
+results=("$RESULTS"/gpu_tf32_off.json "$RESULTS"/gpu_tf32_on.json)
+existing=()
+for f in "${results[@]}"; do [ -f "$f" ] && existing+=("$f"); done
+if [ ${#existing[@]} -gt 0 ]; then
+    "$PY" benchmarks/bench_gpu.py --summary "${existing[@]}"
+else
+    echo "(no benchmark results)"
+fi
+exit $status
