@@ -17,6 +17,7 @@ import pandas as pd
 from . import graph as graph_module
 from .executor import (Executor, input_statistics, internal_to_matlab, is_empty, matlab_to_internal,
                        unconnected_inputs)
+from .ops import _backend
 from .layers._validation import parse_name_value, positive_int_vector, validatestring
 from .layers.errors import MException
 
@@ -77,7 +78,7 @@ class DAGNetwork:
 
     def __init__(self, lgraph: Any, executor: Executor | None = None):
         self._lgraph = lgraph
-        self._executor = executor
+        self._executors: dict[str, Executor] = {executor.device: executor} if executor else {}
 
     @property
     def Layers(self) -> Any:
@@ -97,10 +98,19 @@ class DAGNetwork:
 
     @property
     def executor(self) -> Executor:
-        """The float32 executor (CPU unless the network was made on the GPU)."""
-        if self._executor is None:
-            self._executor = Executor(self._lgraph)
-        return self._executor
+        """The executor ``ExecutionEnvironment="auto"`` uses: the one the network was made
+        with, else a float32 one on the GPU when CuPy sees one, else on the CPU."""
+        return self.executor_for("auto")
+
+    def executor_for(self, environment: str) -> Executor:
+        """The float32 executor for ``"auto"``, ``"cpu"`` or ``"gpu"`` (made on first use)."""
+        if environment == "auto":
+            if self._executors:
+                return next(iter(self._executors.values()))
+            environment = "gpu" if _backend.gpu_available() else "cpu"
+        if environment not in self._executors:
+            self._executors[environment] = Executor(self._lgraph, device=environment)
+        return self._executors[environment]
 
     def layerGraph(self) -> Any:
         """The network's LayerGraph (MATLAB ``layerGraph(net)``)."""
@@ -127,8 +137,8 @@ class DAGNetwork:
         """
         opts = _inference_options(args, kwargs, "predict")
         name = self.OutputNames[0]
-        chunks = run_in_batches(self.executor, X, num_spatial_dims(self._lgraph), [name],
-                                opts["MiniBatchSize"])[name]
+        chunks = run_in_batches(self.executor_for(opts["ExecutionEnvironment"]), X,
+                                num_spatial_dims(self._lgraph), [name], opts["MiniBatchSize"])[name]
         if chunks[0].size != chunks[0].shape[0] * chunks[0].shape[1]:
             return np.concatenate([internal_to_matlab(y) for y in chunks], axis=-1)
         scores = [internal_to_matlab(y.reshape(y.shape[0], y.shape[1])) for y in chunks]
@@ -145,8 +155,9 @@ class DAGNetwork:
     def activations(self, X: Any, layer_name: str, *args: Any, **kwargs: Any) -> np.ndarray:
         """Output of ``layer_name`` in MATLAB layout ``h x w [x d] x c x N`` (or OutputAs rows/columns)."""
         opts = _inference_options(args, kwargs, "activations", with_output_as=True)
-        self.executor._check_names([layer_name], "layerName")
-        chunks = run_in_batches(self.executor, X, num_spatial_dims(self._lgraph), [layer_name],
+        executor = self.executor_for(opts["ExecutionEnvironment"])
+        executor._check_names([layer_name], "layerName")
+        chunks = run_in_batches(executor, X, num_spatial_dims(self._lgraph), [layer_name],
                                 opts["MiniBatchSize"])[layer_name]
         act = np.concatenate([internal_to_matlab(y) for y in chunks], axis=-1)
         if opts["OutputAs"] == "channels":
@@ -167,11 +178,11 @@ def _classes(layer: Any) -> list:
 def _inference_options(args: Sequence[Any], kwargs: dict, func: str, with_output_as: bool = False) -> dict:
     names = ["MiniBatchSize", "ExecutionEnvironment", "Acceleration"] + (["OutputAs"] if with_output_as else [])
     opts = parse_name_value(args, kwargs, names, func)
-    out = {"MiniBatchSize": positive_int_vector(opts.get("MiniBatchSize", 128), func, "MiniBatchSize", (1,))[0],
-           "OutputAs": validatestring(opts.get("OutputAs", "channels"), ["channels", "rows", "columns"],
-                                      func, "OutputAs")}
-    validatestring(opts.get("ExecutionEnvironment", "auto"), ["auto", "cpu", "gpu"], func, "ExecutionEnvironment")
-    return out
+    return {"MiniBatchSize": positive_int_vector(opts.get("MiniBatchSize", 128), func, "MiniBatchSize", (1,))[0],
+            "OutputAs": validatestring(opts.get("OutputAs", "channels"), ["channels", "rows", "columns"],
+                                       func, "OutputAs"),
+            "ExecutionEnvironment": validatestring(opts.get("ExecutionEnvironment", "auto"),
+                                                   ["auto", "cpu", "gpu"], func, "ExecutionEnvironment")}
 
 
 # ---- public functions --------------------------------------------------------------------

@@ -168,7 +168,9 @@ def test_gpu_executor_matches_the_cpu_one():
     assert loss == pytest.approx(cpu[0], rel=1e-5)
     for key, value in cpu[2].items():
         np.testing.assert_allclose(cupy.asnumpy(grads[key]), value, rtol=1e-4, atol=1e-6, err_msg=str(key))
-    np.testing.assert_allclose(DAGNetwork(g, executor=ex).predict(X), DAGNetwork(g).predict(X), rtol=1e-4)
+    net = DAGNetwork(g, executor=ex)
+    assert net.executor is ex
+    np.testing.assert_allclose(net.predict(X), net.predict(X, ExecutionEnvironment="cpu"), rtol=1e-4, atol=1e-6)
 
 
 def test_resnet_inference_holds_at_most_two_activations():
