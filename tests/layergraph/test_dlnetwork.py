@@ -236,3 +236,13 @@ def test_dlupdate_applies_a_function_row_by_row(frozen_net):
     net2, doubled = lg.dlupdate(lambda w, g: (w - g, 2 * g), frozen_net, grads)
     np.testing.assert_allclose(net2.Learnables.Value[2], frozen_net.Learnables.Value[2] - grads.Value[2], rtol=1e-6)
     np.testing.assert_allclose(doubled.Value[2], 2 * grads.Value[2])
+
+
+def test_initialisation_follows_the_global_rng():
+    g = lg.removeLayers(small_resnet(), "out")
+    bare = g.with_layers([layer.copy(**{n: None for n in layer.LEARNABLES}) for layer in g.Layers])
+    lg.rng(3)
+    first = lg.dlnetwork(bare).Learnables.Value[0]
+    lg.rng(3)
+    np.testing.assert_array_equal(lg.dlnetwork(bare).Learnables.Value[0], first)
+    assert not np.array_equal(lg.dlnetwork(bare).Learnables.Value[0], first)
