@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..ops import pooling as pool_ops
-from ._spatial import WindowLayer
+from ._spatial import WindowLayer, pairs_from_padding_size
 from ._validation import _fmt, parse_name_value, real_scalar, validatestring
 from .base import ParameterFreeLayer
 from .errors import MException
@@ -26,12 +28,29 @@ class _PoolingLayer(WindowLayer):
         self._set_padding(opts.pop("Padding", 0))
         for name, value in {"Name": "", "Stride": 1, **self._defaults(), **opts}.items():
             setattr(self, name, value)
+        self._check_padding_smaller_than_pool(self.PaddingSize, self.PoolSize)
 
     def _defaults(self) -> dict:
         return {}
 
     def _check_PoolSize(self, value: Any) -> tuple[int, ...]:
-        return self._vector(value, "PoolSize")
+        pool = self._vector(value, "PoolSize")
+        if hasattr(self, "PaddingSize"):
+            self._check_padding_smaller_than_pool(self.PaddingSize, pool)
+        return pool
+
+    def _check_PaddingSize(self, value: Any) -> tuple:
+        size = super()._check_PaddingSize(value)
+        self._check_padding_smaller_than_pool(size, self.PoolSize)
+        return size
+
+    def _check_padding_smaller_than_pool(self, padding_size: tuple, pool: tuple[int, ...]) -> None:
+        pairs = pairs_from_padding_size(padding_size, self.NDIM)
+        if any(max(pair) >= p for pair, p in zip(pairs, pool)):
+            raise MException(
+                f"nnet_cnn:{self.FUNC}:PaddingSizeLargerThanOrEqualToPoolSize",
+                f"The padding must be smaller than the pool size in every dimension. Received: "
+                f"PoolSize={list(pool)}, PaddingSize={np.asarray(padding_size).tolist()}.")
 
     def _window(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         return self.PoolSize, (1,) * self.NDIM

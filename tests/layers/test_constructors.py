@@ -155,6 +155,10 @@ def test_pooling_layers():
     assert lg.averagePooling2dLayer(2).PaddingValue == 0
     with raises("nnet_cnn:averagePooling2dLayer:InvalidPaddingValue", '"mean"'):
         lg.averagePooling2dLayer(2, PaddingValue=1)
+    with raises("nnet_cnn:maxPooling2dLayer:PaddingSizeLargerThanOrEqualToPoolSize", "PoolSize=[2, 2]"):
+        lg.maxPooling2dLayer(2, Padding=[0, 0, 2, 0])
+    with raises("nnet_cnn:averagePooling3dLayer:PaddingSizeLargerThanOrEqualToPoolSize", "smaller"):
+        lg.averagePooling3dLayer([3, 3, 1], Padding=1)
     with raises("nnet_cnn:maxPooling3dLayer:InvalidPoolSize", "PoolSize"):
         lg.maxPooling3dLayer([2, 2])
     with raises("nnet_cnn:maxPooling2dLayer:InvalidHasUnpoolingOutputs", "not supported"):
