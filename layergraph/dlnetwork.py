@@ -27,7 +27,7 @@ from .layers.errors import MException
 from .network import as_layer_graph, cell_display, num_spatial_dims, properties_display, validate_graph
 from .ops import _backend, loss as loss_ops
 
-__all__ = ["dlnetwork", "initialize", "forward", "resnet3dNetwork", "resnetNetwork", "dlfeval",
+__all__ = ["dlnetwork", "initialize", "forward", "summary", "resnet3dNetwork", "resnetNetwork", "dlfeval",
            "dlgradient", "crossentropy", "mse", "dlupdate", "sgdmupdate", "adamupdate", "rmspropupdate"]
 
 TABLE_COLUMNS = ["Layer", "Parameter", "Value"]
@@ -153,6 +153,29 @@ class dlnetwork:  # noqa: N801 - MATLAB class name
 def initialize(net: dlnetwork) -> dlnetwork:
     """``net = initialize(net)``: a copy with every unset learnable and state initialised."""
     return dlnetwork._from_graph(_initialized_graph(net.layerGraph(), _global_rng()))
+
+
+def summary(net: dlnetwork) -> str:
+    """``summary(net)``: prints (and returns) Initialized, the number of learnables and the inputs."""
+    count = sum(int(np.size(v)) for v in net.Learnables["Value"]) if net.Initialized else 0
+    inputs = [layer for layer in net.Layers if layer.IS_INPUT]
+    quoted = [f"'{layer.Name}'" for layer in inputs]
+    width = max(map(len, quoted))
+    lines = [f"   Initialized: {'true' if net.Initialized else 'false'}", "",
+             f"   Number of learnables: {_compact_count(count)}", "", "   Inputs:"]
+    lines += [f"      {k}   {name:<{width}}   {'x'.join(map(str, layer.InputSize))} images"
+              for k, (name, layer) in enumerate(zip(quoted, inputs), 1)]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    return text
+
+
+def _compact_count(n: int) -> str:
+    """84123 -> '84.1k', 23512345 -> '23.5M', 950 -> '950' (three significant digits)."""
+    for unit, size in (("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g}{unit}"
+    return str(n)
 
 
 def forward(net: dlnetwork, X: Any, *args: Any, **kwargs: Any) -> tuple:

@@ -246,3 +246,16 @@ def test_initialisation_follows_the_global_rng():
     lg.rng(3)
     np.testing.assert_array_equal(lg.dlnetwork(bare).Learnables.Value[0], first)
     assert not np.array_equal(lg.dlnetwork(bare).Learnables.Value[0], first)
+
+
+def test_summary_text(net, capsys):
+    text = lg.summary(net)
+    count = sum(v.size for v in net.Learnables.Value)
+    assert count < 1000
+    assert text == ("   Initialized: true\n\n"
+                    f"   Number of learnables: {count}\n\n"
+                    "   Inputs:\n"
+                    "      1   'in'   6x6x5x2 images\n")
+    assert text in capsys.readouterr().out
+    big = lg.dlnetwork(lg.removeLayers(lg.resnet3dLayers([224, 224, 64, 3], 10), "output"), Initialize=False)
+    assert "Initialized: false" in lg.summary(big)
