@@ -34,6 +34,7 @@ class Layer:
     GENERAL: tuple[str, ...] = ("Name",)   # first (untitled) display group
     HYPERPARAMETERS: tuple[str, ...] = ()  # "Hyperparameters" display group
     HIDDEN: tuple[str, ...] = ()           # properties only "Show all properties" lists
+    DERIVED: tuple[str, ...] = ()          # read-only properties the layer sets itself
 
     Name: str = ""
 
@@ -89,6 +90,9 @@ class Layer:
         layer = cls.__new__(cls)
         for n in settable:
             object.__setattr__(layer, n, _tuplify(props[n]))
+        for n in settable:  # validate, now that every property the checks consult is there
+            if n not in cls.DERIVED:
+                object.__setattr__(layer, n, layer._validated(n, getattr(layer, n)))
         return layer
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -99,16 +103,20 @@ class Layer:
                     "MATLAB:noPublicFieldForClass",
                     f"Unrecognized property '{name}' for class '{type(self).__name__}'. "
                     f"Properties: {', '.join(self.property_names())}.")
-            if _is_read_only(type(self), name):
+            if _is_read_only(type(self), name) or name in self.DERIVED:
                 raise MException(
                     "MATLAB:class:SetProhibited",
-                    f"You cannot set the read-only property '{name}' of {type(self).__name__}.")
-            check = getattr(self, f"_check_{name}", None)
-            if name.endswith(("LearnRateFactor", "L2Factor")):
-                value = check_nonnegative_scalar(value, self.FUNC, name)
-            elif check is not None:
-                value = check(value)
+                    f"You cannot set the read-only property '{name}' of {type(self).__name__}. "
+                    f"Received: {name}={value!r}.")
+            value = self._validated(name, value)
         object.__setattr__(self, name, value)
+
+    def _validated(self, name: str, value: Any) -> Any:
+        """``value`` checked (and canonicalised) by the ``_check_<name>`` hook, if any."""
+        if name.endswith(("LearnRateFactor", "L2Factor")):
+            return check_nonnegative_scalar(value, self.FUNC, name)
+        check = getattr(self, f"_check_{name}", None)
+        return value if check is None else check(value)
 
     def __repr__(self) -> str:
         groups = [("", self.GENERAL), ("Hyperparameters", self.HYPERPARAMETERS),

@@ -29,6 +29,7 @@ class FullyConnectedLayer(Layer):
     LEARNABLES = ("Weights", "Bias")
     HYPERPARAMETERS = ("InputSize", "OutputSize")
     HIDDEN = ("WeightsInitializer", "BiasInitializer") + _FACTORS
+    DERIVED = ("InputSize",)
 
     def __init__(self, outputSize: Any, *args: Any, **kwargs: Any):
         opts = parse_name_value(args, kwargs, _OPTIONS, self.FUNC)
@@ -45,10 +46,6 @@ class FullyConnectedLayer(Layer):
 
     def _check_OutputSize(self, value: Any) -> int:
         return positive_int(value, self.FUNC, "OutputSize")
-
-    def _check_InputSize(self, value: Any) -> Any:
-        raise self.layer_error("InputSizeReadOnly",
-                               "InputSize is read-only: it follows the input or the Weights size.")
 
     def _check_WeightsInitializer(self, value: Any) -> Any:
         return initializer(value, WEIGHTS_INITIALIZERS, self.FUNC, "WeightsInitializer")

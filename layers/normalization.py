@@ -37,6 +37,7 @@ class BatchNormalizationLayer(Layer):
     GENERAL = ("Name", "NumChannels")
     HYPERPARAMETERS = ("MeanDecay", "VarianceDecay", "Epsilon")
     HIDDEN = ("OffsetInitializer", "ScaleInitializer") + _FACTORS
+    DERIVED = ("NumChannels",)
 
     def __init__(self, *args: Any, **kwargs: Any):
         opts = parse_name_value(args, kwargs, _OPTIONS, self.FUNC)
@@ -51,10 +52,6 @@ class BatchNormalizationLayer(Layer):
                 object.__setattr__(self, name, None)
 
     # ---- validation hooks ----------------------------------------------------------------
-    def _check_NumChannels(self, value: Any) -> Any:
-        raise self.layer_error("NumChannelsReadOnly",
-                               "NumChannels is read-only: it follows the input or the parameter sizes.")
-
     def _check_Epsilon(self, value: Any) -> float:
         return real_scalar(value, self.FUNC, "Epsilon", 1e-5, np.inf,
                            "a real scalar greater than or equal to 1e-05")

@@ -62,6 +62,7 @@ class ClassificationOutputLayer(_OutputLayer):
     DEFAULT_NAME = "classoutput"
     GENERAL = ("Name", "Classes", "ClassWeights", "OutputSize")
     HYPERPARAMETERS = ("LossFunction",)
+    DERIVED = ("OutputSize",)
 
     def __init__(self, *args: Any, **kwargs: Any):
         opts = parse_name_value(args, kwargs, ("Name", "Classes", "ClassWeights"), self.FUNC)
@@ -91,9 +92,6 @@ class ClassificationOutputLayer(_OutputLayer):
                              f"Received: ClassWeights={_fmt(value)}.")
         self._check_count(self.OutputSize if self.OutputSize != "auto" else None, weights)
         return weights
-
-    def _check_OutputSize(self, value: Any) -> Any:
-        raise self.layer_error("OutputSizeReadOnly", "OutputSize is read-only: it follows Classes or the input.")
 
     def _check_count(self, k: int | None, weights: Any) -> None:
         if k is not None and not isinstance(weights, str) and np.size(weights) != k:

@@ -65,6 +65,27 @@ def test_from_properties_rejects_unknown_and_missing():
         lg.Convolution2DLayer.from_properties({"Name": "c"})
 
 
+def test_from_properties_validates_values():
+    props = LAYERS[2].properties()
+    with pytest.raises(lg.MException) as info:
+        lg.Convolution3DLayer.from_properties({**props, "Stride": [0, 1, 1]})
+    assert info.value.identifier == "nnet_cnn:convolution3dLayer:InvalidStride"
+    with pytest.raises(lg.MException) as info:
+        lg.Convolution3DLayer.from_properties({**props, "Weights": np.zeros((3, 3, 3, 2, 5))})
+    assert info.value.identifier == "nnet_cnn:convolution3dLayer:InvalidWeightsSize"
+    bn = LAYERS[4].properties()
+    with pytest.raises(lg.MException):
+        lg.BatchNormalizationLayer.from_properties({**bn, "Offset": np.zeros((1, 1, 1, 4))})
+
+
+def test_derived_properties_are_read_only():
+    for layer, name in ((lg.batchNormalizationLayer(), "NumChannels"), (lg.fullyConnectedLayer(2), "InputSize"),
+                        (lg.classificationLayer(), "OutputSize"), (lg.classificationLayer(), "LossFunction")):
+        with pytest.raises(lg.MException) as info:
+            setattr(layer, name, 3)
+        assert info.value.identifier == "MATLAB:class:SetProhibited" and name in info.value.message
+
+
 def test_convolution_internal_layout():
     c = LAYERS[2]
     w = c.to_internal("Weights", c.Weights, np, np.float64)
