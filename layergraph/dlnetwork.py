@@ -31,6 +31,7 @@ __all__ = ["dlnetwork", "initialize", "forward", "summary", "resnet3dNetwork", "
            "dlgradient", "crossentropy", "mse", "dlupdate", "sgdmupdate", "adamupdate", "rmspropupdate"]
 
 TABLE_COLUMNS = ["Layer", "Parameter", "Value"]
+_EMPTY = np.zeros((0, 0), np.float32)
 
 
 class dlnetwork:  # noqa: N801 - MATLAB class name
@@ -403,7 +404,9 @@ def _check_rows(params: pd.DataFrame, other: Any, what: str) -> None:
 
 # ---- tables and initialisation -------------------------------------------------------------
 def _table(layers: Any, kind: str) -> pd.DataFrame:
-    rows = [(layer.Name, n, getattr(layer, n)) for layer in layers for n in getattr(layer, kind)]
+    """Layer/Parameter/Value rows; unset values show as 0x0 arrays (MATLAB's ``{0x0 double}``)."""
+    rows = [(layer.Name, n, _EMPTY if is_empty(getattr(layer, n)) else getattr(layer, n))
+            for layer in layers for n in getattr(layer, kind)]
     return pd.DataFrame(rows, columns=TABLE_COLUMNS) if rows else pd.DataFrame(columns=TABLE_COLUMNS)
 
 
@@ -414,7 +417,8 @@ def _with_values(lgraph: Any, table: pd.DataFrame, kind: str) -> Any:
         values.setdefault(name, {})[p] = np.asarray(v)
     new_layers = []
     for layer in lgraph.Layers:
-        changes = {n: v for n, v in values.pop(layer.Name, {}).items() if n in getattr(layer, kind)}
+        changes = {n: v for n, v in values.pop(layer.Name, {}).items()
+                   if n in getattr(layer, kind) and not (v.size == 0 and is_empty(getattr(layer, n)))}
         for n, v in changes.items():
             old = getattr(layer, n)
             if not is_empty(old) and np.shape(old) != v.shape:

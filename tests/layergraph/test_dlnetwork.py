@@ -41,6 +41,7 @@ def test_resnet3d_dlnetwork_figures(depth, figures):
     assert (len(net.Layers), len(net.Connections), len(net.Learnables), len(net.State)) == figures
     assert net.OutputNames == ["softmax"] and net.InputNames == ["input"]
     assert not net.Initialized
+    assert net.Learnables.Value[0].shape == (0, 0)              # MATLAB's {0x0 double}
 
 
 def test_resnet_network_is_initialised_and_matches_the_builder():
