@@ -90,8 +90,10 @@ class Layer:
         layer = cls.__new__(cls)
         for n in settable:
             object.__setattr__(layer, n, _tuplify(props[n]))
-        for n in settable:  # validate, now that every property the checks consult is there
-            if n not in cls.DERIVED:
+        # Validate, now that every property the checks consult is there. Learnable and state
+        # arrays are left to the loader, which checks them against the network's sizes.
+        for n in settable:
+            if n not in cls.DERIVED + cls.LEARNABLES + cls.STATES:
                 object.__setattr__(layer, n, layer._validated(n, getattr(layer, n)))
         return layer
 

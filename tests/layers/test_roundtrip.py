@@ -71,11 +71,8 @@ def test_from_properties_validates_values():
         lg.Convolution3DLayer.from_properties({**props, "Stride": [0, 1, 1]})
     assert info.value.identifier == "nnet_cnn:convolution3dLayer:InvalidStride"
     with pytest.raises(lg.MException) as info:
-        lg.Convolution3DLayer.from_properties({**props, "Weights": np.zeros((3, 3, 3, 2, 5))})
-    assert info.value.identifier == "nnet_cnn:convolution3dLayer:InvalidWeightsSize"
-    bn = LAYERS[4].properties()
-    with pytest.raises(lg.MException):
-        lg.BatchNormalizationLayer.from_properties({**bn, "Offset": np.zeros((1, 1, 1, 4))})
+        lg.Convolution3DLayer.from_properties({**props, "WeightsInitializer": "bogus"})
+    assert info.value.identifier == "MATLAB:convolution3dLayer:unrecognizedStringChoice"
 
 
 def test_derived_properties_are_read_only():
