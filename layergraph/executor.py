@@ -71,7 +71,7 @@ def unconnected_inputs(lgraph: Any) -> list[str]:
 
 # ---- data boundary -------------------------------------------------------------------------
 def matlab_to_internal(X: Any, num_spatial: int, xp: Any = np, dtype: Any = np.float32) -> Any:
-    """MATLAB ``(h, w[, d], c, N)`` -> internal ``(c, N, h, w[, d])`` (one transpose).
+    """MATLAB ``(h, w[, d], c, N)`` -> internal ``(c, N, h, w[, d])`` (one transposing copy, C order).
 
     A missing trailing ``N`` (a single observation, as MATLAB drops it) is allowed.
     """
@@ -82,7 +82,7 @@ def matlab_to_internal(X: Any, num_spatial: int, xp: Any = np, dtype: Any = np.f
         raise MException("nnet_cnn:executor:WrongDataDimensions",
                          f"Input data must have {num_spatial + 2} dimensions (spatial x channels x "
                          f"observations). Received: array of size {'x'.join(map(str, X.shape))}.")
-    return X.transpose(num_spatial, num_spatial + 1, *range(num_spatial))
+    return xp.ascontiguousarray(X.transpose(num_spatial, num_spatial + 1, *range(num_spatial)))
 
 
 def internal_to_matlab(x: Any) -> np.ndarray:
@@ -134,7 +134,9 @@ class Executor:
             raise MException("nnet_cnn:executor:UnconnectedInput",
                              f"Every layer input must be connected. Unconnected inputs: {unconnected}.")
         self.sources = [list(lgraph.input_sources(i)) for i in range(len(self.layers))]
-        self.output_layers = list(lgraph.OutputNames)
+        # default outputs: the output layers, else (dlnetwork graphs) layers with a free output
+        self.output_layers = list(lgraph.OutputNames) or [
+            layer.Name for i, layer in enumerate(self.layers) if any(not t for t in lgraph.output_targets(i))]
         self.dtype = np.dtype(dtype)
         self.device = device
         self.xp = np if device == "cpu" else _backend.get_xp(_backend.to_device(np.zeros(1), device))

@@ -180,3 +180,11 @@ def test_resnet_inference_holds_at_most_two_activations():
     fp = net.executor.forward(np.ones((1, 2, 16, 16, 16), np.float32), outputs=["softmax"])
     assert fp.peak_live == 2                  # the block input and the branch being computed
     np.testing.assert_allclose(fp.outputs["softmax"].sum(axis=0), 1, rtol=1e-5)
+
+
+def test_default_outputs_and_contiguous_inputs():
+    x = matlab_to_internal(np.ones((4, 3, 2, 5)), 2)
+    assert x.flags.c_contiguous and x.shape == (2, 5, 4, 3)
+    g = lg.removeLayers(small_resnet(), "out")
+    assert Executor(g).output_layers == ["sm"]                 # no output layer: the free outputs
+    assert Executor(small_resnet()).output_layers == ["out"]
