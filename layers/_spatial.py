@@ -49,8 +49,9 @@ def parse_padding(value: Any, ndim: int, func: str, argname: str = "Padding") ->
                   else "3 nonnegative integers or a 2x3 matrix [t l f; b r k]"))
     arr = np.asarray(value) if is_real_numeric(value) else np.zeros((0,))
     is_vector = arr.ndim <= 1 or (arr.ndim == 2 and 1 in arr.shape)
-    full = 4 if ndim == 2 else 6
-    if not (is_vector and arr.size in (1, ndim, 4 if ndim == 2 else 1) or arr.shape == (2, 3) == (2, ndim)):
+    full = 4 if ndim == 2 else 6  # every side given: [t b l r] or [t l f; b r k]
+    vector_sizes = (1, ndim, full) if ndim == 2 else (1, ndim)
+    if not ((is_vector and arr.size in vector_sizes) or (ndim == 3 and arr.shape == (2, 3))):
         raise MException(f"nnet_cnn:{func}:Invalid{argname}",
                          f"{argname} must be {allowed}. Received: {argname}={_fmt(value)}.")
     flat = positive_int_vector(value, func, argname, allow_zero=True,
