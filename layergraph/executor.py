@@ -133,7 +133,8 @@ class Executor:
         if unconnected:
             raise MException("nnet_cnn:executor:UnconnectedInput",
                              f"Every layer input must be connected. Unconnected inputs: {unconnected}.")
-        self.sources = [list(lgraph.input_sources(i)) for i in range(len(self.layers))]
+        self.sources = [[tuple(s) for s in lgraph.input_sources(i)] for i in range(len(self.layers))]
+        self._plans: dict[tuple[str, ...], tuple[list[int], dict[tuple[int, int], int]]] = {}
         # default outputs: the output layers, else (dlnetwork graphs) layers with a free output
         self.output_layers = list(lgraph.OutputNames) or [
             layer.Name for i, layer in enumerate(self.layers) if any(not t for t in lgraph.output_targets(i))]
@@ -178,8 +179,10 @@ class Executor:
         out.update({n: self.constants[(name, n)] for n in input_statistics(layer)})
         return out
 
-    def _plan(self, outputs: Sequence[str]) -> tuple[list[int], dict[tuple[int, int], int]]:
-        """Layers needed for ``outputs`` (in order) and each activation's last-use position."""
+    def _plan(self, outputs: tuple[str, ...]) -> tuple[list[int], dict[tuple[int, int], int]]:
+        """Layers needed for ``outputs`` (in order) and each activation's last-use position (cached)."""
+        if outputs in self._plans:
+            return self._plans[outputs]
         wanted = set(self.index[n] for n in outputs)
         for i in reversed(self.order):
             if i in wanted:
@@ -188,7 +191,8 @@ class Executor:
         last_use: dict[tuple[int, int], int] = {}
         for pos, i in enumerate(run):
             for src in self.sources[i]:
-                last_use[tuple(src)] = pos
+                last_use[src] = pos
+        self._plans[outputs] = (run, last_use)
         return run, last_use
 
     # -- forward / backward
@@ -203,17 +207,17 @@ class Executor:
         outputs = list(self.output_layers if outputs is None else outputs)
         self._check_names(outputs, "outputs")
         inputs = self._input_dict(inputs)
-        run, last_use = self._plan(outputs)
+        run, last_use = self._plan(tuple(outputs))
         keep = {(self.index[n], 0) for n in outputs}
         acts: dict[tuple[int, int], Any] = {}
         fp = ForwardPass(outputs={}, ran=run)
         for pos, i in enumerate(run):
             layer = self.layers[i]
-            xs = [inputs[self.names[i]]] if layer.IS_INPUT else [acts[tuple(s)] for s in self.sources[i]]
+            xs = [inputs[self.names[i]]] if layer.IS_INPUT else [acts[s] for s in self.sources[i]]
             ys, cache, update = layer.forward(self.layer_params(i), xs, training)
             for src in self.sources[i]:
-                if last_use[tuple(src)] == pos and tuple(src) not in keep:
-                    acts.pop(tuple(src), None)
+                if last_use[src] == pos and src not in keep:
+                    acts.pop(src, None)
             for port, y in enumerate(ys):
                 if last_use.get((i, port)) is not None or (i, port) in keep:
                     acts[(i, port)] = y
@@ -240,7 +244,7 @@ class Executor:
         for name, dy in doutputs.items():
             i = self.index[name]
             if self.layers[i].IS_OUTPUT:
-                self._accumulate(grad_of, tuple(self.sources[i][0]), dy)
+                self._accumulate(grad_of, self.sources[i][0], dy)
             else:
                 self._accumulate(grad_of, (i, 0), dy)
         grads: dict[tuple[str, str], Any] = {}
@@ -262,7 +266,7 @@ class Executor:
             if need_dx:
                 for src, dx in zip(self.sources[i], dxs):
                     if dx is not None and self._needs_grad[src[0]]:
-                        self._accumulate(grad_of, tuple(src), dx)
+                        self._accumulate(grad_of, src, dx)
         return grads
 
     @staticmethod
