@@ -141,7 +141,7 @@ def _tiled_backward(xp, dy, x, w, stride, pad, dilation, need_dx, need_dw):
     wmat = w.reshape(f, -1)
     tiles = _tiles(x, kernel, out)
     xpad = _im2col.pad_array(x, pad) if need_dw else None
-    dwmat = xp.zeros_like(wmat) if need_dw else None
+    dw_t = xp.zeros(wmat.shape[::-1], dtype=x.dtype) if need_dw else None   # (C*k, F)
     cols_buffer = _buffer(xp, x, kernel, tiles, out) if need_dw else None
     dxpad = xp.zeros(_im2col.padded_shape(x.shape, pad), dtype=x.dtype) if need_dx else None
     dcols_buffer = _buffer(xp, x, kernel, tiles, out) if need_dx else None
@@ -149,11 +149,11 @@ def _tiled_backward(xp, dy, x, w, stride, pad, dilation, need_dx, need_dw):
         dy_tile = dy[:, tile.batch, tile.rows].reshape(f, -1)
         if need_dw:
             cols = _im2col.im2col(xpad, kernel, stride, dilation, tile, out, cols_buffer)
-            dwmat += dy_tile @ cols.T
+            dw_t += cols @ dy_tile.T        # faster in BLAS than dy_tile @ cols.T
         if need_dx:
             dcols = dcols_buffer[:wmat.shape[1] * dy_tile.shape[1]].reshape(wmat.shape[1], -1)
             xp.matmul(wmat.T, dy_tile, out=dcols)
             _im2col.col2im_add(dcols, dxpad, kernel, stride, dilation, tile, out)
     dx = xp.ascontiguousarray(dxpad[_im2col.interior(x.shape[2:], pad)]) if need_dx else None
-    dw = dwmat.reshape(w.shape) if need_dw else None
+    dw = xp.ascontiguousarray(dw_t.T).reshape(w.shape) if need_dw else None
     return dx, dw
