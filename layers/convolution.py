@@ -14,31 +14,25 @@ from ..ops import convolution as conv_ops
 from . import _learnables, _spatial
 from ._display import int2str
 from ._spatial import WindowLayer
-from ._validation import (initializer, matlab_shape, parse_name_value,
-                          positive_int, real_scalar)
+from ._validation import matlab_shape, parse_name_value, positive_int, real_scalar
 
-WEIGHTS_INITIALIZERS = ("glorot", "he", "narrow-normal", "zeros", "ones")
-BIAS_INITIALIZERS = ("zeros", "ones", "narrow-normal")
-_FACTORS = ("WeightLearnRateFactor", "BiasLearnRateFactor", "WeightL2Factor", "BiasL2Factor")
 _OPTIONS = ("Name", "Stride", "DilationFactor", "Padding", "PaddingValue", "NumChannels", "Weights",
-            "Bias", "WeightsInitializer", "BiasInitializer") + _FACTORS
+            "Bias") + _learnables.WEIGHT_BIAS_HIDDEN
 
 
-class ConvolutionLayer(WindowLayer):
+class ConvolutionLayer(_learnables.WeightsAndBias, WindowLayer):
     """N-d convolution layer (see Convolution2DLayer / Convolution3DLayer)."""
 
     DEFAULT_NAME = "conv"
     LEARNABLES = ("Weights", "Bias")
     HYPERPARAMETERS = ("FilterSize", "NumChannels", "NumFilters", "Stride", "DilationFactor",
                        "PaddingMode", "PaddingSize", "PaddingValue")
-    HIDDEN = ("WeightsInitializer", "BiasInitializer") + _FACTORS
+    HIDDEN = _learnables.WEIGHT_BIAS_HIDDEN
 
     def __init__(self, filterSize: Any, numFilters: Any, *args: Any, **kwargs: Any):
         opts = parse_name_value(args, kwargs, _OPTIONS, self.FUNC)
         defaults = {"Name": "", "Stride": 1, "DilationFactor": 1, "PaddingValue": 0,
-                    "NumChannels": "auto", "WeightsInitializer": "glorot",
-                    "BiasInitializer": "zeros", "WeightLearnRateFactor": 1,
-                    "BiasLearnRateFactor": 1, "WeightL2Factor": 1, "BiasL2Factor": 0}
+                    "NumChannels": "auto", **_learnables.WEIGHT_BIAS_DEFAULTS}
         self.FilterSize = filterSize
         self.NumFilters = numFilters
         self._set_padding(opts.pop("Padding", 0))
@@ -66,12 +60,6 @@ class ConvolutionLayer(WindowLayer):
     def _check_PaddingValue(self, value: Any) -> float:
         return real_scalar(value, self.FUNC, "PaddingValue", -np.inf, np.inf,
                            "a real scalar (padding modes other than a constant are not supported)")
-
-    def _check_WeightsInitializer(self, value: Any) -> Any:
-        return initializer(value, WEIGHTS_INITIALIZERS, self.FUNC, "WeightsInitializer")
-
-    def _check_BiasInitializer(self, value: Any) -> Any:
-        return initializer(value, BIAS_INITIALIZERS, self.FUNC, "BiasInitializer")
 
     def _check_Weights(self, value: Any) -> np.ndarray | None:
         if value is None or np.size(value) == 0:

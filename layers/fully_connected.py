@@ -12,15 +12,13 @@ import numpy as np
 from ..ops import _backend
 from ..ops import fully_connected as fc_ops
 from . import _learnables
-from ._validation import initializer, matlab_shape, parse_name_value, positive_int
+from ._validation import matlab_shape, parse_name_value, positive_int
 from .base import Layer
-from .convolution import BIAS_INITIALIZERS, WEIGHTS_INITIALIZERS
 
-_FACTORS = ("WeightLearnRateFactor", "BiasLearnRateFactor", "WeightL2Factor", "BiasL2Factor")
-_OPTIONS = ("Name", "Weights", "Bias", "WeightsInitializer", "BiasInitializer") + _FACTORS
+_OPTIONS = ("Name", "Weights", "Bias") + _learnables.WEIGHT_BIAS_HIDDEN
 
 
-class FullyConnectedLayer(Layer):
+class FullyConnectedLayer(_learnables.WeightsAndBias, Layer):
     """Fully connected layer; built by :func:`fullyConnectedLayer`."""
 
     TYPE = "Fully Connected"
@@ -28,14 +26,12 @@ class FullyConnectedLayer(Layer):
     DEFAULT_NAME = "fc"
     LEARNABLES = ("Weights", "Bias")
     HYPERPARAMETERS = ("InputSize", "OutputSize")
-    HIDDEN = ("WeightsInitializer", "BiasInitializer") + _FACTORS
+    HIDDEN = _learnables.WEIGHT_BIAS_HIDDEN
     DERIVED = ("InputSize",)
 
     def __init__(self, outputSize: Any, *args: Any, **kwargs: Any):
         opts = parse_name_value(args, kwargs, _OPTIONS, self.FUNC)
-        defaults = {"Name": "", "WeightsInitializer": "glorot", "BiasInitializer": "zeros",
-                    "WeightLearnRateFactor": 1, "BiasLearnRateFactor": 1, "WeightL2Factor": 1,
-                    "BiasL2Factor": 0}
+        defaults = {"Name": "", **_learnables.WEIGHT_BIAS_DEFAULTS}
         self.OutputSize = outputSize
         object.__setattr__(self, "InputSize", "auto")
         for name, value in {**defaults, **opts}.items():
@@ -46,12 +42,6 @@ class FullyConnectedLayer(Layer):
 
     def _check_OutputSize(self, value: Any) -> int:
         return positive_int(value, self.FUNC, "OutputSize")
-
-    def _check_WeightsInitializer(self, value: Any) -> Any:
-        return initializer(value, WEIGHTS_INITIALIZERS, self.FUNC, "WeightsInitializer")
-
-    def _check_BiasInitializer(self, value: Any) -> Any:
-        return initializer(value, BIAS_INITIALIZERS, self.FUNC, "BiasInitializer")
 
     def _check_Weights(self, value: Any) -> np.ndarray | None:
         if value is None or np.size(value) == 0:
