@@ -153,11 +153,13 @@ class dlnetwork:  # noqa: N801 - MATLAB class name
 # ---- module functions ----------------------------------------------------------------------
 def initialize(net: dlnetwork) -> dlnetwork:
     """``net = initialize(net)``: a copy with every unset learnable and state initialised."""
+    _check_dlnetwork(net, "initialize")
     return dlnetwork._from_graph(_initialized_graph(net.layerGraph(), _global_rng()))
 
 
-def summary(net: dlnetwork) -> str:
-    """``summary(net)``: prints (and returns) Initialized, the number of learnables and the inputs."""
+def summary(net: dlnetwork) -> None:
+    """``summary(net)``: prints Initialized, the number of learnables and the inputs."""
+    _check_dlnetwork(net, "summary")
     count = sum(int(np.size(v)) for v in net.Learnables["Value"]) if net.Initialized else 0
     inputs = [layer for layer in net.Layers if layer.IS_INPUT]
     quoted = [f"'{layer.Name}'" for layer in inputs]
@@ -166,9 +168,14 @@ def summary(net: dlnetwork) -> str:
              f"   Number of learnables: {_compact_count(count)}", "", "   Inputs:"]
     lines += [f"      {k}   {name:<{width}}   {'x'.join(map(str, layer.InputSize))} images"
               for k, (name, layer) in enumerate(zip(quoted, inputs), 1)]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    return text
+    print("\n".join(lines) + "\n")
+
+
+def _check_dlnetwork(net: Any, func: str) -> None:
+    if not isinstance(net, dlnetwork):
+        raise MException("MATLAB:UndefinedFunction",
+                         f"Undefined function '{func}' for input arguments of type "
+                         f"'{type(net).__name__}'. The first argument must be a dlnetwork.")
 
 
 def _compact_count(n: int) -> str:
@@ -185,6 +192,7 @@ def forward(net: dlnetwork, X: Any, *args: Any, **kwargs: Any) -> tuple:
     Returns ``(Y, state)`` (or ``(Y1, ..., Yk, state)``) where ``state`` is the State table
     with BN TrainedMean/TrainedVariance moved by MeanDecay/VarianceDecay.
     """
+    _check_dlnetwork(net, "forward")
     opts = parse_name_value(args, kwargs, ["Outputs"], "forward")
     names, ys, fp = net._run(X, True, opts.get("Outputs"))
     if _TRACES:
