@@ -141,6 +141,10 @@ class BatchNormalizationLayer(Layer):
     def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
         x = xs[0]
         mean, var = params.get("TrainedMean"), params.get("TrainedVariance")
+        if not training and (mean is None or var is None):
+            raise self.layer_error("StatisticsNotInitialized",
+                                   "Inference needs TrainedMean and TrainedVariance, which are not "
+                                   "initialized. Initialize or train the network first.")
         y, cache, (batch_mean, batch_var) = bn_ops.batchnorm_forward(
             x, params["Scale"], params["Offset"], self.Epsilon, training,
             None if training else mean, None if training else var)

@@ -88,6 +88,15 @@ def test_batchnorm_inference_uses_trained_statistics(rng):
     np.testing.assert_allclose(y, expected)
 
 
+def test_batchnorm_inference_without_statistics_is_an_error(rng):
+    layer = lg.batchNormalizationLayer(Name="bn").initialize([(2, 2, 3)], rng)
+    params = {n: layer.to_internal(n, getattr(layer, n), np, np.float64) for n in layer.LEARNABLES}
+    with pytest.raises(MException) as info:
+        layer.forward(params, [rng.standard_normal((3, 2, 2, 2))], False)
+    assert info.value.identifier == "nnet_cnn:batchNormalizationLayer:StatisticsNotInitialized"
+    assert "TrainedMean" in info.value.message and "'bn'" in info.value.message
+
+
 @pytest.mark.parametrize("layer, sizes", [
     (lg.additionLayer(3), [(3, 2, 2)] * 3),
     (lg.depthConcatenationLayer(2), [(3, 2, 2), (3, 2, 4)]),
