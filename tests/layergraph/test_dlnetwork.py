@@ -262,3 +262,24 @@ def test_summary_text(net, capsys):
     assert "Initialized: false" in capsys.readouterr().out
     with pytest.raises(MException, match="dlnetwork"):
         lg.forward(lg.assembleNetwork(small_resnet()), np.zeros((6, 6, 5, 2, 1)))
+
+
+def test_matlab_initialize_doc_example_from_a_layer_array():
+    layers = [lg.imageInputLayer([28, 28, 1], Normalization="none"), lg.convolution2dLayer(5, 20),
+              lg.batchNormalizationLayer(), lg.reluLayer(), lg.fullyConnectedLayer(10), lg.softmaxLayer()]
+    net = lg.dlnetwork(layers, Initialize=False)
+    assert list(zip(net.Learnables.Layer, net.Learnables.Parameter)) == [
+        ("conv", "Weights"), ("conv", "Bias"), ("batchnorm", "Offset"), ("batchnorm", "Scale"),
+        ("fc", "Weights"), ("fc", "Bias")]
+    net = lg.initialize(net)
+    assert net.Learnables.Value[0].shape == (5, 5, 1, 20) and net.Learnables.Value[4].shape == (10, 11520)
+    Y = lg.predict(net, np.zeros((28, 28, 1, 3), np.float32))
+    assert Y.shape == (10, 3)                                    # 'CB' after the fully connected layer
+    table = net.Learnables
+    table.at[0, "Value"] = np.zeros((5, 5, 1, 21))
+    with pytest.raises(MException, match="5x5x1x20") as err:
+        net.Learnables = table
+    assert err.value.identifier == "deep:dlnetwork:InvalidParameterSize"
+    table.at[0, "Value"] = np.zeros((5, 5, 1, 20), np.float32)
+    net.Learnables = table
+    assert not net.Learnables.Value[0].any()
