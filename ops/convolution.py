@@ -131,7 +131,8 @@ def _tiled_forward(xp, x, w, stride, pad, dilation, out):
     buffer = _buffer(xp, x, kernel, tiles, out)
     for tile in tiles:
         cols = _im2col.im2col(xpad, kernel, stride, dilation, tile, out, buffer)
-        xp.matmul(wmat, cols, out=y[:, tile.batch, tile.rows].reshape(f, -1))
+        target = y[:, tile.batch, tile.rows]
+        target[...] = (wmat @ cols).reshape(target.shape)
     return y
 
 
