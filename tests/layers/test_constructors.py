@@ -210,3 +210,37 @@ def test_relu_softmax():
     assert lg.softmaxLayer("Name", "sm").Name == "sm"
     with raises("MATLAB:reluLayer:invalidParameterName", "Alpha"):
         lg.reluLayer(Alpha=1)
+
+
+CONSTRUCTORS = [
+    ("imageInputLayer", ([8, 8],)), ("image3dInputLayer", ([8, 8, 8],)),
+    ("convolution2dLayer", (3, 4)), ("convolution3dLayer", (3, 4)), ("batchNormalizationLayer", ()),
+    ("reluLayer", ()), ("softmaxLayer", ()), ("maxPooling2dLayer", (2,)), ("maxPooling3dLayer", (2,)),
+    ("averagePooling2dLayer", (2,)), ("averagePooling3dLayer", (2,)),
+    ("globalAveragePooling2dLayer", ()), ("globalAveragePooling3dLayer", ()),
+    ("additionLayer", (2,)), ("depthConcatenationLayer", (2,)), ("fullyConnectedLayer", (3,)),
+    ("classificationLayer", ()), ("regressionLayer", ()),
+]
+
+
+@pytest.mark.parametrize("func, args", CONSTRUCTORS, ids=[c[0] for c in CONSTRUCTORS])
+def test_every_constructor_takes_name_pairs_and_rejects_unknown_names(func, args):
+    make = getattr(lg, func)
+    layer = make(*args, "name", "L1")
+    assert layer.Name == "L1" and make(*args, Name="L2").Name == "L2" and make(*args).Name == ""
+    assert type(layer).__name__ in lg.__all__ and layer.FUNC == func
+    assert layer.Type and layer.description() and repr(layer).startswith(f"  {type(layer).__name__} with")
+    with raises(f"MATLAB:{func}:invalidParameterName", "Nonsense", "Allowed names"):
+        make(*args, Nonsense=1)
+    with raises(f"nnet_cnn:{func}:InvalidName", "Name", "Received"):
+        make(*args, Name=["x"])
+
+
+def test_pooling_and_input_defaults():
+    a = lg.averagePooling3dLayer(2)
+    assert a.Stride == (1, 1, 1) and a.PaddingMode == "manual" and a.PaddingSize == ((0, 0, 0), (0, 0, 0))
+    assert a.PaddingValue == 0 and a.DEFAULT_NAME == "avgpool"
+    assert lg.maxPooling3dLayer(2).DEFAULT_NAME == "maxpool" and lg.globalAveragePooling3dLayer().DEFAULT_NAME == "gapool"
+    i = lg.imageInputLayer([8, 8, 3])
+    assert (i.StandardDeviation, i.Min, i.Max) == (None, None, None) and i.DEFAULT_NAME == "imageinput"
+    assert i.OutputNames == ("out",) and i.InputNames == () and i.IS_INPUT
