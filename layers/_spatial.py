@@ -81,11 +81,12 @@ class WindowLayer(Layer):
 
     def _check_PaddingSize(self, value: Any) -> tuple:
         shape = (4,) if self.NDIM == 2 else (2, 3)
+        layout = "a 1x4 vector [t b l r]" if self.NDIM == 2 else "a 2x3 matrix [t l f; b r k]"
         if not is_real_numeric(value) or np.shape(value) != shape:
             raise MException(
                 f"nnet_cnn:{self.FUNC}:InvalidPaddingSize",
-                f"PaddingSize must be {'a 1x4 vector [t b l r]' if self.NDIM == 2 else 'a 2x3 matrix [t l f; b r k]'} "
-                f"of nonnegative integers. Received: PaddingSize={_fmt(value)}.")
+                f"PaddingSize must be {layout} of nonnegative integers. "
+                f"Received: PaddingSize={_fmt(value)}.")
         return parse_padding(np.asarray(value), self.NDIM, self.FUNC, "PaddingSize")[1]
 
     def _set_padding(self, padding: Any) -> None:
@@ -112,9 +113,9 @@ class WindowLayer(Layer):
                 f"The padded input is smaller than the window {'x'.join(map(str, k))}. "
                 f"Received: input size {'x'.join(map(str, size))}.") from None
 
-    def _resolved(self, size: tuple[int, ...]) -> dict:
-        """PaddingSize resolved for this input size (what initialize stores for 'same')."""
-        return {"PaddingSize": padding_size_from_pairs(self.pads(size[:-1]))}
+    def _resolved_padding_size(self, size: tuple[int, ...]) -> tuple:
+        """PaddingSize for an input of size (*spatial, channels): what initialize stores."""
+        return padding_size_from_pairs(self.pads(size[:-1]))
 
     def _stride_padding_text(self) -> str:
         padding = "'same'" if self.PaddingMode == "same" else f"[{int2str(self.PaddingSize)}]"
@@ -129,4 +130,5 @@ def pad_constant(x: Any, pads: Pairs, value: float) -> Any:
 
 def unpad(dx: Any, pads: Pairs) -> Any:
     """Gradient of :func:`pad_constant`: drop the padded borders."""
-    return dx[(slice(None), slice(None), *(slice(b, dx.shape[i + 2] - a) for i, (b, a) in enumerate(pads)))]
+    inner = (slice(b, n - a) for n, (b, a) in zip(dx.shape[2:], pads))
+    return dx[(slice(None), slice(None), *inner)]

@@ -105,7 +105,7 @@ class ConvolutionLayer(_learnables.WeightsAndBias, WindowLayer):
         k = int(np.prod(self.FilterSize))
         new = self.copy()
         object.__setattr__(new, "NumChannels", channels)
-        object.__setattr__(new, "PaddingSize", self._resolved(size)["PaddingSize"])
+        object.__setattr__(new, "PaddingSize", self._resolved_padding_size(size))
         if new.Weights is None:
             new.Weights = _learnables.create(self.WeightsInitializer, self._weights_shape(channels),
                                              k * channels, k * self.NumFilters, rng)

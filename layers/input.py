@@ -61,11 +61,12 @@ class _ImageInputLayer(Layer):
             return None
         arr = float_array(value, self.FUNC, name)
         c = self.InputSize[-1]
-        shapes = {"channel": (1,) * self.NDIM + (c,), "element": self.InputSize, "all": (1,) * (self.NDIM + 1)}
+        shapes = {"channel": (1,) * self.NDIM + (c,), "element": self.InputSize,
+                  "all": (1,) * (self.NDIM + 1)}
         dims = [self.NormalizationDimension] if self.NormalizationDimension != "auto" else list(shapes)
         dims += [] if "all" in dims else ["all"]  # a scalar is allowed whatever the dimension
         for dim in dims:
-            if np.prod(arr.shape) == np.prod(shapes[dim]) and _same_ignoring_ones(arr.shape, shapes[dim], dim):
+            if arr.size == np.prod(shapes[dim]) and _same_ignoring_ones(arr.shape, shapes[dim], dim):
                 return arr.reshape(shapes[dim])
         allowed = " or ".join("x".join(map(str, shapes[d])) for d in dims)
         raise MException(

@@ -116,7 +116,8 @@ class BatchNormalizationLayer(Layer):
                 f"Received: an input with {size[-1]} channels.")
         return [size]
 
-    def initialize(self, input_sizes: list[tuple[int, ...]], rng: np.random.Generator) -> "BatchNormalizationLayer":
+    def initialize(self, input_sizes: list[tuple[int, ...]],
+                   rng: np.random.Generator) -> "BatchNormalizationLayer":
         size, = self.output_sizes(input_sizes)
         c = size[-1]
         shape = (1,) * (len(size) - 1) + (c,)

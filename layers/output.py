@@ -26,7 +26,8 @@ def _names(value: Any, func: str, argname: str) -> tuple[str, ...]:
         names = tuple(value)
     except TypeError:
         names = None
-    if names is None or not all(isinstance(n, (str, np.str_)) for n in names) or len(set(names)) != len(names):
+    valid = names is not None and all(isinstance(n, str) for n in names)
+    if not valid or len(set(names)) != len(names):
         raise MException(f"nnet_cnn:{func}:Invalid{argname}",
                          f"{argname} must be 'auto' or a sequence of unique names. "
                          f"Received: {argname}={_fmt(value)}.")

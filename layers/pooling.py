@@ -65,7 +65,8 @@ class _PoolingLayer(WindowLayer):
     def initialize(self, input_sizes: list[tuple[int, ...]], rng: Any) -> "_PoolingLayer":
         self.output_sizes(input_sizes)
         new = self.copy()
-        object.__setattr__(new, "PaddingSize", self._resolved(self._one_input(input_sizes))["PaddingSize"])
+        size = self._one_input(input_sizes)
+        object.__setattr__(new, "PaddingSize", self._resolved_padding_size(size))
         return new
 
 
