@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import layergraph as lg
 from layergraph.executor import Executor, matlab_to_internal, onehot
 from test_executor_support import small_resnet
 
@@ -113,3 +114,32 @@ def test_inference_matches_torch_with_trained_statistics():
                        t64(L["bn2"].TrainedVariance.ravel()), t64(L["bn2"].Scale.ravel()),
                        t64(L["bn2"].Offset.ravel()), training=False, eps=1e-5)
     np.testing.assert_allclose(y, ref.detach().numpy().transpose(1, 0, 2, 3, 4), rtol=1e-10, atol=1e-12)
+
+
+def test_builder_resnet_gradients_match_the_benchmarks_torch_twin(monkeypatch):
+    """A whole resnet3dLayers graph (max pooling, projection and identity skips) in float64."""
+    import pathlib
+    monkeypatch.syspath_prepend(str(pathlib.Path(__file__).resolve().parents[2] / "benchmarks"))
+    from _torch_twin import TorchTwin
+
+    g = lg.resnet3dLayers([16, 16, 16, 2], 3, StackDepth=[2, 1], NumFilters=[2, 4], InitialNumFilters=4)
+    initialised = {layer.Name: layer for layer in lg.dlnetwork(lg.removeLayers(g, "output")).Layers}
+    initialised["output"] = g.Layers[-1].copy(Classes=["a", "b", "c"])
+    initialised["input"] = initialised["input"].copy(Mean=np.array([0.2, -0.1]).reshape(1, 1, 1, 2))
+    g = g.with_layers([initialised[layer.Name] for layer in g.Layers])
+    X = np.random.default_rng(9).standard_normal((16, 16, 16, 2, 3))
+    labels = [0, 2, 1]
+    ex = Executor(g, dtype=np.float64)
+    loss, _, grads, _ = ex.loss_and_gradients(matlab_to_internal(X, 3, dtype=np.float64),
+                                              onehot(labels, [0, 1, 2], np.float64))
+    twin = TorchTwin(torch, g, dtype=torch.float64)
+    ref = F.cross_entropy(twin.forward(t64(X.transpose(4, 3, 0, 1, 2)), True, logits=True), torch.tensor(labels))
+    ref.backward()
+    assert loss == pytest.approx(ref.item(), rel=1e-10)
+    checked = 0
+    for key, tensor in twin.params.items():
+        if tensor.grad is not None:
+            scale = max(float(tensor.grad.abs().max()), 1e-3)
+            np.testing.assert_allclose(grads[key], tensor.grad.numpy(), rtol=1e-8, atol=1e-9 * scale, err_msg=str(key))
+            checked += 1
+    assert checked == 12 + 2 * 12 + 2          # conv weights (biases frozen), BN offset+scale, fc
