@@ -11,7 +11,9 @@ Two measurements, each over the same ``--iters`` mini-batches, paired (see _comm
   normalization pass and the BatchNormalizationStatistics 'population' pass, i.e. roughly one
   extra forward over the data) vs the torch loop over the same mini-batches.
 
-    python benchmarks/bench_train.py [--threads N] [--reps R] [--iters K] [--quick]
+    python benchmarks/bench_train.py [--threads N] [--reps R] [--iters K] [--quick] [--profile]
+
+``--profile`` also prints where our step spends its time (cProfile of two steps, by own time).
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ def main(argv=None) -> int:
     parser.add_argument("--iters", type=int, default=4, help="mini-batches per epoch")
     parser.add_argument("--net", choices=["small", "tiny"], default=None,
                         help="network (default: small; tiny with --quick)")
+    parser.add_argument("--profile", action="store_true", help="profile two of our steps")
     args = parser.parse_args(argv)
     _common.pin_threads(args.threads)
     import torch
@@ -60,7 +63,23 @@ def main(argv=None) -> int:
             _row(f"epoch ({iters} steps; ours = trainNetwork)", epoch_ours, epoch_torch)]
     print(_common.format_table(["measure", "ours ms", "torch ms", "ratio"], rows))
     print("# ratio = median ours / median torch (>1: ours slower)")
+    if args.profile:
+        _profile(ours.step, 2)
     return 0
+
+
+def _profile(step, count: int) -> None:
+    """cProfile ``count`` calls of ``step``; print the 12 functions with the most own time."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(count):
+        step()
+    profiler.disable()
+    print(f"# where our step spends its time ({count} steps):")
+    pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(12)
 
 
 def _row(label, ours, theirs):
