@@ -71,6 +71,16 @@ def gpu_available() -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=None)
+def elementwise_kernel(in_params: str, out_params: str, operation: str, name: str) -> Any:
+    """A compiled-once ``cupy.ElementwiseKernel`` (GPU fast paths; call it with CuPy arrays only).
+
+    Every user keeps a pure-xp fallback for NumPy arrays, and a ``gpu`` parity test compares them.
+    """
+    return importlib.import_module("cupy").ElementwiseKernel(in_params, out_params, operation,
+                                                             name)
+
+
 def _require_cupy() -> ModuleType:
     if not gpu_available():
         raise RuntimeError(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ._backend import Array, get_xp
+from ._backend import Array, elementwise_kernel, get_xp, is_gpu_array
 
 
 def batchnorm_forward(x: Array, scale: Array, offset: Array, epsilon: float, training: bool,
@@ -64,11 +64,21 @@ def batchnorm_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, Tr
         gain = (scale * inv_std)[:, None]
         if training:
             m = xhat.shape[1]
-            dx = gain * (dy2 - (doffset / m)[:, None] - xhat * (dscale / m)[:, None])
+            dx = _training_dx(dy2, xhat, gain, (doffset / m)[:, None], (dscale / m)[:, None])
         else:
             dx = gain * dy2
         dx = dx.reshape(dy.shape)
     return (dx, dscale if need_dscale else None, doffset if need_doffset else None)
+
+
+def _training_dx(dy: Array, xhat: Array, gain: Array, mean_dy: Array, mean_dy_xhat: Array
+                 ) -> Array:
+    """``gain (dy - mean_dy - xhat mean_dy_xhat)``: one fused kernel on the GPU."""
+    if is_gpu_array(dy):
+        kernel = elementwise_kernel("T dy, T xhat, T gain, T a, T b", "T dx",
+                                    "dx = gain * (dy - a - xhat * b)", "layergraph_bn_dx")
+        return kernel(dy, xhat, gain, mean_dy, mean_dy_xhat)
+    return gain * (dy - mean_dy - xhat * mean_dy_xhat)
 
 
 def _describe(value) -> str:

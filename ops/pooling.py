@@ -35,7 +35,7 @@ def max_pool_forward(x: Array, pool: Sequence[int], stride: Sequence[int], pad: 
     for j, view in enumerate(views, start=1):
         better = view > y
         xp.copyto(y, view, where=better)
-        xp.copyto(arg, j, where=better)
+        arg = xp.where(better, arg.dtype.type(j), arg)
     return y, (arg, x.shape, geometry)
 
 
