@@ -77,6 +77,7 @@ class TorchTwin:
         self.params: dict[tuple[str, str], object] = {}
         self.factors: dict[tuple[str, str], tuple[float, float]] = {}
         self.bn_stats: dict[str, list] = {}
+        self.constants: dict[tuple[str, str], object] = {}
         for layer in lgraph.Layers:
             self._adopt(layer)
 
@@ -107,6 +108,14 @@ class TorchTwin:
         elif kind == "FullyConnectedLayer":
             self._learnable(layer, "Weights", np.asarray(layer.Weights))
             self._learnable(layer, "Bias", np.asarray(layer.Bias).reshape(-1))
+        elif layer.IS_INPUT:
+            for prop in ("Mean", "StandardDeviation"):
+                value = getattr(layer, prop, None)
+                if value is not None and np.size(value):  # (h|1, w|1, d|1, C) -> (1, C, h|1, w|1, d|1)
+                    value = np.asarray(value)
+                    nd = value.ndim - 1
+                    value = value.transpose((nd,) + tuple(range(nd)))[None] if nd > 0 else value
+                    self.constants[(layer.Name, prop)] = self._tensor(value)
 
     def sgdm(self, lr: float = 0.01, momentum: float = 0.9, l2: float = 1e-4):
         """torch SGD with MATLAB's per-parameter learn-rate and L2 factors (factor 0: frozen).
@@ -185,13 +194,11 @@ class TorchTwin:
         raise ValueError(f"TorchTwin: no torch counterpart for layer '{layer.Name}' of class {kind}")
 
     def _normalize(self, layer, x):
+        """Input normalization with the statistics copied at construction (x - Mean [/ Std])."""
         mode = str(getattr(layer, "Normalization", "none")).lower()
         if mode == "none":
             return x
-        shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
-        centred = x - self._tensor(np.asarray(layer.Mean).reshape(shape))
-        if mode == "zerocenter":
-            return centred
-        if mode == "zscore":
-            return centred / self._tensor(np.asarray(layer.StandardDeviation).reshape(shape))
-        raise ValueError(f"TorchTwin: input Normalization '{mode}' is not mirrored")
+        if mode not in ("zerocenter", "zscore"):
+            raise ValueError(f"TorchTwin: input Normalization '{mode}' is not mirrored")
+        centred = x - self.constants[(layer.Name, "Mean")]
+        return centred if mode == "zerocenter" else centred / self.constants[(layer.Name, "StandardDeviation")]
