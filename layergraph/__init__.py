@@ -3,27 +3,21 @@
 ``from layergraph import *`` brings every MATLAB-named public function into scope.
 Each module defines ``__all__``; this file only re-exports.
 """
+import importlib as _importlib
+
 __version__ = "0.1.0"
 
-from .layers import *  # noqa: F401,F403
-from .graph import *  # noqa: F401,F403
-from .builders import *  # noqa: F401,F403
-from .analysis import *  # noqa: F401,F403
-from .executor import *  # noqa: F401,F403
-from .network import *  # noqa: F401,F403
-from .dlnetwork import *  # noqa: F401,F403
-from .options import *  # noqa: F401,F403
-from .solvers import *  # noqa: F401,F403
-from .train import *  # noqa: F401,F403
-from .io import *  # noqa: F401,F403
-from .datasets import *  # noqa: F401,F403
-from . import layers as _layers
-from . import (graph, builders, analysis, executor, network, dlnetwork, options, solvers,
-               train, io, datasets)
+_MODULES = ("graph", "builders", "analysis", "executor", "network", "dlnetwork", "options",
+            "solvers", "train", "io", "datasets")
 
-__all__ = list(_layers.__all__) + [
-    name
-    for mod in (graph, builders, analysis, executor, network, dlnetwork, options, solvers,
-                train, io, datasets)
-    for name in mod.__all__
-]
+from .layers import *  # noqa: F401,F403,E402
+from .layers import __all__ as _layer_names  # noqa: E402
+
+__all__ = list(_layer_names)
+for _name in _MODULES:
+    # importlib, not attribute access: some exported names equal their module's name (dlnetwork).
+    _module = _importlib.import_module(f"{__name__}.{_name}")
+    for _export in _module.__all__:
+        globals()[_export] = getattr(_module, _export)
+        __all__.append(_export)
+del _name, _module, _export

@@ -480,8 +480,3 @@ def _flat_outputs(lgraph: Any) -> dict[str, bool]:
 def _as_names(outputs: Any) -> list[str]:
     return [outputs] if isinstance(outputs, str) else list(outputs)
 
-
-# layergraph/__init__.py runs ``from . import dlnetwork`` after ``from .dlnetwork import *``,
-# which finds this class (it shadows the module in the package namespace) and reads its
-# ``__all__``; give the class the module's export list so that re-export works.
-dlnetwork.__all__ = __all__
