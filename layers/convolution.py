@@ -21,7 +21,14 @@ _OPTIONS = ("Name", "Stride", "DilationFactor", "Padding", "PaddingValue", "NumC
 
 
 class ConvolutionLayer(_learnables.WeightsAndBias, WindowLayer):
-    """N-d convolution layer (see Convolution2DLayer / Convolution3DLayer)."""
+    """N-d convolution layer (see Convolution2DLayer / Convolution3DLayer).
+
+    Properties: FilterSize, NumChannels ('auto' until known), NumFilters, Stride,
+    DilationFactor, PaddingMode ('manual' | 'same'), PaddingSize, PaddingValue; learnables
+    Weights (``h x w [x d] x C x F``) and Bias (``1 x 1 [x 1] x F``); WeightsInitializer
+    ('glorot'), BiasInitializer ('zeros'), Weight/Bias LearnRateFactor (1) and L2Factor (1 / 0).
+    Op: :func:`layergraph.ops.convolution.conv_forward` / ``conv_backward``.
+    """
 
     DEFAULT_NAME = "conv"
     LEARNABLES = ("Weights", "Bias")

@@ -19,7 +19,12 @@ _OPTIONS = ("Name", "Weights", "Bias") + _learnables.WEIGHT_BIAS_HIDDEN
 
 
 class FullyConnectedLayer(_learnables.WeightsAndBias, Layer):
-    """Fully connected layer; built by :func:`fullyConnectedLayer`."""
+    """Fully connected layer; built by :func:`fullyConnectedLayer`.
+
+    Properties: InputSize ('auto' until known), OutputSize; learnables Weights
+    (``OutputSize x InputSize``), Bias (``OutputSize x 1``); initializers and factors as the
+    convolution layers. Op: :func:`layergraph.ops.fully_connected.fc_forward` / ``fc_backward``.
+    """
 
     TYPE = "Fully Connected"
     FUNC = "fullyConnectedLayer"

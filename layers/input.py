@@ -23,7 +23,12 @@ _NEEDS = {"zerocenter": ("Mean",), "zscore": ("Mean", "StandardDeviation"),
 
 
 class _ImageInputLayer(Layer):
-    """N-d image input layer (see ImageInputLayer / Image3DInputLayer)."""
+    """N-d image input layer (see ImageInputLayer / Image3DInputLayer).
+
+    Properties: InputSize (``[h w [d] c]``), Normalization ('zerocenter' | 'zscore' |
+    'rescale-symmetric' | 'rescale-zero-one' | 'none'), NormalizationDimension ('auto' |
+    'channel' | 'element' | 'all'), Mean, StandardDeviation, Min, Max ([] until computed).
+    """
 
     NDIM = 2
     IS_INPUT = True

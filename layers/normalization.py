@@ -27,7 +27,12 @@ INITIALIZERS = ("zeros", "ones", "narrow-normal")
 
 
 class BatchNormalizationLayer(Layer):
-    """Batch normalization layer; built by :func:`batchNormalizationLayer`."""
+    """Batch normalization layer; built by :func:`batchNormalizationLayer`.
+
+    Properties: NumChannels ('auto' until known), MeanDecay, VarianceDecay (0.1), Epsilon (1e-5);
+    learnables Offset (zeros), Scale (ones); states TrainedMean, TrainedVariance; all
+    ``1 x 1 [x 1] x C``. Op: :func:`layergraph.ops.batchnorm.batchnorm_forward` / ``_backward``.
+    """
 
     TYPE = "Batch Normalization"
     FUNC = "batchNormalizationLayer"

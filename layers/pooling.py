@@ -16,7 +16,8 @@ from .errors import MException
 
 
 class _PoolingLayer(WindowLayer):
-    """PoolSize, Stride, PaddingMode, PaddingSize; subclasses add the op and its description."""
+    """Properties PoolSize, Stride (1), PaddingMode ('manual' | 'same'), PaddingSize (zeros);
+    subclasses add the op (:mod:`layergraph.ops.pooling`) and the description's pooling kind."""
 
     HYPERPARAMETERS = ("PoolSize", "Stride", "PaddingMode", "PaddingSize")
     OPTIONS: tuple[str, ...] = ("Name", "Stride", "Padding")
