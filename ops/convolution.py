@@ -65,6 +65,9 @@ def conv_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, True, T
         return None, None, db
     if _is_pointwise(w, pad):
         dx, dw = _pointwise_backward(xp, dy, x, w, stride, need_dx, need_dw)
+    elif need_dx and _has_full_convolution_dx(w, stride, pad, dilation):
+        dx = _full_convolution_dx(xp, dy, w, pad, dilation, x.shape[2:])
+        dw = _tiled_backward(xp, dy, x, w, stride, pad, dilation, False, need_dw)[1]
     else:
         dx, dw = _tiled_backward(xp, dy, x, w, stride, pad, dilation, need_dx, need_dw)
     return dx, dw, db
@@ -98,7 +101,8 @@ def _pointwise_backward(xp, dy, x, w, stride, need_dx, need_dw):
     dy2 = dy.reshape(f, -1)
     dw = None
     if need_dw:
-        dw = (dy2 @ _subsample(xp, x, stride).reshape(c, -1).T).reshape(w.shape)
+        dw = xp.ascontiguousarray((_subsample(xp, x, stride).reshape(c, -1) @ dy2.T).T)
+        dw = dw.reshape(w.shape)
     dx = None
     if need_dx:
         dxs = (w.reshape(f, c).T @ dy2).reshape((c,) + dy.shape[1:])
@@ -108,6 +112,26 @@ def _pointwise_backward(xp, dy, x, w, stride, need_dx, need_dw):
             dx = xp.zeros(x.shape, dtype=x.dtype)
             dx[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)] = dxs
     return dx, dw
+
+
+def _has_full_convolution_dx(w: Array, stride, pad: Padding, dilation) -> bool:
+    """Unit stride and padding at most the dilated kernel extent minus one on every side."""
+    return all(s == 1 for s in stride) and all(
+        max(p) <= (k - 1) * d for k, d, p in zip(w.shape[2:], dilation, pad))
+
+
+def _full_convolution_dx(xp, dy, w, pad, dilation, in_sizes):
+    """dx of a unit-stride convolution as a forward convolution (gathers instead of col2im).
+
+    ``dx[c, i] = sum_{f, j} w[f, c, j] dy[f, i + before - j d]``: the convolution of ``dy``,
+    padded by ``(k - 1) d - pad``, with ``w`` flipped and transposed to ``(C, F, *K)``.
+    """
+    ndim = w.ndim - 2
+    flipped = w[(slice(None), slice(None)) + (slice(None, None, -1),) * ndim]
+    w_t = xp.ascontiguousarray(flipped.transpose(1, 0, *range(2, w.ndim)))
+    pad_t = tuple(((k - 1) * d - b, (k - 1) * d - a)
+                  for k, d, (b, a) in zip(w.shape[2:], dilation, pad))
+    return _tiled_forward(xp, dy, w_t, (1,) * ndim, pad_t, dilation, tuple(in_sizes))
 
 
 def _tiles(x: Array, kernel: Sequence[int], out: Sequence[int]) -> list[_im2col.Tile]:

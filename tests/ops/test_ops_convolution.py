@@ -116,3 +116,29 @@ def test_kernel_larger_than_padded_input_is_an_error():
     with pytest.raises(ValueError, match="smaller than the kernel"):
         convolution.conv_forward(np.zeros((1, 1, 2)), np.zeros((1, 1, 4)), None, (1,),
                                  ((0, 1),), (1,))
+
+
+@pytest.mark.parametrize("dilation", [1, 2])
+@pytest.mark.parametrize("padding", PADDINGS)
+@pytest.mark.parametrize("ndim", [1, 2, 3])
+def test_unit_stride_dx_by_full_convolution_matches_col2im(ndim, padding, dilation, rng,
+                                                           monkeypatch):
+    x, w, b, stride, pad, dilation = _case(ndim, 1, padding, dilation, rng)
+    assert convolution._has_full_convolution_dx(w, stride, pad, dilation)
+    y, cache = convolution.conv_forward(x, w, b, stride, pad, dilation)
+    dy = rng.standard_normal(y.shape)
+    dx = convolution.conv_backward(dy, cache)[0]
+    monkeypatch.setattr(convolution, "_has_full_convolution_dx", lambda *args: False)
+    np.testing.assert_allclose(dx, convolution.conv_backward(dy, cache)[0], rtol=1e-12,
+                               atol=1e-12)
+
+
+def test_padding_beyond_the_kernel_extent_uses_col2im(rng):
+    x, w = rng.standard_normal((2, 1, 5)), rng.standard_normal((3, 2, 2))
+    args = ((1,), ((2, 0),), (1,))
+    assert not convolution._has_full_convolution_dx(w, *args)
+    y, cache = convolution.conv_forward(x, w, None, *args)
+    dy = rng.standard_normal(y.shape)
+    dx = convolution.conv_backward(dy, cache)[0]
+    check_gradients(lambda x: np.vdot(convolution.conv_forward(x, w, None, *args)[0], dy), (x,),
+                    (dx,), rng)
