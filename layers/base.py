@@ -34,7 +34,7 @@ class Layer:
     GENERAL: tuple[str, ...] = ("Name",)   # first (untitled) display group
     HYPERPARAMETERS: tuple[str, ...] = ()  # "Hyperparameters" display group
     HIDDEN: tuple[str, ...] = ()           # properties only "Show all properties" lists
-    DERIVED: tuple[str, ...] = ()          # read-only properties the layer sets itself
+    READ_ONLY: tuple[str, ...] = ()        # set by the constructor or the layer itself only
 
     Name: str = ""
 
@@ -93,7 +93,7 @@ class Layer:
         # Validate, now that every property the checks consult is there. Learnable and state
         # arrays are left to the loader, which checks them against the network's sizes.
         for n in settable:
-            if n not in cls.DERIVED + cls.LEARNABLES + cls.STATES:
+            if n not in cls.LEARNABLES + cls.STATES:
                 object.__setattr__(layer, n, layer._validated(n, getattr(layer, n)))
         return layer
 
@@ -105,13 +105,17 @@ class Layer:
                     "MATLAB:noPublicFieldForClass",
                     f"Unrecognized property '{name}' for class '{type(self).__name__}'. "
                     f"Properties: {', '.join(self.property_names())}.")
-            if _is_read_only(type(self), name) or name in self.DERIVED:
+            if _is_read_only(type(self), name) or name in self.READ_ONLY:
                 raise MException(
                     "MATLAB:class:SetProhibited",
                     f"You cannot set the read-only property '{name}' of {type(self).__name__}. "
                     f"Received: {name}={value!r}.")
             value = self._validated(name, value)
         object.__setattr__(self, name, value)
+
+    def _init(self, name: str, value: Any) -> None:
+        """Constructor-time set: validated like ``__setattr__``, allowed for READ_ONLY names."""
+        object.__setattr__(self, name, self._validated(name, value))
 
     def _validated(self, name: str, value: Any) -> Any:
         """``value`` checked (and canonicalised) by the ``_check_<name>`` hook, if any."""

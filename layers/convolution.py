@@ -35,17 +35,18 @@ class ConvolutionLayer(_learnables.WeightsAndBias, WindowLayer):
     HYPERPARAMETERS = ("FilterSize", "NumChannels", "NumFilters", "Stride", "DilationFactor",
                        "PaddingMode", "PaddingSize", "PaddingValue")
     HIDDEN = _learnables.WEIGHT_BIAS_HIDDEN
+    READ_ONLY = ("FilterSize", "NumChannels", "NumFilters")
 
     def __init__(self, filterSize: Any, numFilters: Any, *args: Any, **kwargs: Any):
         opts = parse_name_value(args, kwargs, _OPTIONS, self.FUNC)
         defaults = {"Name": "", "Stride": 1, "DilationFactor": 1, "PaddingValue": 0,
                     "NumChannels": "auto", **_learnables.WEIGHT_BIAS_DEFAULTS}
-        self.FilterSize = filterSize
-        self.NumFilters = numFilters
+        self._init("FilterSize", filterSize)
+        self._init("NumFilters", numFilters)
         self._set_padding(opts.pop("Padding", 0))
         for name, value in {**defaults, **opts}.items():
             if name not in ("Weights", "Bias"):
-                setattr(self, name, value)
+                self._init(name, value)
         self.Weights = opts.get("Weights")
         self.Bias = opts.get("Bias")
 

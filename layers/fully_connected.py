@@ -32,7 +32,7 @@ class FullyConnectedLayer(_learnables.WeightsAndBias, Layer):
     LEARNABLES = ("Weights", "Bias")
     HYPERPARAMETERS = ("InputSize", "OutputSize")
     HIDDEN = _learnables.WEIGHT_BIAS_HIDDEN
-    DERIVED = ("InputSize",)
+    READ_ONLY = ("InputSize",)
 
     def __init__(self, outputSize: Any, *args: Any, **kwargs: Any):
         opts = parse_name_value(args, kwargs, _OPTIONS, self.FUNC)

@@ -42,7 +42,7 @@ class BatchNormalizationLayer(Layer):
     GENERAL = ("Name", "NumChannels")
     HYPERPARAMETERS = ("MeanDecay", "VarianceDecay", "Epsilon")
     HIDDEN = ("OffsetInitializer", "ScaleInitializer") + _FACTORS
-    DERIVED = ("NumChannels",)
+    READ_ONLY = ("NumChannels",)
 
     def __init__(self, *args: Any, **kwargs: Any):
         opts = parse_name_value(args, kwargs, _OPTIONS, self.FUNC)

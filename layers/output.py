@@ -63,7 +63,7 @@ class ClassificationOutputLayer(_OutputLayer):
     DEFAULT_NAME = "classoutput"
     GENERAL = ("Name", "Classes", "ClassWeights", "OutputSize")
     HYPERPARAMETERS = ("LossFunction",)
-    DERIVED = ("OutputSize",)
+    READ_ONLY = ("OutputSize",)
 
     def __init__(self, *args: Any, **kwargs: Any):
         opts = parse_name_value(args, kwargs, ("Name", "Classes", "ClassWeights"), self.FUNC)

@@ -77,7 +77,9 @@ def test_from_properties_validates_values():
 
 def test_derived_properties_are_read_only():
     for layer, name in ((lg.batchNormalizationLayer(), "NumChannels"), (lg.fullyConnectedLayer(2), "InputSize"),
-                        (lg.classificationLayer(), "OutputSize"), (lg.classificationLayer(), "LossFunction")):
+                        (lg.classificationLayer(), "OutputSize"), (lg.classificationLayer(), "LossFunction"),
+                        (lg.convolution2dLayer(3, 2), "FilterSize"), (lg.convolution2dLayer(3, 2), "NumFilters"),
+                        (lg.convolution3dLayer(3, 2), "NumChannels")):
         with pytest.raises(lg.MException) as info:
             setattr(layer, name, 3)
         assert info.value.identifier == "MATLAB:class:SetProhibited" and name in info.value.message
