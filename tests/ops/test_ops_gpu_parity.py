@@ -41,13 +41,14 @@ def _conv_round_trip(x, w, b, dy, stride, pad, dilation):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("kernel", [(3, 2, 3), (1, 1, 1)])
 @pytest.mark.parametrize("budget", [convolution.COLUMN_BUDGET_BYTES, 1])
-def test_convolution(kernel, budget, dtype, cp, rng, monkeypatch):
+@pytest.mark.parametrize("stride", [(2, 1, 2), (1, 1, 1)])
+def test_convolution(stride, kernel, budget, dtype, cp, rng, monkeypatch):
     monkeypatch.setattr(convolution, "COLUMN_BUDGET_BYTES", budget)
     x = rng.standard_normal((3, 2, 7, 6, 5)).astype(dtype)
     w = rng.standard_normal((4, 3) + kernel).astype(dtype)
     b = rng.standard_normal(4).astype(dtype)
     pad = ((1, 2), (0, 1), (1, 0)) if kernel[0] > 1 else ((0, 0),) * 3
-    args = ((2, 1, 2), pad, (1, 2, 1))
+    args = (stride, pad, (1, 2, 1))
     dy = convolution.conv_forward(x, w, b, *args)[0] * 0 + 1
     host, device = _both(cp, _conv_round_trip, x, w, b, dy, *args)
     _assert_same(host, device, dtype)
