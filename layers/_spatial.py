@@ -122,13 +122,30 @@ class WindowLayer(Layer):
         return f"with stride [{int2str(self.Stride)}] and padding {padding}"
 
 
-def pad_constant(x: Any, pads: Pairs, value: float) -> Any:
-    """Pad the spatial axes of an internal ``(C, N, *S)`` array with a constant."""
+# MATLAB PaddingValue modes -> numpy.pad modes ([1 2 3] padded by 2 on the left):
+# 'replicate' 1 1 | 1 2 3; 'symmetric-include-edge' 2 1 | 1 2 3; 'symmetric-exclude-edge' 3 2 | 1 2 3
+PADDING_MODES = {"replicate": "edge", "symmetric-include-edge": "symmetric",
+                 "symmetric-exclude-edge": "reflect"}
+
+
+def pad_spatial(x: Any, pads: Pairs, value: float | str) -> Any:
+    """Pad the spatial axes of an internal ``(C, N, *S)`` array with a constant or a mode."""
     xp = _backend.get_xp(x)
-    return xp.pad(x, ((0, 0), (0, 0), *pads), mode="constant", constant_values=value)
+    widths = ((0, 0), (0, 0), *pads)
+    if isinstance(value, str):
+        return xp.pad(x, widths, mode=PADDING_MODES[value])
+    return xp.pad(x, widths, mode="constant", constant_values=value)
 
 
-def unpad(dx: Any, pads: Pairs) -> Any:
-    """Gradient of :func:`pad_constant`: drop the padded borders."""
-    inner = (slice(b, n - a) for n, (b, a) in zip(dx.shape[2:], pads))
-    return dx[(slice(None), slice(None), *inner)]
+def pad_spatial_backward(dx: Any, pads: Pairs, value: float | str) -> Any:
+    """Gradient of :func:`pad_spatial`: each padded element's gradient goes to its source."""
+    if not isinstance(value, str):
+        inner = (slice(b, n - a) for n, (b, a) in zip(dx.shape[2:], pads))
+        return dx[(slice(None), slice(None), *inner)]
+    xp = _backend.get_xp(dx)
+    for axis, (b, a) in enumerate(pads, start=2):
+        n = dx.shape[axis] - b - a
+        source = np.pad(np.arange(n), (b, a), mode=PADDING_MODES[value])
+        fold = xp.asarray(np.eye(n, dtype=dx.dtype)[source])  # (padded, n) one-hot rows
+        dx = xp.moveaxis(xp.tensordot(dx, fold, axes=([axis], [0])), -1, axis)
+    return dx

@@ -14,7 +14,7 @@ from ..ops import convolution as conv_ops
 from . import _learnables, _spatial
 from ._display import int2str
 from ._spatial import WindowLayer
-from ._validation import matlab_shape, parse_name_value, positive_int, real_scalar
+from ._validation import matlab_shape, parse_name_value, positive_int, real_scalar, validatestring
 
 _OPTIONS = ("Name", "Stride", "DilationFactor", "Padding", "PaddingValue", "NumChannels", "Weights",
             "Bias") + _learnables.WEIGHT_BIAS_HIDDEN
@@ -65,9 +65,12 @@ class ConvolutionLayer(_learnables.WeightsAndBias, WindowLayer):
             return "auto"
         return positive_int(value, self.FUNC, "NumChannels")
 
-    def _check_PaddingValue(self, value: Any) -> float:
+    def _check_PaddingValue(self, value: Any) -> float | str:
+        if isinstance(value, str):
+            return validatestring(value, list(_spatial.PADDING_MODES), self.FUNC, "PaddingValue")
         return real_scalar(value, self.FUNC, "PaddingValue", -np.inf, np.inf,
-                           "a real scalar (padding modes other than a constant are not supported)")
+                           "a real scalar, 'replicate', 'symmetric-include-edge' or "
+                           "'symmetric-exclude-edge'")
 
     def _check_Weights(self, value: Any) -> np.ndarray | None:
         if value is None or np.size(value) == 0:
@@ -139,7 +142,7 @@ class ConvolutionLayer(_learnables.WeightsAndBias, WindowLayer):
         x = xs[0]
         pads = self.pads(tuple(x.shape[2:]))
         if self.PaddingValue != 0:
-            x = _spatial.pad_constant(x, pads, self.PaddingValue)
+            x = _spatial.pad_spatial(x, pads, self.PaddingValue)
             padded, pads = pads, ((0, 0),) * self.NDIM
         else:
             padded = None
@@ -151,7 +154,7 @@ class ConvolutionLayer(_learnables.WeightsAndBias, WindowLayer):
         conv_cache, padded = cache
         dx, dw, db = conv_ops.conv_backward(dys[0], conv_cache, need=(need_dx, True, True))
         if dx is not None and padded is not None:
-            dx = _spatial.unpad(dx, padded)
+            dx = _spatial.pad_spatial_backward(dx, padded, self.PaddingValue)
         return [dx], {"Weights": dw, "Bias": db}
 
 

@@ -45,6 +45,9 @@ def check_layer(layer, xs, rng, training=False):
     (lg.convolution3dLayer([3, 2, 3], 4, Stride=[2, 1, 2], Padding="same"), (5, 4, 6, 2)),
     (lg.convolution2dLayer(3, 3, DilationFactor=2, Padding=[1, 0, 2, 1]), (7, 6, 2)),
     (lg.convolution2dLayer(2, 3, Padding=1, PaddingValue=1.5), (4, 4, 2)),
+    (lg.convolution2dLayer(2, 3, Padding=[2, 1, 0, 2], PaddingValue="replicate"), (4, 3, 2)),
+    (lg.convolution3dLayer(2, 2, Padding="same", Stride=2, PaddingValue="symmetric-inc"), (3, 4, 3, 2)),
+    (lg.convolution2dLayer(3, 2, Padding=[2, 1, 1, 2], PaddingValue="symmetric-exclude-edge"), (4, 3, 1)),
     (lg.batchNormalizationLayer(), (3, 3, 2, 4)),
     (lg.reluLayer(), (3, 4, 3)),
     (lg.softmaxLayer(), (1, 1, 5)),
@@ -59,6 +62,17 @@ def check_layer(layer, xs, rng, training=False):
 def test_single_input_layers(layer, size, rng):
     x = rng.standard_normal((size[-1], 2, *size[:-1]))
     check_layer(layer, [x], rng)
+
+
+@pytest.mark.parametrize("mode, expected", [
+    ("replicate", [1, 1, 1, 2, 3, 3]), ("symmetric-include-edge", [2, 1, 1, 2, 3, 3]),
+    ("symmetric-exclude-edge", [3, 2, 1, 2, 3, 2]), (7, [7, 7, 1, 2, 3, 7]),
+])
+def test_convolution_padding_values(mode, expected):
+    layer = lg.convolution2dLayer(1, 1, Weights=np.ones((1, 1)), Bias=0, Padding=[0, 0, 2, 1], PaddingValue=mode)
+    x = np.array([1.0, 2.0, 3.0]).reshape(1, 1, 1, 3)  # one row [1 2 3]
+    (y,), _, _ = layer.forward(_internal_params(layer), [x], False)
+    assert y.ravel().tolist() == expected
 
 
 def test_batchnorm_training_gradients_and_state_update(rng):
