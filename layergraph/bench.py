@@ -24,6 +24,7 @@ __all__: list[str] = []
 BENCHMARKS = {
     "sgemm": "sgemm_peak.py",
     "conv": "bench_conv.py",
+    "ops": "bench_ops.py",
     "train": "bench_train.py",
     "memory": "bench_memory.py",
     "gpu": "bench_gpu.py",
