@@ -20,7 +20,8 @@ def same_padding(in_sizes: Sequence[int], k: Sequence[int], stride: Sequence[int
                  dilation: Sequence[int] | None = None) -> Padding:
     """MATLAB 'same' padding: output ``ceil(in/s)``, the odd pad goes after (bottom/right/back).
 
-    total = max(0, (out - 1) s + (k - 1) d + 1 - in); before = floor(total/2); after = ceil(total/2).
+    total = max(0, (out - 1) s + (k - 1) d + 1 - in);
+    before = floor(total/2); after = ceil(total/2).
 
     >>> same_padding((224,), (7,), (2,))
     ((2, 3),)

@@ -60,7 +60,7 @@ def max_pool(x, pool, stride, pad):
 
 
 def avg_pool(x, pool, stride, pad, padding_value=0):
-    """Mean of the window: pads count as zeros (divide by prod(pool)) or, for "mean", are excluded."""
+    """Window mean: pads count as zeros (divide by prod(pool)) or, for "mean", are left out."""
     def reduce(vs):
         real = [v for v in vs if v is not None]
         total = np.sum(real, axis=0)
@@ -74,7 +74,7 @@ def global_avg_pool(x):
 
 
 def batchnorm(x, scale, offset, epsilon, mean=None, var=None):
-    """Per channel: ``scale (x - mean) / sqrt(var + eps) + offset``; batch stats when mean is None."""
+    """Per channel ``scale (x - mean) / sqrt(var + eps) + offset``; batch stats if mean is None."""
     x = np.asarray(x, np.float64)
     y = np.empty_like(x)
     for c in range(x.shape[0]):

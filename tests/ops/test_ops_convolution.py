@@ -108,7 +108,8 @@ def test_float32_input_keeps_float32_with_float64_weights(rng):
 
 def test_channel_mismatch_names_both_shapes(rng):
     x, w = np.zeros((3, 1, 4, 4)), np.zeros((2, 5, 3, 3))
-    with pytest.raises(ValueError, match=r"x of shape \(3, 1, 4, 4\) and w of shape \(2, 5, 3, 3\)"):
+    message = r"x of shape \(3, 1, 4, 4\) and w of shape \(2, 5, 3, 3\)"
+    with pytest.raises(ValueError, match=message):
         convolution.conv_forward(x, w, None, (1, 1), ((0, 0), (0, 0)), (1, 1))
 
 

@@ -51,8 +51,8 @@ def test_convolution(ndim, dtype, rng):
     dy = rng.standard_normal(y.shape).astype(dtype)
     dx, dw, db = convolution.conv_backward(dy, cache)
 
-    xt, wt, bt = _to_torch(x), torch.tensor(w, requires_grad=True), torch.tensor(b,
-                                                                                  requires_grad=True)
+    xt = _to_torch(x)
+    wt, bt = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
     yt = CONV[ndim](F.pad(xt, _torch_pad(pad)), wt, bt, stride=stride, dilation=dilation)
     yt.backward(_to_torch(dy, requires_grad=False))
     _assert_close(y, _from_torch(yt), dtype)
