@@ -117,7 +117,7 @@ class MaxPooling2DLayer(MaxPoolingLayer):
     """2-D max pooling layer; built by :func:`maxPooling2dLayer`."""
 
     NDIM, TYPE, FUNC = 2, "2-D Max Pooling", "maxPooling2dLayer"
-    GENERAL = ("Name", "HasUnpoolingOutputs")
+    GENERAL = ("Name", "HasUnpoolingOutputs", "NumOutputs", "OutputNames")
     OPTIONS = MaxPoolingLayer.OPTIONS + ("HasUnpoolingOutputs",)
 
     def _defaults(self) -> dict:

@@ -83,6 +83,12 @@ def test_convolution_repr_groups_and_alignment():
     assert lines[-1] == "  Use properties method to see a list of all properties."
 
 
+def test_max_pooling_2d_repr_shows_outputs():
+    lines = repr(lg.maxPooling2dLayer(2)).splitlines()
+    assert lines[2:6] == ["                   Name: ''", "    HasUnpoolingOutputs: 0",
+                          "             NumOutputs: 1", "            OutputNames: {'out'}"]
+
+
 def test_addition_and_batchnorm_repr():
     lines = repr(lg.additionLayer(2, Name="add")).splitlines()
     assert lines[0] == "  AdditionLayer with properties:"
