@@ -156,6 +156,10 @@ class TorchTwin:
     def _run(self, layer, xs, training):
         torch, functional = self.torch, self.torch.nn.functional
         kind, x = type(layer).__name__, xs[0]
+        padding_value = getattr(layer, "PaddingValue", 0)
+        if isinstance(padding_value, str) or padding_value != 0:
+            raise ValueError(f"TorchTwin: layer '{layer.Name}' pads with {padding_value!r}; only "
+                             f"zero padding is mirrored")
         nd = x.ndim - 2
         if kind.endswith("InputLayer"):
             return self._normalize(layer, x)
