@@ -8,6 +8,9 @@ inter-op thread), so both frameworks run with the same number of BLAS/compute th
 Timing method: ``paired_times`` alternates ours/theirs inside every repetition (ours first on
 even repetitions, theirs first on odd ones), after one untimed warm-up call of each, and the
 report uses medians, so a burst of load from another process hits both sides alike.
+``--clock cpu`` times with the process CPU clock instead of the wall clock: with ``--threads 1``
+on a shared machine it is much less disturbed by other processes (with more threads it sums
+the threads' CPU time, so use it only with one).
 """
 from __future__ import annotations
 
@@ -16,12 +19,11 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 from typing import Callable
 
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
-REPO_ROOT = Path(__file__).resolve().parents[1]
+clock: Callable[[], float] = time.perf_counter  # set by setup(); read by every timing below
 
 
 def base_parser(description: str) -> argparse.ArgumentParser:
@@ -31,7 +33,16 @@ def base_parser(description: str) -> argparse.ArgumentParser:
                         help="BLAS/compute threads for BOTH frameworks (default: all cores)")
     parser.add_argument("--reps", type=int, default=5, help="paired repetitions (median reported)")
     parser.add_argument("--quick", action="store_true", help="fewer/smaller cases (smoke run)")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="wall clock (default) or process CPU time (use with --threads 1)")
     return parser
+
+
+def setup(args: argparse.Namespace) -> None:
+    """Apply the common options: pin the threads (before numpy loads) and choose the clock."""
+    global clock
+    pin_threads(args.threads)
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
 
 
 def pin_threads(n: int) -> None:
@@ -64,9 +75,9 @@ def paired_times(ours: Callable[[], object], theirs: Callable[[], object], reps:
     for rep in range(reps):
         order = ((ours, ours_s), (theirs, theirs_s))
         for fn, sink in (order if rep % 2 == 0 else order[::-1]):
-            start = time.perf_counter()
+            start = clock()
             fn()
-            sink.append(time.perf_counter() - start)
+            sink.append(clock() - start)
     return ours_s, theirs_s
 
 
@@ -83,9 +94,9 @@ def sgemm_peak_gflops(np, n: int = 2048, reps: int = 5) -> float:
     np.matmul(a, b, out=out)  # warm-up: thread pool start, page faults
     best = float("inf")
     for _ in range(reps):
-        start = time.perf_counter()
+        start = clock()
         np.matmul(a, b, out=out)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, clock() - start)
     return 2.0 * n ** 3 / best / 1e9
 
 
@@ -110,7 +121,8 @@ def _cell(value: object) -> str:
 
 
 def machine_line(threads: int) -> str:
-    """One line naming the machine and the thread setting, printed at the top of every run."""
+    """One line naming the machine, the thread setting and the clock, printed first by every run."""
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"# {os.cpu_count()} cores, {threads} thread(s) per framework, "
+    clock_name = "process CPU time" if clock is time.process_time else "wall clock"
+    return (f"# {os.cpu_count()} cores, {threads} thread(s) per framework, {clock_name}, "
             f"load average {load:.2f} at start (the machine may be shared: expect noise)")

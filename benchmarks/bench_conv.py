@@ -34,7 +34,7 @@ QUICK_CASES = [
 
 def main(argv=None) -> int:
     args = _common.base_parser(__doc__.splitlines()[0]).parse_args(argv)
-    _common.pin_threads(args.threads)
+    _common.setup(args)
     import numpy as np
     import torch
 

@@ -42,12 +42,14 @@ def main(argv=None) -> int:
     parser.add_argument("--json", help="also write the rows to this file")
     parser.add_argument("--summary", nargs="+", metavar="JSON", help="print the table of earlier runs and exit")
     args = parser.parse_args(argv)
+    if args.clock == "cpu":
+        parser.error("--clock cpu cannot time GPU work (kernels run asynchronously); use wall")
     if args.summary:
         rows = [row for path in args.summary for row in json.load(open(path))]
         print(_common.format_table(HEADERS, rows))
         return 0
     os.environ["CUPY_TF32"] = "1" if args.tf32 == "on" else "0"
-    _common.pin_threads(args.threads)
+    _common.setup(args)
     import torch
 
     _common.pin_torch_threads(torch, args.threads)

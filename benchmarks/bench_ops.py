@@ -53,7 +53,7 @@ def _bn_forward(ops, x):
 
 def main(argv=None) -> int:
     args = _common.base_parser(__doc__.splitlines()[0]).parse_args(argv)
-    _common.pin_threads(args.threads)
+    _common.setup(args)
     import numpy as np
     import torch
 

@@ -29,7 +29,7 @@ def main(argv=None) -> int:
                         help="network (default: small; tiny with --quick)")
     parser.add_argument("--profile", action="store_true", help="profile two of our steps")
     args = parser.parse_args(argv)
-    _common.pin_threads(args.threads)
+    _common.setup(args)
     import torch
 
     import _train_setup as setup

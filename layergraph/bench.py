@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, help="threads per framework (default: all cores)")
     parser.add_argument("--reps", type=int, help="paired repetitions per case")
     parser.add_argument("--quick", action="store_true", help="small cases (smoke run)")
+    parser.add_argument("--clock", choices=["wall", "cpu"],
+                        help="CPU benchmarks: wall clock (default) or process CPU time (with --threads 1)")
     parser.add_argument("--dry-run", action="store_true",
                         help="gpu only: run the GPU benchmark's code on the CPU with tiny shapes")
     return parser
@@ -72,6 +74,7 @@ def _forwarded(args: argparse.Namespace, name: str) -> list[str]:
     out = [] if args.threads is None else ["--threads", str(args.threads)]
     out += [] if args.reps is None else ["--reps", str(args.reps)]
     out += ["--quick"] if args.quick else []
+    out += ["--clock", args.clock] if args.clock and name != "gpu" else []
     return out + (["--dry-run"] if args.dry_run and name == "gpu" else [])
 
 
