@@ -33,7 +33,7 @@ def conv_forward(x: Array, w: Array, b: Array | None, stride: Sequence[int], pad
     [[[2.0, 3.0, 3.0, 2.0]]]
     """
     xp = get_xp(x, w, b)
-    stride, dilation = tuple(stride), tuple(dilation)
+    stride, dilation = tuple(int(s) for s in stride), tuple(int(d) for d in dilation)
     pad = tuple((int(p[0]), int(p[1])) for p in pad)
     _check_shapes(x, w, b)
     check_geometry(x.ndim - 2, w.shape[2:], stride, pad, dilation)
