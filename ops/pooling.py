@@ -19,8 +19,8 @@ def max_pool_forward(x: Array, pool: Sequence[int], stride: Sequence[int], pad: 
                      ) -> tuple[Array, tuple]:
     """Maximum of each window; pads are -inf and never win. Returns ``(y, cache)``.
 
-    The cache keeps the window offset of each maximum (the first one, in C order over the
-    window, on ties). See also: maxPooling2dLayer, maxPooling3dLayer.
+    The cache keeps the window offset of each maximum (on ties, the first one in column-major
+    order over the window: h fastest). See also: maxPooling2dLayer, maxPooling3dLayer.
 
     >>> import numpy as np
     >>> max_pool_forward(np.array([[[1.0, 3.0, 2.0]]]), (2,), (1,), ((0, 1),))[0].tolist()
@@ -123,9 +123,11 @@ def _geometry(x: Array, pool, stride, pad, empty_windows_allowed: bool) -> tuple
 
 
 def _windows(xpad: Array, pool, stride, pad, out):
-    """Views ``(C, N, *O)`` of ``xpad`` for each pool offset, in C order over the window."""
+    """Views ``(C, N, *O)`` of ``xpad`` for each pool offset, in MATLAB's column-major order
+    over the window (h fastest)."""
     whole = _im2col.Tile(slice(0, xpad.shape[1]), slice(0, out[0]))
-    for offset in np.ndindex(*pool):
+    for reversed_offset in np.ndindex(*pool[::-1]):
+        offset = reversed_offset[::-1]
         yield xpad[_im2col.window(whole, offset, out, stride, (1,) * len(pool))]
 
 

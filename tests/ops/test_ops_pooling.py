@@ -69,6 +69,13 @@ def test_max_pool_ties_send_gradient_to_first_maximum():
     np.testing.assert_array_equal(dx[0, 0], [[1.0, 0.0], [0.0, 0.0]])
 
 
+def test_max_pool_ties_are_scanned_in_column_major_order():
+    x = np.array([[[[0.0, 2.0], [2.0, 1.0]]]])           # x[h, w]: maxima at (0, 1) and (1, 0)
+    y, cache = pooling.max_pool_forward(x, (2, 2), (1, 1), ((0, 0), (0, 0)))
+    dx = pooling.max_pool_backward(np.ones_like(y), cache)
+    np.testing.assert_array_equal(dx[0, 0], [[0.0, 0.0], [1.0, 0.0]])
+
+
 def test_max_pool_accumulates_over_overlapping_windows():
     x = np.array([[[0.0, 5.0, 1.0, 2.0]]])
     y, cache = pooling.max_pool_forward(x, (2,), (1,), ((0, 0),))
