@@ -1,7 +1,13 @@
-"""Max, average and global average pooling, vectorised over windows (loop over pool offsets).
+"""Max, average and global average pooling.
 
 Shapes: x ``(C, N, *S)``; pool size ``P``, stride ``s``, padding (before, after) per dim;
 y ``(C, N, *O)`` with ``O = floor((S + before + after - P) / s) + 1``.
+
+A window is a box, so max and sum are separable: the N-d pooling runs as 1-D poolings along
+h, then w, then d, each a loop over its ``P_i`` offsets vectorised over everything else
+(``sum(P)`` passes instead of ``prod(P)``). The backward pass chains the 1-D backwards in
+reverse. For max pooling the strict ``>`` of each pass keeps the first maximum in MATLAB's
+column-major order over the window (h fastest).
 """
 from __future__ import annotations
 
@@ -19,8 +25,8 @@ def max_pool_forward(x: Array, pool: Sequence[int], stride: Sequence[int], pad: 
                      ) -> tuple[Array, tuple]:
     """Maximum of each window; pads are -inf and never win. Returns ``(y, cache)``.
 
-    The cache keeps the window offset of each maximum (on ties, the first one in column-major
-    order over the window: h fastest). See also: maxPooling2dLayer, maxPooling3dLayer.
+    The cache keeps, per pass, the offset of each maximum (on ties the first one in
+    column-major order over the window). See also: maxPooling2dLayer, maxPooling3dLayer.
 
     >>> import numpy as np
     >>> max_pool_forward(np.array([[[1.0, 3.0, 2.0]]]), (2,), (1,), ((0, 1),))[0].tolist()
@@ -28,23 +34,30 @@ def max_pool_forward(x: Array, pool: Sequence[int], stride: Sequence[int], pad: 
     """
     xp = get_xp(x)
     geometry = _geometry(x, pool, stride, pad, empty_windows_allowed=False)
-    xpad = _im2col.pad_array(x, geometry[2], fill=-np.inf)
-    views = _windows(xpad, *geometry)
-    y = next(views).copy()
-    arg = xp.zeros(y.shape, dtype=np.uint8 if math.prod(geometry[0]) < 256 else np.int32)
-    for j, view in enumerate(views, start=1):
-        better = view > y
-        xp.copyto(y, view, where=better)
-        arg = xp.where(better, arg.dtype.type(j), arg)
-    return y, (arg, x.shape, geometry)
+    y = _im2col.pad_array(x, geometry[2], fill=-np.inf)
+    passes = []
+    for axis, p, s, o in _axes(geometry):
+        views = _views(y, axis, p, s, o)
+        out = views[0].copy()
+        arg = xp.zeros(out.shape, dtype=np.uint8 if p < 256 else np.int32)
+        for j, view in enumerate(views[1:], start=1):
+            better = view > out
+            xp.copyto(out, view, where=better)
+            arg = xp.where(better, arg.dtype.type(j), arg)
+        passes.append((arg, y.shape))
+        y = out
+    return y, (passes, x.shape, geometry)
 
 
 def max_pool_backward(dy: Array, cache: tuple) -> Array:
     """Route each output's gradient to its argmax (accumulating where windows overlap)."""
-    arg, shape, geometry = cache
-    xp = get_xp(dy, arg)
-    return _scatter(xp, (xp.where(arg == j, dy, 0) for j in range(math.prod(geometry[0]))),
-                    shape, geometry, dy.dtype)
+    passes, shape, geometry = cache
+    xp = get_xp(dy)
+    g = dy
+    for (axis, p, s, o), (arg, in_shape) in reversed(list(zip(_axes(geometry), passes))):
+        parts = (xp.where(arg == j, g, 0) for j in range(p))
+        g = _scatter(xp, parts, in_shape, g.dtype, axis, p, s, o)
+    return _crop(xp, g, shape, geometry)
 
 
 def avg_pool_forward(x: Array, pool: Sequence[int], stride: Sequence[int], pad: Padding,
@@ -66,24 +79,30 @@ def avg_pool_forward(x: Array, pool: Sequence[int], stride: Sequence[int], pad: 
     if not (padding_value == 0 or padding_value == "mean"):
         raise ValueError(f"padding_value must be 0 or 'mean'. Received: {padding_value!r}.")
     geometry = _geometry(x, pool, stride, pad, empty_windows_allowed=padding_value == 0)
-    views = _windows(_im2col.pad_array(x, geometry[2]), *geometry)
-    y = next(views).copy()
-    for view in views:
-        y += view
-    if padding_value == "mean":
-        divisor = xp.asarray(_window_counts(x.shape[2:], geometry, y.shape[2:]), dtype=x.dtype)
-    else:
-        divisor = x.dtype.type(math.prod(pool))
-    y /= divisor
-    return y, (divisor, x.shape, geometry)
+    y = _im2col.pad_array(x, geometry[2])
+    passes = []
+    for (axis, p, s, o), n, before in zip(_axes(geometry), x.shape[2:], (b for b, _ in pad)):
+        views = _views(y, axis, p, s, o)
+        out = views[0].copy()
+        for view in views[1:]:
+            out += view
+        divisor = (_axis_counts(n, p, s, before, o, axis, x.ndim, xp, x.dtype)
+                   if padding_value == "mean" else x.dtype.type(p))
+        out /= divisor
+        passes.append((divisor, y.shape))
+        y = out
+    return y, (passes, x.shape, geometry)
 
 
 def avg_pool_backward(dy: Array, cache: tuple) -> Array:
     """Spread ``dy / divisor`` evenly over each window (pads receive nothing)."""
-    divisor, shape, geometry = cache
-    share = dy / divisor
-    return _scatter(get_xp(dy), (share for _ in range(math.prod(geometry[0]))), shape,
-                    geometry, share.dtype)
+    passes, shape, geometry = cache
+    xp = get_xp(dy)
+    g = dy
+    for (axis, p, s, o), (divisor, in_shape) in reversed(list(zip(_axes(geometry), passes))):
+        share = g / divisor
+        g = _scatter(xp, [share] * p, in_shape, share.dtype, axis, p, s, o)
+    return _crop(xp, g, shape, geometry)
 
 
 def global_avg_pool_forward(x: Array) -> tuple[Array, tuple]:
@@ -113,39 +132,48 @@ def _geometry(x: Array, pool, stride, pad, empty_windows_allowed: bool) -> tuple
                          f"Received: x of shape {x.shape}.")
     check_geometry(x.ndim - 2, pool, stride, pad, (1,) * len(pool))
     out = output_sizes(x.shape[2:], pool, stride, pad)
-    geometry = (pool, stride, pad, out)
-    if not empty_windows_allowed and np.min(_window_counts(x.shape[2:], geometry, out)) == 0:
+    empty = any(np.min(_real_counts(n, p, s, b, o)) == 0
+                for n, p, s, (b, _), o in zip(x.shape[2:], pool, stride, pad, out))
+    if empty and not empty_windows_allowed:
         raise ValueError(
             "Some pooling windows would contain only padding. Use padding smaller than the pool "
             f"size. Received: input sizes {x.shape[2:]}, pool {pool}, stride {stride}, "
             f"padding {pad}.")
-    return geometry
+    return pool, stride, pad, out
 
 
-def _windows(xpad: Array, pool, stride, pad, out):
-    """Views ``(C, N, *O)`` of ``xpad`` for each pool offset, in MATLAB's column-major order
-    over the window (h fastest)."""
-    whole = _im2col.Tile(slice(0, xpad.shape[1]), slice(0, out[0]))
-    for reversed_offset in np.ndindex(*pool[::-1]):
-        offset = reversed_offset[::-1]
-        yield xpad[_im2col.window(whole, offset, out, stride, (1,) * len(pool))]
+def _axes(geometry: tuple) -> list[tuple[int, int, int, int]]:
+    """``(array axis, pool, stride, out)`` of each spatial dim, in pass order (h, w, d)."""
+    pool, stride, _, out = geometry
+    return [(2 + i, p, s, o) for i, (p, s, o) in enumerate(zip(pool, stride, out))]
 
 
-def _scatter(xp, contributions, shape, geometry, dtype) -> Array:
-    """Sum the per-offset ``(C, N, *O)`` contributions back onto the ``(C, N, *S)`` input."""
-    pool, stride, pad, out = geometry
-    dxpad = xp.zeros(_im2col.padded_shape(shape, pad), dtype=dtype)
-    for view, value in zip(_windows(dxpad, pool, stride, pad, out), contributions):
-        view += value
-    return xp.ascontiguousarray(dxpad[_im2col.interior(shape[2:], pad)])
+def _views(v: Array, axis: int, p: int, s: int, o: int) -> list[Array]:
+    """For each offset ``j < p``: ``v`` at ``j, j + s, ..., j + (o - 1) s`` along ``axis``."""
+    lead = (slice(None),) * axis
+    return [v[lead + (slice(j, j + (o - 1) * s + 1, s),)] for j in range(p)]
 
 
-def _window_counts(sizes, geometry, out) -> np.ndarray:
-    """Number of real (unpadded) elements in each window, shape ``O`` (host array)."""
-    pool, stride, pad, _ = geometry
-    counts = np.ones((), dtype=np.int64)
-    for n, p, s, (before, _), o in zip(sizes, pool, stride, pad, out):
-        start = np.arange(o) * s - before
-        per_dim = np.minimum(start + p, n) - np.maximum(start, 0)
-        counts = np.multiply.outer(counts, np.maximum(per_dim, 0))
-    return counts
+def _scatter(xp, parts, in_shape, dtype, axis: int, p: int, s: int, o: int) -> Array:
+    """Backward of one pass: the j-th of ``parts`` is added onto the pass input's offset-j view."""
+    g_in = xp.zeros(in_shape, dtype=dtype)
+    for view, part in zip(_views(g_in, axis, p, s, o), parts):
+        view += part
+    return g_in
+
+
+def _crop(xp, gpad: Array, shape, geometry) -> Array:
+    return xp.ascontiguousarray(gpad[_im2col.interior(shape[2:], geometry[2])])
+
+
+def _real_counts(n: int, p: int, s: int, before: int, o: int) -> np.ndarray:
+    """Number of unpadded elements in each of the ``o`` windows along one dim (host array)."""
+    start = np.arange(o) * s - before
+    return np.maximum(np.minimum(start + p, n) - np.maximum(start, 0), 0)
+
+
+def _axis_counts(n, p, s, before, o, axis, ndim, xp, dtype) -> Array:
+    """``_real_counts`` shaped to broadcast along ``axis`` of an ``ndim`` array."""
+    shape = [1] * ndim
+    shape[axis] = o
+    return xp.asarray(_real_counts(n, p, s, before, o).reshape(shape), dtype=dtype)

@@ -59,6 +59,24 @@ def max_pool(x, pool, stride, pad):
                  lambda vs: np.max([v for v in vs if v is not None], axis=0))
 
 
+def max_pool_backward(x, dy, pool, stride, pad):
+    """Each output gradient goes to the first maximum of its window in column-major order."""
+    x = np.asarray(x, np.float64)
+    dx = np.zeros_like(x)
+    for n in range(x.shape[1]):
+        for o in itertools.product(*(range(m) for m in dy.shape[2:])):
+            for c in range(x.shape[0]):
+                best, where = -np.inf, None
+                for j in itertools.product(*(range(p) for p in reversed(pool))):
+                    pos = tuple(oi * s + ji - b for oi, ji, s, (b, _) in
+                                zip(o, reversed(j), stride, pad))
+                    inside = all(0 <= q < size for q, size in zip(pos, x.shape[2:]))
+                    if inside and x[(c, n) + pos] > best:
+                        best, where = x[(c, n) + pos], pos
+                dx[(c, n) + where] += dy[(c, n) + o]
+    return dx
+
+
 def avg_pool(x, pool, stride, pad, padding_value=0):
     """Window mean: pads count as zeros (divide by prod(pool)) or, for "mean", are left out."""
     def reduce(vs):

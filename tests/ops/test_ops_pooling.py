@@ -62,6 +62,17 @@ def test_backward_matches_finite_differences(kind, ndim, stride, padding, rng):
     check_gradients(lambda x: np.vdot(_run(kind, x, pool, stride, pad)[0], dy), (x,), (dx,), rng)
 
 
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_max_pool_backward_with_many_ties_matches_column_major_oracle(ndim, stride, rng):
+    x, pool, stride, pad = _case(ndim, stride, "same", rng)
+    x = rng.integers(0, 3, x.shape).astype(np.float64)        # many ties in every window
+    y, cache = pooling.max_pool_forward(x, pool, stride, pad)
+    dy = rng.standard_normal(y.shape)
+    np.testing.assert_allclose(pooling.max_pool_backward(dy, cache),
+                               reference.max_pool_backward(x, dy, pool, stride, pad), rtol=1e-12)
+
+
 def test_max_pool_ties_send_gradient_to_first_maximum():
     x = np.ones((1, 1, 2, 2))
     y, cache = pooling.max_pool_forward(x, (2, 2), (1, 1), ((0, 0), (0, 0)))
