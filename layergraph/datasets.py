@@ -6,7 +6,7 @@ from the classes ``ball``, ``cross``, ``cube``, ``shell`` (sorted, as MATLAB's c
 
 Each volume holds one shape at a random centre, size and intensity on a noisy background:
 ball (solid sphere), cube (solid, about the ball's volume), shell (hollow sphere) and cross
-(three orthogonal rods).  The same arguments always give the same data.
+(three long orthogonal rods).  The same arguments always give the same data.
 """
 from __future__ import annotations
 
@@ -31,9 +31,9 @@ def _shape_mask(kind: str, grid: np.ndarray, centre: np.ndarray, radius: float) 
         return (dist <= radius) & (dist >= 0.55 * radius)
     if kind == "cube":
         return np.abs(d).max(axis=0) <= 0.8 * radius
-    a = np.abs(d)  # cross: three rods of half-length radius, half-width radius/4
-    thin = radius / 4 + 0.5
-    rods = [(a[i] <= radius) & (a[(i + 1) % 3] <= thin) & (a[(i + 2) % 3] <= thin)
+    a = np.abs(d)  # cross: three rods of half-length 1.3 radius, half-width radius/5 + 0.5
+    thin = radius / 5 + 0.5
+    rods = [(a[i] <= 1.3 * radius) & (a[(i + 1) % 3] <= thin) & (a[(i + 2) % 3] <= thin)
             for i in range(3)]
     return rods[0] | rods[1] | rods[2]
 
