@@ -210,3 +210,16 @@ def test_checkpoints_hold_network_and_solver_state(tmp_path):
     velocity = info["SolverState"]["Velocity"][("fc", "Weights")]
     assert velocity.shape == net.Layers[1].Weights.shape and np.any(velocity != 0)
     assert math.isfinite(float(net.Layers[1].Weights.sum()))
+
+
+def test_moving_batchnorm_statistics_follow_the_decay():
+    X = np.random.default_rng(1).standard_normal((1, 1, 2, 8)) + 3.0
+    Y = pd.Categorical(["a", "b"] * 4)
+    layers = [imageInputLayer([1, 1, 2], Normalization="none"), batchNormalizationLayer(),
+              fullyConnectedLayer(2), softmaxLayer(), classificationLayer()]
+    opts = _opts(MiniBatchSize=8, BatchNormalizationStatistics="moving")
+    net, _ = trainNetwork(X, Y, layers, opts, dtype=np.float64)
+    batch_mean = X.reshape(2, 8).mean(axis=1)
+    moving = net.Layers[1].TrainedMean.ravel()
+    assert not np.allclose(moving, batch_mean)               # not the population value
+    np.testing.assert_allclose(moving, 0.1 * batch_mean, rtol=1e-6)   # one step from 0
