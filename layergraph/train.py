@@ -125,6 +125,7 @@ class _Trainer:
         """One mini-batch; returns True when training must stop."""
         self.iteration = it = self.iteration + 1
         ex, xp = self.ex, self.ex.xp
+        idx = xp.asarray(idx)
         x, t = self.X[:, idx], self.T[:, idx]
         loss, scores, grads, update = ex.loss_and_gradients(x, t)
         if not math.isfinite(loss):

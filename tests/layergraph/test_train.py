@@ -223,3 +223,17 @@ def test_moving_batchnorm_statistics_follow_the_decay():
     moving = net.Layers[1].TrainedMean.ravel()
     assert not np.allclose(moving, batch_mean)               # not the population value
     np.testing.assert_allclose(moving, 0.1 * batch_mean, rtol=1e-6)   # one step from 0
+
+
+def test_output_function_stops_training_and_verbose_false_is_silent(capsys):
+    X, Y = _data(12)
+    seen = []
+
+    def stop_after_two(state):
+        seen.append((state.Epoch, state.Iteration, state.State))
+        return state.Iteration == 2
+
+    _, info = trainNetwork(X, Y, _fc_net(), _opts(MaxEpochs=3, MiniBatchSize=2,
+                                                  OutputFcn=stop_after_two))
+    assert seen == [(1, 1, "iteration"), (1, 2, "iteration")] and len(info.TrainingLoss) == 2
+    assert capsys.readouterr().out == ""
