@@ -41,9 +41,9 @@ def max_pool_forward(x: Array, pool: Sequence[int], stride: Sequence[int], pad: 
         out = views[0].copy()
         arg = xp.zeros(out.shape, dtype=np.uint8 if p < 256 else np.int32)
         for j, view in enumerate(views[1:], start=1):
-            better = view > out
-            xp.copyto(out, view, where=better)
-            arg = xp.where(better, arg.dtype.type(j), arg)
+            better = view > out                  # strict: the first maximum keeps the gradient
+            xp.maximum(out, view, out=out)
+            xp.maximum(arg, better * arg.dtype.type(j), out=arg)   # j exceeds every earlier arg
         passes.append((arg, y.shape))
         y = out
     return y, (passes, x.shape, geometry)
@@ -55,7 +55,7 @@ def max_pool_backward(dy: Array, cache: tuple) -> Array:
     xp = get_xp(dy)
     g = dy
     for (axis, p, s, o), (arg, in_shape) in reversed(list(zip(_axes(geometry), passes))):
-        parts = (xp.where(arg == j, g, 0) for j in range(p))
+        parts = (g * (arg == j) for j in range(p))
         g = _scatter(xp, parts, in_shape, g.dtype, axis, p, s, o)
     return _crop(xp, g, shape, geometry)
 
