@@ -237,3 +237,15 @@ def test_output_function_stops_training_and_verbose_false_is_silent(capsys):
                                                   OutputFcn=stop_after_two))
     assert seen == [(1, 1, "iteration"), (1, 2, "iteration")] and len(info.TrainingLoss) == 2
     assert capsys.readouterr().out == ""
+
+
+def test_reset_input_normalization_false_keeps_given_statistics(capsys):
+    X, Y = _data(8)
+    mean = np.full((1, 1, 3), 0.25)
+    layers = _fc_net()
+    layers[0] = imageInputLayer([1, 1, 3], Normalization="zerocenter", Mean=mean)
+    net, _ = trainNetwork(X, Y, layers, _opts(ResetInputNormalization=False, Verbose=True))
+    np.testing.assert_array_equal(net.Layers[0].Mean, mean)
+    assert "Initializing input data normalization." not in capsys.readouterr().out
+    net, _ = trainNetwork(X, Y, layers, _opts())
+    np.testing.assert_allclose(net.Layers[0].Mean.ravel(), X.mean(axis=(0, 1, 3)), rtol=1e-6)
