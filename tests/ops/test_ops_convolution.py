@@ -1,10 +1,12 @@
 """conv_forward / conv_backward: naive oracle, finite differences, tiling and 1x1 paths."""
+import math
+
 import numpy as np
 import pytest
 
 from helpers import reference
 from helpers.gradcheck import check_gradients, tolerance
-from layergraph.ops import _shapes, convolution
+from layergraph.ops import _im2col, _shapes, convolution
 
 SIZES = (5, 6, 5)          # odd and even spatial sizes
 KERNELS = (3, 2, 3)        # odd and even kernel sizes
@@ -143,3 +145,17 @@ def test_padding_beyond_the_kernel_extent_uses_col2im(rng):
     dx = convolution.conv_backward(dy, cache)[0]
     check_gradients(lambda x: np.vdot(convolution.conv_forward(x, w, None, *args)[0], dy), (x,),
                     (dx,), rng)
+
+
+@pytest.mark.parametrize("budget", [10**3, 10**5, 10**6, 10**9])
+def test_tiles_cover_everything_once_within_the_budget(budget):
+    n, out, per_position = 5, (7, 6, 4), 4 * 27 * 8
+    tiles = _im2col.plan_tiles(n, out, per_position, budget)
+    covered = np.zeros((n, out[0]), dtype=int)
+    for tile in tiles:
+        covered[tile.batch, tile.rows] += 1
+        size = math.prod(_im2col.tile_out_sizes(tile, out)) * per_position
+        plane = math.prod(out[1:]) * per_position
+        assert size <= max(budget, plane)      # one output plane is the smallest tile
+    np.testing.assert_array_equal(covered, 1)
+    assert (len(tiles) == 1) == (budget >= n * math.prod(out) * per_position)
