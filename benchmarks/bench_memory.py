@@ -44,7 +44,10 @@ def main(argv=None) -> int:
     print(f"# network '{net}', batch {ours['batch']}: memory of one SGDM training step")
     print(_common.format_table(["framework", "resident before step MB", "step peak above resident MB",
                                 "numpy traced peak MB"], rows))
-    print(f"# step peak ratio ours/torch: {ours['step_peak_MB'] / theirs['step_peak_MB']:.2f}")
+    if min(ours["step_peak_MB"], theirs["step_peak_MB"]) < 1.0:
+        print("# step peaks under 1 MB are below what RSS resolves (pages, malloc arenas): no ratio")
+    else:
+        print(f"# step peak ratio ours/torch: {ours['step_peak_MB'] / theirs['step_peak_MB']:.2f}")
     return 0
 
 
