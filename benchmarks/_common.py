@@ -27,7 +27,7 @@ clock: Callable[[], float] = time.perf_counter  # set by setup(); read by every 
 
 
 def base_parser(description: str) -> argparse.ArgumentParser:
-    """Arguments every benchmark takes: --threads, --reps, --quick."""
+    """Arguments every benchmark takes: --threads, --reps, --quick, --clock."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                         help="BLAS/compute threads for BOTH frameworks (default: all cores)")
