@@ -39,15 +39,20 @@ def prepare(name: str, num_obs: int, seed: int = 0):
 
 
 def initialize_graph(lgraph, X, rng):
-    """Every layer initialised in topological order (as trainNetwork does), input Mean from X."""
+    """Every layer initialised in topological order (as trainNetwork does); the input layer's
+    per-channel Mean (and StandardDeviation for 'zscore') computed from X."""
     layers = list(lgraph.Layers)
     sizes: dict[tuple[int, int], tuple[int, ...]] = {}
+    axes = tuple(a for a in range(X.ndim) if a != X.ndim - 2)  # all but the channel axis
+    shape = (1,) * (X.ndim - 2) + (-1,)
     for i in lgraph.topological_order():
         in_sizes = [sizes[tuple(src)] for src in lgraph.input_sources(i)]
         layer = layers[i].initialize(in_sizes, rng)
         if layer.IS_INPUT:
-            channel_mean = X.mean(axis=tuple(a for a in range(X.ndim) if a != X.ndim - 2))
-            layer = layer.copy(Mean=channel_mean.reshape((1,) * (X.ndim - 2) + (-1,)).astype(np.float32))
+            stats = dict(Mean=X.mean(axis=axes).reshape(shape).astype(np.float32))
+            if str(layer.Normalization).lower() == "zscore":
+                stats["StandardDeviation"] = X.std(axis=axes).reshape(shape).astype(np.float32)
+            layer = layer.copy(**stats)
         layers[i] = layer
         for port, size in enumerate(layer.output_sizes(in_sizes)):
             sizes[(i, port)] = tuple(size)
