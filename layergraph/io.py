@@ -19,7 +19,7 @@ import numpy as np
 
 from . import layers as layer_module
 from .graph import LayerGraph, layerGraph
-from .layers.base import Layer
+from .layers.base import Layer, _is_read_only
 from .layers.errors import MException
 from .executor import is_empty
 from .network import DAGNetwork
@@ -229,7 +229,12 @@ def _layer(record: Any, reader: _Reader) -> Layer:
                      f"Unknown layer class {str(name)[:80]!r}. Allowed: {', '.join(LAYER_CLASSES)}.")
     cls = getattr(layer_module, name)
     props = {k: reader.decode(v) for k, v in record["properties"].items()}
-    return cls.from_properties(props)
+    layer = cls.from_properties(props)
+    # from_properties stores values as given: set the writable ones again so that every
+    # property passes the same validation as in the layer's constructor.
+    writable = {n: getattr(layer, n) for n in props
+                if not _is_read_only(cls, n) and n not in getattr(cls, "READ_ONLY", ())}
+    return layer.copy(**writable)
 
 
 def _check_shapes(lgraph: LayerGraph) -> None:

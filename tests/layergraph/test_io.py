@@ -107,7 +107,9 @@ def _set_weights(manifest, entries, arr, **kw):
     (lambda m, e: m.update({"version": 99}), "UnsupportedVersion"),
     (lambda m, e: m.update({"format": "something-else"}), "NotANetworkFile"),
     (lambda m, e: m["connections"].append(["in", "nowhere"]), None),
-    (lambda m, e: _set_weights(m, e, np.zeros((4, 5), np.float32)), "WrongShape"),
+    (lambda m, e: _set_weights(m, e, np.zeros((4, 5), np.float32)), None),
+    (lambda m, e: m["layers"][0]["properties"]["Mean"].update({"array": "arrays/3.npy"}), None),
+    (lambda m, e: m["layers"][1]["properties"].update({"WeightL2Factor": -1}), None),
     (lambda m, e: _set_weights(m, e, np.array([{"a": 1}], dtype=object), allow_pickle=True),
      "UnsupportedArray"),
     (lambda m, e: e.pop("arrays/1.npy"), "MissingEntry"),
@@ -160,3 +162,14 @@ def test_saving_unsupported_values_fails_cleanly(tmp_path):
                                 classificationLayer()]), tmp_path / "f.lgnet")
     with pytest.raises(MException, match="DAGNetwork, dlnetwork or LayerGraph"):
         saveNetwork([1, 2], tmp_path / "g.lgnet")
+
+
+def test_weights_consistent_with_layer_but_not_with_its_input(trained, tmp_path):
+    def edit(manifest, entries):
+        props = manifest["layers"][1]["properties"]
+        props["InputSize"] = 5
+        entries[props["Weights"]["array"]] = _npy(np.zeros((4, 5), np.float32))
+    with pytest.raises(MException) as err:
+        loadNetwork(_manifest_edit(trained, tmp_path, edit))
+    assert err.value.identifier in ("layergraph:loadNetwork:WrongShape",
+                                    "nnet_cnn:fullyConnectedLayer:WrongInputSize")
