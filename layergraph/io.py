@@ -167,6 +167,8 @@ class _Reader:
         buf = _bytes_io.BytesIO(self.read(name))
         try:
             version = np.lib.format.read_magic(buf)
+            if version not in ((1, 0), (2, 0)):
+                raise ValueError(f"unsupported .npy version {version}")
             shape, fortran, dtype = (np.lib.format.read_array_header_1_0(buf) if version == (1, 0)
                                      else np.lib.format.read_array_header_2_0(buf))
         except ValueError as err:
