@@ -249,3 +249,28 @@ def test_reset_input_normalization_false_keeps_given_statistics(capsys):
     assert "Initializing input data normalization." not in capsys.readouterr().out
     net, _ = trainNetwork(X, Y, layers, _opts())
     np.testing.assert_allclose(net.Layers[0].Mean.ravel(), X.mean(axis=(0, 1, 3)), rtol=1e-6)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not _backend.gpu_available(), reason="needs CuPy and a CUDA device")
+def test_gpu_training_matches_cpu(capsys):
+    g = np.random.default_rng(5)
+    X = g.standard_normal((2, 2, 3, 12))
+    Y = pd.Categorical(["a", "b"] * 6)
+    XV, YV = X[..., :6], Y[:6]
+
+    def layers():
+        return [imageInputLayer([2, 2, 3], Normalization="zscore"), batchNormalizationLayer(),
+                globalAveragePooling2dLayer(),
+                fullyConnectedLayer(2, Weights=np.full((2, 3), 0.1), Bias=np.zeros((2, 1))),
+                softmaxLayer(), classificationLayer()]
+
+    nets = {}
+    for env in ("cpu", "gpu"):
+        opts = _opts(solver="adam", MaxEpochs=2, ExecutionEnvironment=env,
+                     ValidationData=(XV, YV), GradientThreshold=0.5, Verbose=True)
+        nets[env], _ = trainNetwork(X, Y, layers(), opts, dtype=np.float64)
+    assert "Training on single GPU." in capsys.readouterr().out
+    for a, b in zip(nets["cpu"].Layers, nets["gpu"].Layers):
+        for name in a.LEARNABLES + a.STATES:
+            np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-9)
