@@ -14,6 +14,7 @@ module generator that ``rng(seed)`` resets, as MATLAB's ``rng`` does.
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -254,7 +255,7 @@ def trainNetwork(X: Any, Y: Any, layers: Any, options: Any, *,
     lgraph = setup.initialize_graph(lgraph, _STATE["rng"])
     ex = Executor(lgraph, dtype=dtype, device=device)
     num_spatial = len(input_layer.InputSize) - 1
-    to_dev = lambda a: _backend.to_device(a, device)  # noqa: E731
+    to_dev = functools.partial(_backend.to_device, device=device)
     Xint = to_dev(setup.to_internal_data(Xh, num_spatial, dtype))
     val = _validation_data(options, input_layer, classes, num_spatial, dtype, to_dev)
     trainer = _Trainer(lgraph, ex, Xint, to_dev(T.astype(dtype)), val, options,
