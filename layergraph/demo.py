@@ -22,7 +22,8 @@ from .builders import resnet3dLayers
 from .datasets import syntheticShapes3d
 from .io import loadNetwork, saveNetwork
 from .options import trainingOptions
-from .train import rng, trainNetwork
+from .random import rng
+from .train import trainNetwork
 
 __all__: list[str] = []
 

@@ -20,7 +20,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from . import builders, graph as graph_module, train as train_module
+from . import builders, graph as graph_module
+from .random import global_generator
 from .executor import Executor, input_statistics, is_empty, learn_rate_factor, matlab_to_internal
 from .layers._validation import parse_name_value
 from .layers.errors import MException
@@ -47,7 +48,7 @@ class dlnetwork:  # noqa: N801 - MATLAB class name
         validate_graph(lgraph, "dlnetwork", require_output=False)
         self._set_graph(lgraph)
         if opts.get("Initialize", True):
-            self._set_graph(_initialized_graph(lgraph, _global_rng()))
+            self._set_graph(_initialized_graph(lgraph, global_generator()))
 
     @classmethod
     def _from_graph(cls, lgraph: Any) -> "dlnetwork":
@@ -154,7 +155,7 @@ class dlnetwork:  # noqa: N801 - MATLAB class name
 def initialize(net: dlnetwork) -> dlnetwork:
     """``net = initialize(net)``: a copy with every unset learnable and state initialised."""
     _check_dlnetwork(net, "initialize")
-    return dlnetwork._from_graph(_initialized_graph(net.layerGraph(), _global_rng()))
+    return dlnetwork._from_graph(_initialized_graph(net.layerGraph(), global_generator()))
 
 
 def summary(net: dlnetwork) -> None:
@@ -460,11 +461,6 @@ def _initialized_graph(lgraph: Any, rng: np.random.Generator) -> Any:
         for port, size in enumerate(layers[i].output_sizes(in_sizes)):
             sizes[(i, port)] = size
     return lgraph.with_layers(layers)
-
-
-def _global_rng() -> np.random.Generator:
-    """MATLAB's global generator (``rng(seed)``), shared with trainNetwork's initialisation."""
-    return train_module._STATE["rng"]
 
 
 def _flat_outputs(lgraph: Any) -> dict[str, bool]:

@@ -31,22 +31,12 @@ from .layers.errors import MException
 from .network import DAGNetwork, as_layer_graph, validate_graph
 from .ops import _backend
 from .options import _TrainingOptions
+from .random import global_generator
 
-__all__ = ["trainNetwork", "rng"]
+__all__ = ["trainNetwork"]
 
 _FUNC = "trainNetwork"
-_STATE = {"rng": np.random.default_rng(0), "plots_note_shown": False}
-
-
-def rng(seed: int = 0) -> None:
-    """MATLAB ``rng(seed)``: reseed the generator trainNetwork uses (initial weights, shuffling).
-
-    The generator starts as ``rng(0)``; the same seed, data and options give the same network.
-    """
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise MException("MATLAB:rng:badSeed",
-                         f"seed must be a nonnegative integer. Received: seed={seed!r}.")
-    _STATE["rng"] = np.random.default_rng(int(seed))
+_STATE = {"plots_note_shown": False}
 
 
 def _device(environment: str) -> str:
@@ -109,12 +99,12 @@ class _Trainer:
         """Train for MaxEpochs (or until patience / OutputFcn stops it)."""
         self.start = time.perf_counter()
         n, m = self.X.shape[1], self.o.MiniBatchSize
-        order = _STATE["rng"].permutation(n) if self.o.Shuffle == "once" else np.arange(n)
+        order = global_generator().permutation(n) if self.o.Shuffle == "once" else np.arange(n)
         self.say(self.table.header())
         for epoch in range(1, self.o.MaxEpochs + 1):
             lr = solvers.learn_rate_for_epoch(self.o, epoch)
             if self.o.Shuffle == "every-epoch":
-                order = _STATE["rng"].permutation(n)
+                order = global_generator().permutation(n)
             for b in range(self.batches):
                 if self._iteration(epoch, order[b * m:(b + 1) * m], lr):
                     self.say(self.table.frame())
@@ -252,7 +242,7 @@ def trainNetwork(X: Any, Y: Any, layers: Any, options: Any, *,
         say("Note: Plots='training-progress' opens no window here; use the returned info.")
         _STATE["plots_note_shown"] = True
     lgraph, T, classes = _prepare_graph(lgraph, Xh, Y, options, say)
-    lgraph = setup.initialize_graph(lgraph, _STATE["rng"])
+    lgraph = setup.initialize_graph(lgraph, global_generator())
     ex = Executor(lgraph, dtype=dtype, device=device)
     num_spatial = len(input_layer.InputSize) - 1
     to_dev = functools.partial(_backend.to_device, device=device)
