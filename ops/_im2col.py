@@ -45,18 +45,19 @@ def interior(sizes: Sequence[int], pad: Padding) -> tuple[slice, ...]:
 
 
 def plan_tiles(n: int, out_sizes: Sequence[int], bytes_per_position: int,
-               budget_bytes: int) -> list[Tile]:
+               budget_bytes: int, halo: int = 0) -> list[Tile]:
     """Split ``n`` observations x ``out_sizes`` into tiles whose columns fit ``budget_bytes``.
 
     Whole observations are grouped when one fits; otherwise each observation is cut into runs
-    of output planes along the first spatial axis (at least one plane per tile).
+    of output planes along the first spatial axis (at least one plane per tile). ``halo``:
+    extra planes the columns of a tile hold per observation (see ``plane_columns``).
     """
     per_plane = bytes_per_position * math.prod(out_sizes[1:])
     planes = out_sizes[0]
-    if per_plane * planes <= budget_bytes:
-        group = max(1, budget_bytes // (per_plane * planes))
+    if per_plane * (planes + halo) <= budget_bytes:
+        group = max(1, budget_bytes // (per_plane * (planes + halo)))
         return [Tile(slice(i, min(i + group, n)), slice(0, planes)) for i in range(0, n, group)]
-    run = max(1, budget_bytes // per_plane)
+    run = max(1, budget_bytes // per_plane - halo)
     return [Tile(slice(i, i + 1), slice(r, min(r + run, planes)))
             for i in range(n) for r in range(0, planes, run)]
 
@@ -97,3 +98,25 @@ def col2im_add(cols: Array, xpad: Array, kernel: Sequence[int], stride: Sequence
     cols = cols.reshape((c, k) + tile_out_sizes(tile, out_sizes))
     for j, offset in enumerate(np.ndindex(*kernel)):
         xpad[window(tile, offset, out_sizes, stride, dilation)] += cols[:, j]
+
+
+def plane_columns(xpad: Array, kernel: Sequence[int], stride: Sequence[int],
+                  dilation: Sequence[int], tile: Tile, out_sizes: Sequence[int], halo: int,
+                  buffer: Array) -> Array:
+    """Columns over the trailing spatial axes only: ``(C * k', nb, (ob + halo) * L')``.
+
+    ``kernel``/``stride``/``dilation`` cover the spatial axes after the first (k' = their
+    product, L' = prod(O[1:])); the first axis is kept at unit stride, input planes
+    ``rows.start .. rows.stop + halo``, so kernel offset ``j`` along it is the column range
+    starting at ``j * dilation * L'`` of every observation (``halo = (K_1 - 1) * d_1``).
+    """
+    c, k = xpad.shape[0], math.prod(kernel)
+    nb, ob = tile_out_sizes(tile, out_sizes)[:2]
+    shape = (c, k, nb, ob + halo) + tuple(out_sizes[1:])
+    cols = buffer[:math.prod(shape)].reshape(shape)
+    rows = slice(tile.rows.start, tile.rows.stop + halo)
+    for j, offset in enumerate(np.ndindex(*kernel)):
+        spatial = [slice(o * d, o * d + (count - 1) * s + 1, s)
+                   for o, s, d, count in zip(offset, stride, dilation, out_sizes[1:])]
+        cols[:, j] = xpad[(slice(None), tile.batch, rows, *spatial)]
+    return cols.reshape(c * k, nb, -1)

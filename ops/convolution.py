@@ -43,7 +43,7 @@ def conv_forward(x: Array, w: Array, b: Array | None, stride: Sequence[int], pad
         y = (w.reshape(w.shape[:2]) @ _subsample(xp, x, stride).reshape(x.shape[0], -1))
         y = y.reshape((w.shape[0], x.shape[1]) + out)
     else:
-        y = _tiled_forward(xp, x, w, stride, pad, dilation, out)
+        y = _columns_forward(xp, x, w, stride, pad, dilation, out)
     if b is not None:
         y.reshape(w.shape[0], -1)[...] += b.astype(x.dtype, copy=False).reshape(-1, 1)
     return y, (x, w, b is not None, stride, pad, dilation)
@@ -67,7 +67,9 @@ def conv_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, True, T
         dx, dw = _pointwise_backward(xp, dy, x, w, stride, need_dx, need_dw)
     elif need_dx and _has_full_convolution_dx(w, stride, pad, dilation):
         dx = _full_convolution_dx(xp, dy, w, pad, dilation, x.shape[2:])
-        dw = _tiled_backward(xp, dy, x, w, stride, pad, dilation, False, need_dw)[1]
+        dw = _columns_dw(xp, dy, x, w, stride, pad, dilation) if need_dw else None
+    elif not need_dx:
+        dx, dw = None, _columns_dw(xp, dy, x, w, stride, pad, dilation)
     else:
         dx, dw = _tiled_backward(xp, dy, x, w, stride, pad, dilation, need_dx, need_dw)
     return dx, dw, db
@@ -131,7 +133,7 @@ def _full_convolution_dx(xp, dy, w, pad, dilation, in_sizes):
     w_t = xp.ascontiguousarray(flipped.transpose(1, 0, *range(2, w.ndim)))
     pad_t = tuple(((k - 1) * d - b, (k - 1) * d - a)
                   for k, d, (b, a) in zip(w.shape[2:], dilation, pad))
-    return _tiled_forward(xp, dy, w_t, (1,) * ndim, pad_t, dilation, tuple(in_sizes))
+    return _columns_forward(xp, dy, w_t, (1,) * ndim, pad_t, dilation, tuple(in_sizes))
 
 
 def _tiles(x: Array, kernel: Sequence[int], out: Sequence[int]) -> list[_im2col.Tile]:
@@ -182,3 +184,90 @@ def _tiled_backward(xp, dy, x, w, stride, pad, dilation, need_dx, need_dw):
     dx = xp.ascontiguousarray(dxpad[_im2col.interior(x.shape[2:], pad)]) if need_dx else None
     dw = xp.ascontiguousarray(dw_t.T).reshape(w.shape) if need_dw else None
     return dx, dw
+
+
+# ---- plane-shifted GEMMs (unit stride along the first spatial axis) ---------------------------
+# Columns over the trailing spatial axes only (``_im2col.plane_columns``, k' = prod(K[1:]) rows
+# per channel) hold every input plane of a tile once; kernel offset j along the first axis is
+# then a column range shifted by j * d_1 planes, so the convolution is K_1 GEMMs
+# ``W_j (F, C k') @ cols_j (C k', ob L')`` accumulated in place: K_1 times fewer column copies
+# than full im2col, and the same GEMM work.
+
+def _uses_plane_shifts(x: Array, w: Array, stride) -> bool:
+    """Unit stride along the first axis and enough GEMM depth (C k') for BLAS to run well."""
+    return stride[0] == 1 and w.shape[2] > 1 and x.shape[0] * math.prod(w.shape[3:]) >= 32
+
+
+def _plane_tiles_dilated(x: Array, w: Array, out, halo: int
+                         ) -> tuple[list[_im2col.Tile], int]:
+    """Tiles whose plane columns (``halo`` extra planes each) fit the budget; rows C k'."""
+    rows = x.shape[0] * math.prod(w.shape[3:])
+    return _im2col.plan_tiles(x.shape[1], out, rows * x.dtype.itemsize, COLUMN_BUDGET_BYTES,
+                              halo), rows
+
+
+def _plane_buffers(xp, x: Array, tiles, out, rows: int, halo: int, f: int):
+    """Scratch for the largest tile: its plane columns, and ``f`` rows of one GEMM product."""
+    plane = math.prod(out[1:])
+    planes = max((t.batch.stop - t.batch.start) * (t.rows.stop - t.rows.start + halo)
+                 for t in tiles)
+    spans = max(t.rows.stop - t.rows.start for t in tiles) * plane
+    return (xp.empty(rows * planes * plane, dtype=x.dtype),
+            xp.empty(f * spans, dtype=x.dtype))
+
+
+def _columns_forward(xp, x, w, stride, pad, dilation, out):
+    """``_tiled_forward`` or its plane-shifted variant, whichever fits the geometry."""
+    if not _uses_plane_shifts(x, w, stride):
+        return _tiled_forward(xp, x, w, stride, pad, dilation, out)
+    f, kh, dh = w.shape[0], w.shape[2], dilation[0]
+    plane = math.prod(out[1:])
+    halo = (kh - 1) * dh
+    tiles, rows = _plane_tiles_dilated(x, w, out, halo)
+    xpad = _im2col.pad_array(x, pad)
+    w_by_offset = xp.ascontiguousarray(xp.moveaxis(w, 2, 0)).reshape(kh, f, rows)
+    y = xp.empty((f, x.shape[1]) + tuple(out), dtype=x.dtype)
+    y3 = y.reshape(f, x.shape[1], -1)
+    buffer, spare = _plane_buffers(xp, x, tiles, out, rows, halo, f)
+    for tile in tiles:
+        cols = _im2col.plane_columns(xpad, w.shape[3:], stride[1:], dilation[1:], tile, out,
+                                     halo, buffer)
+        span = (tile.rows.stop - tile.rows.start) * plane
+        first = tile.rows.start * plane
+        product = spare[:f * span].reshape(f, span)
+        for i, n in enumerate(range(tile.batch.start, tile.batch.stop)):
+            target = y3[:, n, first:first + span]
+            xp.matmul(w_by_offset[0], cols[:, i, :span], out=target)
+            for j in range(1, kh):
+                xp.matmul(w_by_offset[j], cols[:, i, j * dh * plane:j * dh * plane + span],
+                          out=product)
+                target += product
+    return y
+
+
+def _columns_dw(xp, dy, x, w, stride, pad, dilation):
+    """``dw (F, C, *K)`` by full im2col tiles, or per first-axis offset from plane columns."""
+    if not _uses_plane_shifts(x, w, stride):
+        return _tiled_backward(xp, dy, x, w, stride, pad, dilation, False, True)[1]
+    f, kh, dh = w.shape[0], w.shape[2], dilation[0]
+    out = dy.shape[2:]
+    plane = math.prod(out[1:])
+    halo = (kh - 1) * dh
+    tiles, rows = _plane_tiles_dilated(x, w, out, halo)
+    xpad = _im2col.pad_array(x, pad)
+    dy3 = dy.reshape(f, dy.shape[1], -1)
+    dw_by_offset = xp.zeros((kh, rows, f), dtype=x.dtype)      # (K_1, C k', F)
+    buffer, spare = _plane_buffers(xp, x, tiles, out, rows, halo, 0)
+    product = xp.empty((rows, f), dtype=x.dtype)
+    for tile in tiles:
+        cols = _im2col.plane_columns(xpad, w.shape[3:], stride[1:], dilation[1:], tile, out,
+                                     halo, buffer)
+        span = (tile.rows.stop - tile.rows.start) * plane
+        first = tile.rows.start * plane
+        for i, n in enumerate(range(tile.batch.start, tile.batch.stop)):
+            dy_t = dy3[:, n, first:first + span].T
+            for j in range(kh):
+                xp.matmul(cols[:, i, j * dh * plane:j * dh * plane + span], dy_t, out=product)
+                dw_by_offset[j] += product
+    dw = dw_by_offset.reshape((kh, x.shape[0]) + tuple(w.shape[3:]) + (f,))
+    return xp.ascontiguousarray(xp.moveaxis(dw, (0, -1), (2, 0)))

@@ -1,0 +1,68 @@
+"""Plane-shifted GEMM path of conv_forward / conv_backward against full im2col and the oracle."""
+import numpy as np
+import pytest
+
+from helpers import reference
+from layergraph.ops import _shapes, convolution
+
+SIZES, KERNELS = (6, 5, 5), (3, 2, 3)
+
+
+def _force_shifts(monkeypatch, on: bool) -> None:
+    monkeypatch.setattr(convolution, "_uses_plane_shifts",
+                        lambda x, w, stride: on and stride[0] == 1 and w.shape[2] > 1)
+
+
+def _run(x, w, b, args, dy):
+    y, cache = convolution.conv_forward(x, w, b, *args)
+    return (y,) + convolution.conv_backward(dy, cache)
+
+
+@pytest.mark.parametrize("budget", [None, 1])
+@pytest.mark.parametrize("dilation", [1, 2])
+@pytest.mark.parametrize("padding", ["none", "same", "asymmetric"])
+@pytest.mark.parametrize("ndim", [1, 2, 3])
+def test_plane_shifts_match_full_im2col(ndim, padding, dilation, budget, rng, monkeypatch):
+    """Forward, dx, dw and db agree with full im2col; strides > 1 on the trailing axes."""
+    kernel, sizes = KERNELS[:ndim], SIZES[:ndim]
+    stride = (1,) + (2,) * (ndim - 1)
+    dil = (dilation,) * ndim
+    pad = {"none": ((0, 0),) * ndim, "asymmetric": ((0, 2), (1, 0), (2, 1))[:ndim],
+           "same": _shapes.same_padding(sizes, kernel, stride, dil)}[padding]
+    x = rng.standard_normal((3, 3) + sizes)
+    w = rng.standard_normal((4, 3) + kernel)
+    b = rng.standard_normal(4)
+    args = (stride, pad, dil)
+    if budget is not None:
+        monkeypatch.setattr(convolution, "COLUMN_BUDGET_BYTES", budget)
+    _force_shifts(monkeypatch, False)
+    y0 = convolution.conv_forward(x, w, b, *args)[0]
+    dy = rng.standard_normal(y0.shape)
+    plain = _run(x, w, b, args, dy)
+    _force_shifts(monkeypatch, True)
+    shifted = _run(x, w, b, args, dy)
+    np.testing.assert_allclose(shifted[0], reference.conv(x, w, b, *args), rtol=1e-10,
+                               atol=1e-10)
+    for got, expected in zip(shifted, plain):
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_dw_only_backward_uses_shifts_and_matches(rng, monkeypatch):
+    x = rng.standard_normal((2, 2, 5, 5, 5)).astype(np.float32)
+    w = rng.standard_normal((3, 2, 3, 3, 3)).astype(np.float32)
+    args = ((1, 1, 1), ((1, 1),) * 3, (1, 1, 1))
+    y, cache = convolution.conv_forward(x, w, None, *args)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    _force_shifts(monkeypatch, True)
+    dx, dw, db = convolution.conv_backward(dy, cache, need=(False, True, False))
+    _force_shifts(monkeypatch, False)
+    expected = convolution.conv_backward(dy, cache, need=(False, True, False))[1]
+    assert dx is None and db is None and dw.dtype == np.float32
+    np.testing.assert_allclose(dw, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_shift_choice_needs_unit_first_stride_and_depth():
+    x, w = np.zeros((16, 1, 8, 8, 8)), np.zeros((4, 16, 3, 3, 3))
+    assert convolution._uses_plane_shifts(x, w, (1, 2, 2))
+    assert not convolution._uses_plane_shifts(x, w, (2, 1, 1))
+    assert not convolution._uses_plane_shifts(np.zeros((1, 1, 8, 8, 8)), w[:, :1], (1, 1, 1))
