@@ -108,15 +108,29 @@ def cell_text(names: Sequence[str]) -> str:
     return "{" + "  ".join(f"'{n}'" for n in names) + "}"
 
 
+def properties_text(class_name: str, rows: Sequence[tuple[str, str]]) -> str:
+    """MATLAB's ``<Class> with properties:`` block over already formatted values.
+
+    A blank line, then one ``Name: value`` row per property, names right-aligned on the colon;
+    no trailing newline (callers add MATLAB's blank line or footer).
+
+    >>> print(properties_text("LayerGraph", [("InputNames", "{}"), ("Layers", "[0x1 x]")]))
+      LayerGraph with properties:
+    <BLANKLINE>
+        InputNames: {}
+            Layers: [0x1 x]
+    """
+    width = max(len(name) for name, _ in rows)
+    lines = [f"    {name:>{width}}: {value}" for name, value in rows]
+    return f"  {class_name} with properties:\n\n" + "\n".join(lines)
+
+
 def layer_graph_text(input_names: Sequence[str], output_names: Sequence[str],
                      num_layers: int, num_connections: int) -> str:
     """MATLAB's ``LayerGraph with properties:`` block (R2022+ property order)."""
-    props = [
+    return properties_text("LayerGraph", [
         ("InputNames", cell_text(input_names)),
         ("OutputNames", cell_text(output_names)),
         ("Layers", f"[{num_layers}x1 nnet.cnn.layer.Layer]"),
         ("Connections", f"[{num_connections}x2 table]"),
-    ]
-    width = max(len(name) for name, _ in props)
-    lines = [f"    {name:>{width}}: {value}" for name, value in props]
-    return "  LayerGraph with properties:\n\n" + "\n".join(lines)
+    ])

@@ -25,7 +25,8 @@ from .random import global_generator
 from .executor import Executor, input_statistics, is_empty, learn_rate_factor, matlab_to_internal
 from .layers._validation import parse_name_value
 from .layers.errors import MException
-from .network import as_layer_graph, cell_display, num_spatial_dims, properties_display, validate_graph
+from .display import cell_text, properties_text
+from .network import as_layer_graph, num_spatial_dims, validate_graph
 from .ops import _backend, loss as loss_ops
 
 __all__ = ["dlnetwork", "initialize", "forward", "summary", "resnet3dNetwork", "resnetNetwork", "dlfeval",
@@ -111,10 +112,10 @@ class dlnetwork:  # noqa: N801 - MATLAB class name
                 ("Connections", f"[{len(self.Connections)}x2 table]"),
                 ("Learnables", f"[{len(self.Learnables)}x3 table]"),
                 ("State", f"[{len(self.State)}x3 table]"),
-                ("InputNames", cell_display(self.InputNames)),
-                ("OutputNames", cell_display(self.OutputNames)),
+                ("InputNames", cell_text(self.InputNames)),
+                ("OutputNames", cell_text(self.OutputNames)),
                 ("Initialized", str(int(self.Initialized)))]
-        return properties_display("dlnetwork", rows, footer="  View summary with summary.")
+        return properties_text("dlnetwork", rows) + "\n\n  View summary with summary.\n"
 
     __str__ = __repr__
 

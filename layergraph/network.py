@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import graph as graph_module
+from .display import cell_text, properties_text
 from .executor import (Executor, input_statistics, internal_to_matlab, is_empty, matlab_to_internal,
                        unconnected_inputs)
 from .ops import _backend
@@ -30,20 +31,6 @@ def as_layer_graph(layers_or_lgraph: Any, func: str) -> Any:
     if isinstance(layers_or_lgraph, graph_module.LayerGraph):
         return layers_or_lgraph
     return graph_module.layerGraph(layers_or_lgraph)
-
-
-def cell_display(names: Sequence[str]) -> str:
-    """MATLAB's display of a 1xN cell of char: ``{'a'}`` or ``{'a'  'b'}``."""
-    return "{" + "  ".join(f"'{n}'" for n in names) + "}"
-
-
-def properties_display(title: str, rows: Sequence[tuple[str, str]], footer: str = "") -> str:
-    """``  <title> with properties:`` then right-aligned ``Name: value`` rows (MATLAB object display)."""
-    width = max(len(k) for k, _ in rows)
-    lines = [f"  {title} with properties:", ""]
-    lines += [f"    {k:>{width}}: {v}" for k, v in rows]
-    lines += ["", footer, ""] if footer else [""]
-    return "\n".join(lines)
 
 
 def num_spatial_dims(lgraph: Any) -> int:
@@ -119,9 +106,9 @@ class DAGNetwork:
     def __repr__(self) -> str:
         rows = [("Layers", f"[{len(self.Layers)}x1 nnet.cnn.layer.Layer]"),
                 ("Connections", f"[{len(self.Connections)}x2 table]"),
-                ("InputNames", cell_display(self.InputNames)),
-                ("OutputNames", cell_display(self.OutputNames))]
-        return properties_display("DAGNetwork", rows)
+                ("InputNames", cell_text(self.InputNames)),
+                ("OutputNames", cell_text(self.OutputNames))]
+        return properties_text("DAGNetwork", rows) + "\n"
 
     __str__ = __repr__
 

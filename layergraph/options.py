@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .display import properties_text
 from .layers.errors import MException
 from .layers import _validation as v
 
@@ -230,10 +231,8 @@ class _TrainingOptions:
             for a, b in zip(self.properties().values(), other.properties().values()))
 
     def __repr__(self) -> str:
-        width = max(len(n) for n in self._order)
-        rows = [f"    {name:>{width}}: {_display_value(val)}"
-                for name, val in self.properties().items()]
-        return f"  {type(self).__name__} with properties:\n\n" + "\n".join(rows) + "\n"
+        rows = [(name, _display_value(value)) for name, value in self.properties().items()]
+        return properties_text(type(self).__name__, rows) + "\n"
 
 
 class TrainingOptionsSGDM(_TrainingOptions):
