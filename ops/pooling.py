@@ -7,7 +7,9 @@ A window is a box, so max and sum are separable: the N-d pooling runs as 1-D poo
 h, then w, then d, each a loop over its ``P_i`` offsets vectorised over everything else
 (``sum(P)`` passes instead of ``prod(P)``). The backward pass chains the 1-D backwards in
 reverse. For max pooling the strict ``>`` of each pass keeps the first maximum in MATLAB's
-column-major order over the window (h fastest).
+column-major order over the window (h fastest); max pooling skips the padded positions instead
+of filling them with -inf, and runs its passes block by block over the ``(C, N)`` slices
+(``BLOCK_BYTES``) so the intermediate results stay in cache.
 """
 from __future__ import annotations
 
@@ -26,7 +28,10 @@ def max_pool_forward(x: Array, pool: Sequence[int], stride: Sequence[int], pad: 
     """Maximum of each window; pads are -inf and never win. Returns ``(y, cache)``.
 
     The cache keeps, per pass, the offset of each maximum (on ties the first one in
-    column-major order over the window). See also: maxPooling2dLayer, maxPooling3dLayer.
+    column-major order over the window). Pads are never materialised: each offset only
+    touches the windows where it falls on a real element. The passes run on blocks of
+    ``(C, N)`` slices small enough to stay in cache. See also: maxPooling2dLayer,
+    maxPooling3dLayer.
 
     >>> import numpy as np
     >>> max_pool_forward(np.array([[[1.0, 3.0, 2.0]]]), (2,), (1,), ((0, 1),))[0].tolist()
@@ -34,30 +39,39 @@ def max_pool_forward(x: Array, pool: Sequence[int], stride: Sequence[int], pad: 
     """
     xp = get_xp(x)
     geometry = _geometry(x, pool, stride, pad, empty_windows_allowed=False)
-    y = _im2col.pad_array(x, geometry[2], fill=-np.inf)
-    passes = []
-    for axis, p, s, o in _axes(geometry):
-        views = _views(y, axis, p, s, o)
-        out = views[0].copy()
-        arg = xp.zeros(out.shape, dtype=np.uint8 if p < 256 else np.int32)
-        for j, view in enumerate(views[1:], start=1):
-            better = view > out                  # strict: the first maximum keeps the gradient
-            xp.maximum(out, view, out=out)
-            xp.maximum(arg, better * arg.dtype.type(j), out=arg)   # j exceeds every earlier arg
-        passes.append((arg, y.shape))
-        y = out
-    return y, (passes, x.shape, geometry)
+    axes = _axes(geometry)
+    rows = x.shape[0] * x.shape[1]
+    x2 = xp.ascontiguousarray(x).reshape((rows,) + x.shape[2:])
+    shapes = _pass_shapes(x2.shape, axes)
+    y = xp.empty(shapes[-1], dtype=x.dtype)
+    args = [xp.zeros(shape, dtype=np.uint8 if p < 256 else np.int32)
+            for shape, (_, p, _, _) in zip(shapes[1:], axes)]
+    for block in _blocks(rows, x2[0].nbytes):
+        v = x2[block]
+        for (axis, p, s, o), before, arg in zip(axes, (b for b, _ in geometry[2]), args):
+            v = _max_pass(xp, v, arg[block], axis - 1, p, s, o, before)
+        y[block] = v
+    return y.reshape(x.shape[:2] + y.shape[1:]), (args, x.shape, geometry)
 
 
 def max_pool_backward(dy: Array, cache: tuple) -> Array:
     """Route each output's gradient to its argmax (accumulating where windows overlap)."""
-    passes, shape, geometry = cache
+    args, shape, geometry = cache
     xp = get_xp(dy)
-    g = dy
-    for (axis, p, s, o), (arg, in_shape) in reversed(list(zip(_axes(geometry), passes))):
-        parts = (g * (arg == j) for j in range(p))
-        g = _scatter(xp, parts, in_shape, g.dtype, axis, p, s, o)
-    return _crop(xp, g, shape, geometry)
+    axes = _axes(geometry)
+    rows = shape[0] * shape[1]
+    shapes = _pass_shapes((rows,) + tuple(shape[2:]), axes)
+    g2 = xp.ascontiguousarray(dy).reshape(shapes[-1])
+    dx = xp.empty(shapes[0], dtype=dy.dtype)
+    befores = [b for b, _ in geometry[2]]
+    for block in _blocks(rows, dx[0].nbytes):
+        g = g2[block]
+        for (axis, p, s, o), before, arg, in_shape in reversed(
+                list(zip(axes, befores, args, shapes))):
+            g = _max_pass_backward(xp, g, arg[block], in_shape[axis - 1], axis - 1, p, s,
+                                   before)
+        dx[block] = g
+    return dx.reshape(shape)
 
 
 def avg_pool_forward(x: Array, pool: Sequence[int], stride: Sequence[int], pad: Padding,
@@ -164,6 +178,62 @@ def _scatter(xp, parts, in_shape, dtype, axis: int, p: int, s: int, o: int) -> A
 
 def _crop(xp, gpad: Array, shape, geometry) -> Array:
     return xp.ascontiguousarray(gpad[_im2col.interior(shape[2:], geometry[2])])
+
+
+BLOCK_BYTES = 2**21
+"""Input bytes of the ``(C, N)`` slices max pooling processes together (cache blocking)."""
+
+
+def _blocks(rows: int, row_bytes: int) -> list[slice]:
+    step = max(1, BLOCK_BYTES // max(1, row_bytes))
+    return [slice(i, min(i + step, rows)) for i in range(0, rows, step)]
+
+
+def _pass_shapes(shape: tuple, axes) -> list[tuple[int, ...]]:
+    """Shapes ``(rows, *S)`` before the first pass and after each (axis i-1 becomes o_i)."""
+    shapes = [tuple(shape)]
+    for axis, _, _, o in axes:
+        shape = shape[:axis - 1] + (o,) + shape[axis:]
+        shapes.append(tuple(shape))
+    return shapes
+
+
+def _offset_ranges(n: int, p: int, s: int, before: int, o: int):
+    """Per offset j: ``(j, outputs i0:i1, input slice)`` where window i's element j is real."""
+    for j in range(p):
+        i0 = max(0, -((j - before) // s))
+        i1 = min(o, (n - 1 - j + before) // s + 1)
+        if i1 > i0:
+            first = i0 * s + j - before
+            yield j, slice(i0, i1), slice(first, first + (i1 - i0 - 1) * s + 1, s)
+
+
+def _max_pass(xp, v: Array, arg: Array, axis: int, p: int, s: int, o: int, before: int
+              ) -> Array:
+    """1-D max pooling of ``v`` along ``axis``; writes the winning offsets into ``arg``."""
+    lead = (slice(None),) * axis
+    shape = v.shape[:axis] + (o,) + v.shape[axis + 1:]
+    ranges = list(_offset_ranges(v.shape[axis], p, s, before, o))
+    full = ranges[0][0] == 0 and ranges[0][1] == slice(0, o)
+    out = v[lead + (ranges[0][2],)].copy() if full else xp.full(shape, -np.inf, dtype=v.dtype)
+    for j, outs, ins in ranges[1:] if full else ranges:
+        view, target = v[lead + (ins,)], out[lead + (outs,)]
+        better = view > target                # strict: the first maximum keeps the gradient
+        xp.maximum(target, view, out=target)
+        if j:
+            target_arg = arg[lead + (outs,)]
+            xp.maximum(target_arg, better * arg.dtype.type(j), out=target_arg)
+    return out
+
+
+def _max_pass_backward(xp, g: Array, arg: Array, n: int, axis: int, p: int, s: int,
+                       before: int) -> Array:
+    """Backward of ``_max_pass``: ``g`` (output sizes) to the pass input (``n`` along axis)."""
+    lead = (slice(None),) * axis
+    g_in = xp.zeros(g.shape[:axis] + (n,) + g.shape[axis + 1:], dtype=g.dtype)
+    for j, outs, ins in _offset_ranges(n, p, s, before, g.shape[axis]):
+        g_in[lead + (ins,)] += g[lead + (outs,)] * (arg[lead + (outs,)] == j)
+    return g_in
 
 
 def _real_counts(n: int, p: int, s: int, before: int, o: int) -> np.ndarray:
