@@ -26,7 +26,7 @@ from .executor import Executor, input_statistics, is_empty, learn_rate_factor, m
 from .layers._validation import parse_name_value
 from .layers.errors import MException
 from .display import cell_text, properties_text
-from .network import as_layer_graph, num_spatial_dims, validate_graph
+from .network import GraphNetwork, as_layer_graph, num_spatial_dims, unset_values, validate_graph
 from .ops import _backend, loss as loss_ops
 
 __all__ = ["dlnetwork", "initialize", "forward", "summary", "resnet3dNetwork", "resnetNetwork", "dlfeval",
@@ -36,7 +36,7 @@ TABLE_COLUMNS = ["Layer", "Parameter", "Value"]
 _EMPTY = np.zeros((0, 0), np.float32)
 
 
-class dlnetwork:  # noqa: N801 - MATLAB class name
+class dlnetwork(GraphNetwork):  # noqa: N801 - MATLAB class name
     """``net = dlnetwork(layers_or_lgraph, Initialize=True)``: a network for custom loops.
 
     Properties: Layers, Connections, Learnables, State, InputNames, OutputNames, Initialized.
@@ -65,27 +65,16 @@ class dlnetwork:  # noqa: N801 - MATLAB class name
                               if any(not targets for targets in lgraph.output_targets(i))]
         self._flat = _flat_outputs(lgraph)
 
-    # -- properties
-    @property
-    def Layers(self) -> Any:
-        return self._lgraph.Layers
-
-    @property
-    def Connections(self) -> pd.DataFrame:
-        return self._lgraph.Connections
-
-    @property
-    def InputNames(self) -> list[str]:
-        return [layer.Name for layer in self._lgraph.Layers if layer.IS_INPUT]
-
+    # -- properties (Layers, Connections, InputNames: GraphNetwork)
     @property
     def OutputNames(self) -> list[str]:
+        """Names of the layers with an unconnected output, in ``Layers`` order."""
         return list(self._output_names)
 
     @property
     def Initialized(self) -> bool:
-        return all(not is_empty(getattr(layer, n)) for layer in self._lgraph.Layers
-                   for n in layer.LEARNABLES + layer.STATES + input_statistics(layer))
+        """True when every learnable, state and needed input statistic is set."""
+        return not unset_values(self._lgraph)
 
     @property
     def Learnables(self) -> pd.DataFrame:
@@ -103,10 +92,6 @@ class dlnetwork:  # noqa: N801 - MATLAB class name
     def State(self, table: pd.DataFrame) -> None:
         self._set_graph(_with_values(self._lgraph, table, "STATES"))
 
-    def layerGraph(self) -> Any:
-        """The network's LayerGraph (MATLAB ``layerGraph(net)``)."""
-        return self._lgraph
-
     def __repr__(self) -> str:
         rows = [("Layers", f"[{len(self.Layers)}x1 nnet.cnn.layer.Layer]"),
                 ("Connections", f"[{len(self.Connections)}x2 table]"),
@@ -116,8 +101,6 @@ class dlnetwork:  # noqa: N801 - MATLAB class name
                 ("OutputNames", cell_text(self.OutputNames)),
                 ("Initialized", str(int(self.Initialized)))]
         return properties_text("dlnetwork", rows) + "\n\n  View summary with summary.\n"
-
-    __str__ = __repr__
 
     # -- execution
     @property

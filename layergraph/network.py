@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import graph as graph_module
-from .display import cell_text, properties_text
+from .display import LayerArray, cell_text, properties_text
 from .executor import (Executor, input_statistics, internal_to_matlab, is_empty, matlab_to_internal,
                        unconnected_inputs)
 from .ops import _backend
@@ -56,32 +56,53 @@ def run_in_batches(executor: Executor, X: Any, num_spatial: int, outputs: list[s
 
 
 # ---- DAGNetwork --------------------------------------------------------------------------
-class DAGNetwork:
+class GraphNetwork:
+    """What DAGNetwork and dlnetwork share: a network over one LayerGraph (``self._lgraph``).
+
+    MATLAB's graph properties ``Layers``, ``Connections`` and ``InputNames``, and
+    ``layerGraph(net)``; each subclass adds ``OutputNames`` and its own display.
+    """
+
+    _lgraph: graph_module.LayerGraph
+
+    @property
+    def Layers(self) -> LayerArray:
+        """The layers, in order (items are copies)."""
+        return self._lgraph.Layers
+
+    @property
+    def Connections(self) -> pd.DataFrame:
+        """Table with columns ``Source`` and ``Destination``, one row per connection."""
+        return self._lgraph.Connections
+
+    @property
+    def InputNames(self) -> list[str]:
+        """Names of the input layers, in ``Layers`` order."""
+        return self._lgraph.InputNames
+
+    def layerGraph(self) -> graph_module.LayerGraph:
+        """The network's LayerGraph (MATLAB ``layerGraph(net)``)."""
+        return self._lgraph
+
+    def __str__(self) -> str:
+        return repr(self)
+
+
+class DAGNetwork(GraphNetwork):
     """MATLAB ``DAGNetwork``: Layers, Connections, InputNames, OutputNames; immutable.
 
     Build it with ``assembleNetwork(lgraph)`` or ``trainNetwork``.  The network holds the
     graph (MATLAB-layout layers) and an executor on its device, made on first use.
     """
 
-    def __init__(self, lgraph: Any, executor: Executor | None = None):
+    def __init__(self, lgraph: graph_module.LayerGraph, executor: Executor | None = None):
         self._lgraph = lgraph
         self._executors: dict[str, Executor] = {executor.device: executor} if executor else {}
 
     @property
-    def Layers(self) -> Any:
-        return self._lgraph.Layers
-
-    @property
-    def Connections(self) -> pd.DataFrame:
-        return self._lgraph.Connections
-
-    @property
-    def InputNames(self) -> list[str]:
-        return list(self._lgraph.InputNames)
-
-    @property
     def OutputNames(self) -> list[str]:
-        return list(self._lgraph.OutputNames)
+        """Names of the output layers, in ``Layers`` order."""
+        return self._lgraph.OutputNames
 
     @property
     def executor(self) -> Executor:
@@ -99,18 +120,12 @@ class DAGNetwork:
             self._executors[environment] = Executor(self._lgraph, device=environment)
         return self._executors[environment]
 
-    def layerGraph(self) -> Any:
-        """The network's LayerGraph (MATLAB ``layerGraph(net)``)."""
-        return self._lgraph
-
     def __repr__(self) -> str:
         rows = [("Layers", f"[{len(self.Layers)}x1 nnet.cnn.layer.Layer]"),
                 ("Connections", f"[{len(self.Connections)}x2 table]"),
                 ("InputNames", cell_text(self.InputNames)),
                 ("OutputNames", cell_text(self.OutputNames))]
         return properties_text("DAGNetwork", rows) + "\n"
-
-    __str__ = __repr__
 
     # -- inference
     def _output_layer(self) -> Any:
