@@ -53,8 +53,12 @@ def prepare_targets(Y: Any, n: int, classification: bool) -> tuple[np.ndarray, l
                              f"{int(pd.isna(labels).sum())} undefined labels.")
         classes = [str(c) for c in labels.categories]
         return label_targets(labels, classes), classes
-    responses = np.asarray(Y, dtype=np.float64)
-    responses = responses.reshape(-1, 1) if responses.ndim == 1 else responses
+    raw = np.asarray(Y)
+    if raw.dtype.kind not in "iuf":
+        raise MException(f"nnet_cnn:{_FUNC}:InvalidResponses",
+                         "Responses of a regression network must be a real numeric N x R array. "
+                         f"Received: {type(Y).__name__} of dtype {raw.dtype}.")
+    responses = raw.astype(np.float64).reshape(-1, 1) if raw.ndim == 1 else raw.astype(np.float64)
     if responses.ndim != 2 or responses.shape[0] != n:
         raise MException(f"nnet_cnn:{_FUNC}:WrongResponseSize",
                          f"Responses must be an N x R numeric array with N = {n} observations. "
@@ -65,20 +69,26 @@ def prepare_targets(Y: Any, n: int, classification: bool) -> tuple[np.ndarray, l
     return responses.T.copy(), None
 
 
-def check_predictors(X: Any, input_size: tuple[int, ...], what: str) -> np.ndarray:
-    """MATLAB-layout predictors ``(*InputSize, N)`` as a host array (N=1 may be dropped)."""
+def check_predictors(X: Any, input_size: tuple[int, ...], what: str, func: str = _FUNC) -> np.ndarray:
+    """MATLAB-layout predictors ``(*InputSize, N)``, N >= 1, as a host array (N=1 may be dropped).
+
+    Shared by trainNetwork and the inference functions (``func`` names the caller in the
+    identifier): real numeric dtypes only (no bool, complex, object or text).
+    """
     X = _backend.to_host(X) if _backend.is_gpu_array(X) else np.asarray(X)
     if X.dtype.kind not in "iuf":
-        raise MException(f"nnet_cnn:{_FUNC}:InvalidPredictors",
-                         f"{what} must be a real numeric array. Received: dtype {X.dtype}.")
+        raise MException(f"nnet_cnn:{func}:InvalidPredictors",
+                         f"{what} must be a real numeric array. Received: {type(X).__name__} "
+                         f"of dtype {X.dtype}.")
     if X.ndim == len(input_size):
         X = X[..., None]
-    if tuple(X.shape[:-1]) != tuple(input_size):
+    if tuple(X.shape[:-1]) != tuple(input_size) or X.shape[-1] == 0:
         size = "x".join(map(str, input_size))
-        raise MException(f"nnet_cnn:{_FUNC}:WrongInputSize",
-                         f"{what} must be of size {size}xN to match the input layer. "
-                         f"Received: array of size {'x'.join(map(str, X.shape))}.")
+        raise MException(f"nnet_cnn:{func}:WrongInputSize",
+                         f"{what} must be of size {size}xN (N >= 1 observations) to match the input "
+                         f"layer. Received: array of size {'x'.join(map(str, X.shape))}.")
     return X
+
 
 
 def input_statistics(layer: Any, X: np.ndarray) -> dict[str, np.ndarray]:
@@ -88,9 +98,15 @@ def input_statistics(layer: Any, X: np.ndarray) -> dict[str, np.ndarray]:
     'element': shape ``h x w [x d] x C``; 'all': a scalar. StandardDeviation is the
     population value (divide by N).
     """
-    names = _STATISTICS.get(getattr(layer, "Normalization", "none"), ())
+    normalization = getattr(layer, "Normalization", "none")
+    names = _STATISTICS.get(normalization, ())
     if not names:
         return {}
+    if X.dtype.kind == "f" and not np.isfinite(X).all():
+        raise MException(f"nnet_cnn:{_FUNC}:NonFinitePredictors",
+                         f"X must be finite to compute the statistics of Normalization='{normalization}' "
+                         f"of layer '{layer.Name}'. Received: {int(X.size - np.isfinite(X).sum())} "
+                         "NaN or Inf values.")
     dim = getattr(layer, "NormalizationDimension", "auto")
     ndim = X.ndim - 1
     axes = {"element": (ndim,), "all": tuple(range(ndim + 1))}.get(dim, tuple(range(ndim - 1)) + (ndim,))
@@ -105,16 +121,31 @@ def input_statistics(layer: Any, X: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def initialize_graph(lgraph: Any, rng: np.random.Generator) -> Any:
-    """A graph whose layers have every size resolved and every unset learnable initialised."""
+def initialize_graph(lgraph: Any, rng: np.random.Generator, num_responses: int | None = None) -> Any:
+    """A graph whose layers have every size resolved and every unset learnable initialised.
+
+    ``num_responses`` (regression): R of the N x R responses, checked against the number of
+    values per observation reaching the regression output layer.
+    """
     layers = list(lgraph.Layers)
     out_sizes: dict[tuple[int, int], tuple[int, ...]] = {}
     for i in lgraph.topological_order():
         in_sizes = [out_sizes[tuple(src)] for src in lgraph.input_sources(i)]
+        if layers[i].IS_OUTPUT and num_responses is not None:
+            _check_response_count(layers[i], in_sizes[0], num_responses)
         layers[i] = layers[i].initialize(in_sizes, rng)
         for port, size in enumerate(layers[i].output_sizes(in_sizes)):
             out_sizes[(i, port)] = tuple(size)
     return lgraph.with_layers(layers)
+
+
+def _check_response_count(layer: Any, in_size: tuple[int, ...], num_responses: int) -> None:
+    expected = int(np.prod(in_size))
+    if expected != num_responses:
+        raise MException(f"nnet_cnn:{_FUNC}:WrongNumberOfResponses",
+                         f"Layer '{layer.Name}' receives {expected} values per observation, so the "
+                         f"responses must be an N x {expected} array. Received: {num_responses} "
+                         "responses per observation.")
 
 
 def merge_batch_statistics(batches: list[tuple[int, Any, Any]]) -> tuple[Any, Any]:

@@ -242,19 +242,20 @@ def trainNetwork(X: Any, Y: Any, layers: Any, options: Any, *,
         say("Note: Plots='training-progress' opens no window here; use the returned info.")
         _STATE["plots_note_shown"] = True
     lgraph, T, classes = _prepare_graph(lgraph, Xh, Y, options, say)
-    lgraph = setup.initialize_graph(lgraph, global_generator())
+    lgraph = setup.initialize_graph(lgraph, global_generator(),
+                                    num_responses=None if classes is not None else T.shape[0])
     ex = Executor(lgraph, dtype=dtype, device=device)
     num_spatial = len(input_layer.InputSize) - 1
     to_dev = functools.partial(_backend.to_device, device=device)
     Xint = to_dev(setup.to_internal_data(Xh, num_spatial, dtype))
-    val = _validation_data(options, input_layer, classes, num_spatial, dtype, to_dev)
+    val = _validation_data(options, input_layer, classes, T.shape[0], num_spatial, dtype, to_dev)
     trainer = _Trainer(lgraph, ex, Xint, to_dev(T.astype(dtype)), val, options,
                        classes is not None, say)
     trainer.run()
     return trainer.finish()
 
 
-def _validation_data(options, input_layer, classes, num_spatial, dtype, to_dev):
+def _validation_data(options, input_layer, classes, num_targets, num_spatial, dtype, to_dev):
     """``(Xint, T)`` on the device for ValidationData, or None."""
     if options.ValidationData is None:
         return None
@@ -264,6 +265,10 @@ def _validation_data(options, input_layer, classes, num_spatial, dtype, to_dev):
         TV = setup.label_targets(YV, classes)
     else:
         TV, _ = setup.prepare_targets(YV, XV.shape[-1], False)
+        if TV.shape[0] != num_targets:
+            raise MException(f"nnet_cnn:{_FUNC}:WrongNumberOfResponses",
+                             f"ValidationData responses must be an N x {num_targets} array like the "
+                             f"training responses. Received: {TV.shape[0]} responses per observation.")
     if TV.shape[1] != XV.shape[-1]:
         raise MException(f"nnet_cnn:{_FUNC}:WrongNumberOfValidationLabels",
                          f"ValidationData must hold one response per observation "
