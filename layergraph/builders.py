@@ -330,4 +330,4 @@ def build_resnet(spec: ResNetSpec) -> "graph.LayerGraph":
         name, _, port = destination.partition("/")
         dst = index[name]
         edges.append((index[source], 0, dst, layers[dst].InputNames.index(port) if port else 0))
-    return graph.LayerGraph._from_parts(tuple(layers), edges)
+    return graph.LayerGraph.from_edges(layers, edges)

@@ -83,6 +83,24 @@ def _as_layer_list(larray: Any, ident: str) -> list[Layer]:
     return list(larray)
 
 
+def _check_explicit_names(names: list[str], existing: set[str]) -> None:
+    """Given layer names entering a graph: no '/', no repeats, none already in ``existing``."""
+    for name in names:
+        if "/" in name:
+            raise _error("LayerNamesCannotContainForwardSlash",
+                         f"Layer names cannot contain '/'. Received: Name='{name}'.")
+    repeated = sorted(n for n, count in Counter(names).items() if count > 1)
+    if repeated:
+        raise _error("LayerNamesMustBeUnique",
+                     f"Layer names must be unique. Received more than one layer named "
+                     f"{', '.join(repr(n) for n in repeated)}.")
+    clashes = [n for n in names if n in existing]
+    if clashes:
+        raise _error("LayerNamesMustNotAlreadyExist",
+                     f"Layer names must differ from the names already in the layer graph. "
+                     f"Received: {', '.join(repr(n) for n in clashes)}, already in the graph.")
+
+
 def _new_layer_names(layers: list[Layer], existing: set[str]) -> list[str]:
     """Names for layers entering a graph: explicit names checked, empty names defaulted.
 
@@ -91,20 +109,7 @@ def _new_layer_names(layers: list[Layer], existing: set[str]) -> list[str]:
     MATLAB names unnamed layers.
     """
     explicit = [layer.Name for layer in layers if layer.Name]
-    for name in explicit:
-        if "/" in name:
-            raise _error("LayerNamesCannotContainForwardSlash",
-                         f"Layer names cannot contain '/'. Received: Name='{name}'.")
-    repeated = sorted(n for n, count in Counter(explicit).items() if count > 1)
-    if repeated:
-        raise _error("LayerNamesMustBeUnique",
-                     f"Layer names must be unique. Received more than one layer named "
-                     f"{', '.join(repr(n) for n in repeated)}.")
-    clashes = [n for n in explicit if n in existing]
-    if clashes:
-        raise _error("LayerNamesMustNotAlreadyExist",
-                     f"Layer names must differ from the names already in the layer graph. "
-                     f"Received: {', '.join(repr(n) for n in clashes)}, already in the graph.")
+    _check_explicit_names(explicit, existing)
     defaults = [layer.DEFAULT_NAME or "layer" for layer in layers if not layer.Name]
     repeated_defaults = {n for n, count in Counter(defaults).items() if count > 1}
     unique = iter(make_unique_strings(defaults, repeated_defaults | existing | set(explicit)))
@@ -191,7 +196,33 @@ class LayerGraph:
         self._setup(new, _chain_edges(0, len(new)))
 
     @classmethod
+    def from_edges(cls, layers: Sequence[Layer], edges: Iterable[Edge]) -> "LayerGraph":
+        """A graph from named layers and 0-based port edges ``(src, src_port, dst, dst_port)``.
+
+        Builds a whole network in one step (what ``addLayers`` per run plus ``connectLayers``
+        per link gives, without making a graph per edit). Checked: every layer is a Layer with
+        a unique name without '/'; every index and port exists; no layer feeds itself; each
+        input port has one source at most. The layers are shallow-copied.
+        """
+        new = tuple(_as_layer_list(list(layers), _ID + "InvalidLayerArray"))
+        names = [layer.Name for layer in new]
+        if not all(names):
+            raise _error("InvalidLayerArray", "from_edges needs a name on every layer. Received: "
+                         f"an unnamed layer at position {names.index('') + 1}.")
+        _check_explicit_names(names, set())
+        edges = tuple(edges)
+        for edge in edges:
+            _check_edge(new, edge)
+        fed = Counter((d, dp) for _, _, d, dp in set(edges))
+        busy = [f"'{new[d].Name}/{new[d].InputNames[dp]}'" for (d, dp), n in fed.items() if n > 1]
+        if busy:
+            raise _error("LayerInputIsNotFree",
+                         f"Each layer input takes one connection. Received: several for {busy[0]}.")
+        return cls._from_parts(tuple(copy.copy(layer) for layer in new), edges)
+
+    @classmethod
     def _from_parts(cls, layers: tuple[Layer, ...], edges: Iterable[Edge]) -> "LayerGraph":
+        """Trusted: the graph's own edits, whose results are valid by construction (no copies)."""
         graph = object.__new__(cls)
         graph._setup(layers, edges)
         return graph
@@ -447,6 +478,26 @@ class LayerGraph:
                 edges.append((moved(s), sp, moved(d), dp))
         layers = self._layers[:pos] + new + self._layers[pos + 1:]
         return LayerGraph._from_parts(layers, edges)
+
+
+def _check_edge(layers: tuple[Layer, ...], edge: Any) -> None:
+    """An edge of :meth:`LayerGraph.from_edges`: four ints naming existing, distinct ports."""
+    if not _names_existing_ports(layers, edge):
+        raise _error("InvalidEdge",
+                     "Edges must be (src, src_port, dst, dst_port): 0-based indices of layers and of "
+                     f"their outputs/inputs. Received: {edge!r} for {len(layers)} layers.")
+    if edge[0] == edge[2]:
+        raise _error("CannotConnectLayerToItself",
+                     f"Cannot connect layer '{layers[edge[0]].Name}' to itself.")
+
+
+def _names_existing_ports(layers: tuple[Layer, ...], edge: Any) -> bool:
+    if not (isinstance(edge, tuple) and len(edge) == 4
+            and all(isinstance(k, int) and not isinstance(k, bool) for k in edge)):
+        return False
+    src, src_port, dst, dst_port = edge
+    return (0 <= src < len(layers) and 0 <= dst < len(layers)
+            and 0 <= src_port < layers[src].NumOutputs and 0 <= dst_port < layers[dst].NumInputs)
 
 
 def _find_cycle(remaining: set[int], predecessors: list[list[int]]) -> list[int]:
