@@ -11,7 +11,9 @@ from __future__ import annotations
 import io as _bytes_io
 import json
 import math
+import os
 import re
+import uuid
 import zipfile
 from typing import Any
 
@@ -22,7 +24,7 @@ from .graph import LayerGraph, layerGraph
 from .layers.base import Layer, _is_read_only
 from .layers.errors import MException
 from .executor import is_empty
-from .network import DAGNetwork
+from .network import DAGNetwork, assembleNetwork
 from .ops import _backend
 
 __all__ = ["saveNetwork", "loadNetwork"]
@@ -49,6 +51,16 @@ MAX_COMPRESSION_RATIO = 1000
 
 def _error(func: str, reason: str, message: str) -> MException:
     return MException(f"layergraph:{func}:{reason}", message)
+
+
+def _file_name(path: Any, func: str) -> str:
+    """``path`` (a non-empty str or os.PathLike naming a str path) as a str."""
+    name = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
+    if not isinstance(name, str) or not name:
+        raise _error(func, "InvalidFileName",
+                     "The file name must be a non-empty string or path-like object. "
+                     f"Received: {path!r} of type {type(path).__name__}.")
+    return name
 
 
 # ---- encoding ------------------------------------------------------------------------------
@@ -113,17 +125,37 @@ def _write(path: Any, net: Any, extra: dict | None = None) -> None:
                                 zip(connections["Source"], connections["Destination"])]}
     if extra is not None:
         manifest.update({k: writer.encode(v, k) for k, v in extra.items()})
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(MANIFEST, json.dumps(manifest, indent=1, allow_nan=False))
-        for i, arr in enumerate(writer.arrays):
-            buf = _bytes_io.BytesIO()
-            np.save(buf, arr, allow_pickle=False)
-            zf.writestr(f"arrays/{i}.npy", buf.getvalue())
+    _write_atomically(path, manifest, writer.arrays)
+
+
+def _write_atomically(path: str, manifest: dict, arrays: list[np.ndarray]) -> None:
+    """Write the archive to a temporary file beside ``path``, then rename it over ``path``:
+    a failed save never leaves a truncated file nor destroys an existing one."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path) or not os.path.isdir(folder):
+        raise _error("saveNetwork", "CannotWriteFile",
+                     f"Cannot write the network file {path!r}: "
+                     f"{'it is a folder' if os.path.isdir(path) else 'its folder does not exist'}.")
+    temp = f"{path}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        with open(temp, "xb") as f, zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(MANIFEST, json.dumps(manifest, indent=1, allow_nan=False))
+            for i, arr in enumerate(arrays):
+                buf = _bytes_io.BytesIO()
+                np.save(buf, arr, allow_pickle=False)
+                zf.writestr(f"arrays/{i}.npy", buf.getvalue())
+        os.replace(temp, path)
+    except OSError as err:
+        raise _error("saveNetwork", "CannotWriteFile",
+                     f"Cannot write the network file {path!r}: {err.strerror or err}.") from None
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
 
 
 def saveNetwork(net: Any, path: Any) -> None:
     """Save a DAGNetwork, dlnetwork or LayerGraph to ``path`` (a zip; see docs/saving.md)."""
-    _write(path, net)
+    _write(_file_name(path, "saveNetwork"), net)
 
 
 # ---- decoding ------------------------------------------------------------------------------
@@ -272,6 +304,7 @@ def _graph(manifest: dict, reader: _Reader) -> LayerGraph:
 
 
 def _open(path: Any) -> tuple[zipfile.ZipFile, _Reader, dict]:
+    path = _file_name(path, "loadNetwork")
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as err:
@@ -285,7 +318,7 @@ def _build(kind: str, lgraph: LayerGraph) -> Any:
     if kind == "LayerGraph":
         return lgraph
     if kind == "DAGNetwork":
-        return DAGNetwork(lgraph)
+        return assembleNetwork(lgraph)
     from .dlnetwork import dlnetwork
     return dlnetwork(lgraph, Initialize=False)
 

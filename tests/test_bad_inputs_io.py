@@ -1,0 +1,60 @@
+"""Bad file names and paths for saveNetwork / loadNetwork: MException, and no data loss."""
+import json
+import os
+import pathlib
+import zipfile
+
+import numpy as np
+import pytest
+
+from layergraph import (MException, assembleNetwork, classificationLayer, fullyConnectedLayer,
+                        imageInputLayer, loadNetwork, saveNetwork, softmaxLayer)
+
+
+def _net():
+    return assembleNetwork([imageInputLayer([2, 2, 1], Name="in", Normalization="none"),
+                            fullyConnectedLayer(2, Name="fc", Weights=np.ones((2, 4), np.float32),
+                                                Bias=np.zeros((2, 1), np.float32)),
+                            softmaxLayer(Name="sm"), classificationLayer(Name="out", Classes=["a", "b"])])
+
+
+@pytest.mark.parametrize("func", [loadNetwork, lambda p: saveNetwork(_net(), p)])
+@pytest.mark.parametrize("path", [None, 5, b"net.lgnet", "", ["net.lgnet"]])
+def test_file_name_must_be_a_string(func, path):
+    with pytest.raises(MException, match="Received") as err:
+        func(path)
+    assert err.value.identifier.endswith(":InvalidFileName")
+
+
+def test_save_into_missing_folder_or_onto_a_folder(tmp_path):
+    for path, why in [(tmp_path / "no" / "net.lgnet", "folder does not exist"), (tmp_path, "is a folder")]:
+        with pytest.raises(MException, match=why) as err:
+            saveNetwork(_net(), path)
+        assert err.value.identifier == "layergraph:saveNetwork:CannotWriteFile"
+
+
+def test_failed_save_keeps_the_existing_file(tmp_path, monkeypatch):
+    path = tmp_path / "net.lgnet"
+    saveNetwork(_net(), path)
+    before = path.read_bytes()
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(np, "save", disk_full)
+    with pytest.raises(MException, match="No space left") as err:
+        saveNetwork(_net(), path)
+    assert err.value.identifier == "layergraph:saveNetwork:CannotWriteFile"
+    assert path.read_bytes() == before                      # the old file is intact
+    assert os.listdir(tmp_path) == ["net.lgnet"]            # no temporary file left behind
+    monkeypatch.undo()
+    saveNetwork(_net(), str(path))
+    assert loadNetwork(pathlib.Path(path)).Layers.Name == ["in", "fc", "sm", "out"]
+
+
+def test_saved_network_file_with_an_invalid_network_is_refused(tmp_path):
+    path = tmp_path / "empty.lgnet"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("manifest.json", json.dumps({"format": "layergraph-network", "version": 1,
+                                                 "kind": "DAGNetwork", "layers": [], "connections": []}))
+    with pytest.raises(MException, match="exactly one input layer"):
+        loadNetwork(path)
