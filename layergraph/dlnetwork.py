@@ -26,7 +26,7 @@ from .executor import Executor, input_statistics, is_empty, learn_rate_factor, m
 from .layers._validation import parse_name_value
 from .layers.errors import MException
 from .display import cell_text, properties_text
-from .network import GraphNetwork, as_layer_graph, num_spatial_dims, unset_values, validate_graph
+from .network import GraphNetwork, num_spatial_dims, unset_values, validate_graph
 from .ops import _backend, loss as loss_ops
 
 __all__ = ["dlnetwork", "initialize", "forward", "summary", "resnet3dNetwork", "resnetNetwork", "dlfeval",
@@ -45,7 +45,7 @@ class dlnetwork(GraphNetwork):  # noqa: N801 - MATLAB class name
 
     def __init__(self, layers_or_lgraph: Any, *args: Any, **kwargs: Any):
         opts = parse_name_value(args, kwargs, ["Initialize"], "dlnetwork")
-        lgraph = as_layer_graph(layers_or_lgraph, "dlnetwork")
+        lgraph = graph_module.layerGraph(layers_or_lgraph)
         validate_graph(lgraph, "dlnetwork", require_output=False)
         self._set_graph(lgraph)
         if opts.get("Initialize", True):

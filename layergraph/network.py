@@ -26,13 +26,6 @@ __all__ = ["DAGNetwork", "assembleNetwork", "predict", "classify", "activations"
 
 
 # ---- shared helpers (also used by dlnetwork) -----------------------------------------------
-def as_layer_graph(layers_or_lgraph: Any, func: str) -> Any:
-    """A LayerGraph from a LayerGraph or a layer array (connected in sequence)."""
-    if isinstance(layers_or_lgraph, graph_module.LayerGraph):
-        return layers_or_lgraph
-    return graph_module.layerGraph(layers_or_lgraph)
-
-
 def num_spatial_dims(lgraph: Any) -> int:
     """Spatial dimensions of the (single) input layer: len(InputSize) - 1."""
     layer = next(layer for layer in lgraph.Layers if layer.IS_INPUT)
@@ -210,7 +203,7 @@ def assembleNetwork(layers_or_lgraph: Any) -> DAGNetwork:
     output layer, every layer input connected, every learnable / state / needed input
     normalization statistic set, classification Classes set.
     """
-    lgraph = as_layer_graph(layers_or_lgraph, "assembleNetwork")
+    lgraph = graph_module.layerGraph(layers_or_lgraph)
     validate_graph(lgraph, "assembleNetwork", require_output=True)
     missing = unset_values(lgraph)
     if missing:

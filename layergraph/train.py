@@ -28,7 +28,8 @@ from . import solvers
 from ._progress import TrainingInfo, VerboseTable
 from .executor import Executor, l2_factor, learn_rate_factor
 from .layers.errors import MException
-from .network import DAGNetwork, as_layer_graph, validate_graph
+from .graph import layerGraph
+from .network import DAGNetwork, validate_graph
 from .ops import _backend
 from .options import _TrainingOptions
 from .random import global_generator
@@ -228,7 +229,7 @@ def trainNetwork(X: Any, Y: Any, layers: Any, options: Any, *,
                          "options must be created by trainingOptions. Received: "
                          f"{type(options).__name__}.")
     say = print if options.Verbose else (lambda *_: None)
-    lgraph = as_layer_graph(layers, _FUNC)
+    lgraph = layerGraph(layers)
     validate_graph(lgraph, _FUNC, require_output=True)
     device = _device(options.ExecutionEnvironment)
     input_layer = next(layer for layer in lgraph.Layers if layer.IS_INPUT)
