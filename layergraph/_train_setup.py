@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .analysis import propagate_sizes
 from .executor import Executor, is_empty, matlab_to_internal, onehot
 from .layers.errors import MException
 from .ops import _backend
@@ -127,16 +128,11 @@ def initialize_graph(lgraph: Any, rng: np.random.Generator, num_responses: int |
     ``num_responses`` (regression): R of the N x R responses, checked against the number of
     values per observation reaching the regression output layer.
     """
-    layers = list(lgraph.Layers)
-    out_sizes: dict[tuple[int, int], tuple[int, ...]] = {}
-    for i in lgraph.topological_order():
-        in_sizes = [out_sizes[tuple(src)] for src in lgraph.input_sources(i)]
-        if layers[i].IS_OUTPUT and num_responses is not None:
-            _check_response_count(layers[i], in_sizes[0], num_responses)
-        layers[i] = layers[i].initialize(in_sizes, rng)
-        for port, size in enumerate(layers[i].output_sizes(in_sizes)):
-            out_sizes[(i, port)] = tuple(size)
-    return lgraph.with_layers(layers)
+    def initialized(layer: Any, in_sizes: list[tuple[int, ...]]) -> Any:
+        if layer.IS_OUTPUT and num_responses is not None:
+            _check_response_count(layer, in_sizes[0], num_responses)
+        return layer.initialize(in_sizes, rng)
+    return lgraph.with_layers(propagate_sizes(lgraph, initialized))
 
 
 def _check_response_count(layer: Any, in_size: tuple[int, ...], num_responses: int) -> None:

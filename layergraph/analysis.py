@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -95,6 +95,26 @@ def _cycle_members(topo: _Topology, unplaced: list[int]) -> list[int]:
         if not sinks:
             return sorted(remaining)
         remaining -= sinks
+
+
+# ---- size propagation over a valid graph -------------------------------------------------
+
+def propagate_sizes(lgraph: graph.LayerGraph,
+                    visit: Callable[[Layer, list[tuple[int, ...]]], Layer]) -> list[Layer]:
+    """Call ``visit(layer, input_sizes)`` on every layer in topological order.
+
+    Sizes exclude the batch and are MATLAB-ordered (``(h, w[, d], c)``). ``visit`` returns the
+    layer whose ``output_sizes`` feed the layer's consumers (itself, or e.g. an initialised
+    copy). Returns the visited layers in ``Layers`` order. Every input must be connected.
+    """
+    layers = list(lgraph.Layers)
+    out_sizes: dict[tuple[int, int], tuple[int, ...]] = {}
+    for i in lgraph.topological_order():
+        in_sizes = [out_sizes[src] for src in lgraph.input_sources(i)]
+        layers[i] = visit(layers[i], in_sizes)
+        for port, size in enumerate(layers[i].output_sizes(in_sizes)):
+            out_sizes[(i, port)] = tuple(size)
+    return layers
 
 
 # ---- learnable and state sizes from properties -------------------------------------------

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import builders, graph as graph_module
+from .analysis import propagate_sizes
 from .random import global_generator
 from .executor import Executor, input_statistics, is_empty, learn_rate_factor, matlab_to_internal
 from .layers._validation import parse_name_value
@@ -433,18 +434,14 @@ _DEFAULT_RANGE = {"rescale-symmetric": {"Min": -1.0, "Max": 1.0}, "rescale-zero-
 
 def _initialized_graph(lgraph: Any, rng: np.random.Generator) -> Any:
     """Initialise every layer in topological order from its inferred input sizes."""
-    layers = list(lgraph.Layers)
-    sizes: dict[tuple[int, int], tuple[int, ...]] = {}
-    for i in lgraph.topological_order():
-        in_sizes = [sizes[tuple(s)] for s in lgraph.input_sources(i)]
-        layers[i] = layers[i].initialize(in_sizes, rng)
-        if layers[i].IS_INPUT:
-            defaults = {**_DEFAULT_STATISTICS, **_DEFAULT_RANGE.get(layers[i].Normalization, {})}
-            unset = {n: defaults[n] for n in input_statistics(layers[i]) if is_empty(getattr(layers[i], n))}
-            layers[i] = layers[i].copy(**unset) if unset else layers[i]
-        for port, size in enumerate(layers[i].output_sizes(in_sizes)):
-            sizes[(i, port)] = size
-    return lgraph.with_layers(layers)
+    def initialized(layer: Any, in_sizes: list[tuple[int, ...]]) -> Any:
+        layer = layer.initialize(in_sizes, rng)
+        if not layer.IS_INPUT:
+            return layer
+        defaults = {**_DEFAULT_STATISTICS, **_DEFAULT_RANGE.get(layer.Normalization, {})}
+        unset = {n: defaults[n] for n in input_statistics(layer) if is_empty(getattr(layer, n))}
+        return layer.copy(**unset) if unset else layer
+    return lgraph.with_layers(propagate_sizes(lgraph, initialized))
 
 
 def _flat_outputs(lgraph: Any) -> dict[str, bool]:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import layers as layer_module
+from .analysis import propagate_sizes
 from .graph import LayerGraph, layerGraph
 from .layers.base import Layer, _is_read_only
 from .layers.errors import MException
@@ -274,10 +275,8 @@ def _layer(record: Any, reader: _Reader) -> Layer:
 def _check_shapes(lgraph: LayerGraph) -> None:
     """Every stored learnable/state must have the shape the layer would create itself."""
     rng = np.random.default_rng(0)
-    sizes: dict[tuple[int, int], tuple[int, ...]] = {}
-    for i in lgraph.topological_order():
-        layer = lgraph.Layers[i]
-        in_sizes = [sizes[tuple(src)] for src in lgraph.input_sources(i)]
+
+    def checked(layer: Layer, in_sizes: list[tuple[int, ...]]) -> Layer:
         names = [n for n in layer.LEARNABLES + layer.STATES if not is_empty(getattr(layer, n))]
         if names:
             fresh = layer.copy(**{n: np.zeros((0,)) for n in names}).initialize(in_sizes, rng)
@@ -286,8 +285,8 @@ def _check_shapes(lgraph: LayerGraph) -> None:
             if bad:
                 raise _error("loadNetwork", "WrongShape",
                              f"Layer '{layer.Name}': stored values have wrong sizes: {bad}.")
-        for port, size in enumerate(layer.output_sizes(in_sizes)):
-            sizes[(i, port)] = tuple(size)
+        return layer
+    propagate_sizes(lgraph, checked)
 
 
 def _graph(manifest: dict, reader: _Reader) -> LayerGraph:
