@@ -22,10 +22,6 @@ from .ops import _backend
 
 _FUNC = "trainNetwork"
 
-_STATISTICS = {"zerocenter": ("Mean",), "zscore": ("Mean", "StandardDeviation"),
-               "rescale-symmetric": ("Min", "Max"), "rescale-zero-one": ("Min", "Max")}
-
-
 def as_categorical(Y: Any) -> pd.Categorical:
     """MATLAB ``categorical``: a pandas.Categorical as is; other labels with sorted categories."""
     if isinstance(Y, pd.Series) and isinstance(Y.dtype, pd.CategoricalDtype):
@@ -93,19 +89,18 @@ def check_predictors(X: Any, input_size: tuple[int, ...], what: str, func: str =
 
 
 def input_statistics(layer: Any, X: np.ndarray) -> dict[str, np.ndarray]:
-    """Normalization statistics the input layer needs, computed over all of ``X`` (h..c x N).
+    """The statistics ``layer.parameter_names()`` lists, computed over all of ``X`` (h..c x N).
 
     NormalizationDimension 'auto'/'channel': per channel, shape ``1 x ... x 1 x C``;
     'element': shape ``h x w [x d] x C``; 'all': a scalar. StandardDeviation is the
     population value (divide by N).
     """
-    normalization = getattr(layer, "Normalization", "none")
-    names = _STATISTICS.get(normalization, ())
+    names = layer.parameter_names()
     if not names:
         return {}
     if X.dtype.kind == "f" and not np.isfinite(X).all():
         raise MException(f"nnet_cnn:{_FUNC}:NonFinitePredictors",
-                         f"X must be finite to compute the statistics of Normalization='{normalization}' "
+                         f"X must be finite to compute the statistics of Normalization='{layer.Normalization}' "
                          f"of layer '{layer.Name}'. Received: {int(X.size - np.isfinite(X).sum())} "
                          "NaN or Inf values.")
     dim = getattr(layer, "NormalizationDimension", "auto")
@@ -203,8 +198,7 @@ def batch_metric(y: Any, t: Any, classification: bool) -> float:
 
 def unset_input_statistics(layer: Any) -> bool:
     """True when some statistic the input layer's normalization needs is empty."""
-    return any(is_empty(getattr(layer, n, None))
-               for n in _STATISTICS.get(getattr(layer, "Normalization", "none"), ()))
+    return any(is_empty(getattr(layer, n)) for n in layer.parameter_names())
 
 
 def to_internal_data(X: np.ndarray, num_spatial: int, dtype: Any) -> np.ndarray:
