@@ -99,13 +99,14 @@ class _Trainer:
     def run(self) -> None:
         """Train for MaxEpochs (or until patience / OutputFcn stops it)."""
         self.start = time.perf_counter()
-        n, m = self.X.shape[1], self.o.MiniBatchSize
+        n, m, xp = self.X.shape[1], self.o.MiniBatchSize, self.ex.xp
         order = global_generator().permutation(n) if self.o.Shuffle == "once" else np.arange(n)
+        order = xp.asarray(order)                    # on the data's device, once per shuffle
         self.say(self.table.header())
         for epoch in range(1, self.o.MaxEpochs + 1):
             lr = solvers.learn_rate_for_epoch(self.o, epoch)
             if self.o.Shuffle == "every-epoch":
-                order = global_generator().permutation(n)
+                order = xp.asarray(global_generator().permutation(n))
             for b in range(self.batches):
                 if self._iteration(epoch, order[b * m:(b + 1) * m], lr):
                     self.say(self.table.frame())
@@ -113,11 +114,10 @@ class _Trainer:
             self._checkpoint(epoch, "epoch", epoch)
         self.say(self.table.frame())
 
-    def _iteration(self, epoch: int, idx: np.ndarray, lr: float) -> bool:
-        """One mini-batch; returns True when training must stop."""
+    def _iteration(self, epoch: int, idx: Any, lr: float) -> bool:
+        """One mini-batch (``idx``: observation indices on the data's device); True to stop."""
         self.iteration = it = self.iteration + 1
-        ex, xp = self.ex, self.ex.xp
-        idx = xp.asarray(idx)
+        ex = self.ex
         x, t = self.X[:, idx], self.T[:, idx]
         loss, scores, grads, update = ex.loss_and_gradients(x, t)
         if not math.isfinite(loss):
@@ -129,7 +129,7 @@ class _Trainer:
                                             self.o.GradientThreshold)
         ex.params.update(self.solver.step(ex.params, grads, lr, self.lr_factors))
         ex.apply_state(update)
-        metric = setup.batch_metric(scores, xp.asarray(t), self.classification)
+        metric = setup.batch_metric(scores, t, self.classification)
         h, k = self.history, it - 1
         h["loss"][k], h["metric"][k], h["lr"][k] = loss, metric, lr
         last = it == self.total
