@@ -27,21 +27,30 @@ def batchnorm_forward(x: Array, scale: Array, offset: Array, epsilon: float, tra
     xp = get_xp(x, scale, offset, mean, var)
     c = x.shape[0]
     _check_vectors(c, scale=scale, offset=offset, mean=mean, var=var)
+    if not training and (mean is None or var is None):
+        raise ValueError("Inference-mode batch normalization needs mean and var. "
+                         f"Received: mean={_describe(mean)}, var={_describe(var)}.")
     x2 = xp.ascontiguousarray(x).reshape(c, -1)
+    xhat, y = xp.empty_like(x2), xp.empty_like(x2)
     if training:
-        stats_mean = x2.mean(axis=1)
-        xhat = x2 - stats_mean[:, None]
-        stats_var = (xhat * xhat).mean(axis=1)
+        stats_mean, stats_var = xp.empty(c, dtype=x.dtype), xp.empty(c, dtype=x.dtype)
     else:
-        if mean is None or var is None:
-            raise ValueError("Inference-mode batch normalization needs mean and var. "
-                             f"Received: mean={_describe(mean)}, var={_describe(var)}.")
         stats_mean, stats_var = mean, var
-        xhat = x2 - mean.astype(x.dtype, copy=False)[:, None]
-    inv_std = (1.0 / xp.sqrt(stats_var.astype(x.dtype, copy=False) + epsilon)).astype(x.dtype)
-    xhat *= inv_std[:, None]
+    inv_std = xp.empty(c, dtype=x.dtype)
     scale = scale.astype(x.dtype, copy=False)
-    y = xhat * scale[:, None] + offset.astype(x.dtype, copy=False)[:, None]
+    offset = offset.astype(x.dtype, copy=False)
+    for block in _channel_blocks(x2):
+        xh = xhat[block]
+        if training:
+            stats_mean[block] = x2[block].mean(axis=1)
+            xp.subtract(x2[block], stats_mean[block, None], out=xh)
+            stats_var[block] = (xh * xh).mean(axis=1)
+        else:
+            xp.subtract(x2[block], mean[block].astype(x.dtype, copy=False)[:, None], out=xh)
+        inv_std[block] = 1.0 / xp.sqrt(stats_var[block].astype(x.dtype, copy=False) + epsilon)
+        xh *= inv_std[block, None]
+        xp.multiply(xh, scale[block, None], out=y[block])
+        y[block] += offset[block, None]
     return y.reshape(x.shape), (xhat, inv_std, scale, training), (stats_mean, stats_var)
 
 
@@ -57,28 +66,50 @@ def batchnorm_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, Tr
     xp = get_xp(dy, xhat)
     need_dx, need_dscale, need_doffset = need
     dy2 = xp.ascontiguousarray(dy, dtype=xhat.dtype).reshape(xhat.shape)
-    doffset = dy2.sum(axis=1) if need_doffset or (need_dx and training) else None
-    dscale = (dy2 * xhat).sum(axis=1) if need_dscale or (need_dx and training) else None
-    dx = None
-    if need_dx:
-        gain = (scale * inv_std)[:, None]
-        if training:
-            m = xhat.shape[1]
-            dx = _training_dx(dy2, xhat, gain, (doffset / m)[:, None], (dscale / m)[:, None])
-        else:
-            dx = gain * dy2
-        dx = dx.reshape(dy.shape)
-    return (dx, dscale if need_dscale else None, doffset if need_doffset else None)
+    c, m = xhat.shape
+    sums = need_doffset or need_dscale or (need_dx and training)
+    doffset = xp.empty(c, dtype=xhat.dtype) if sums else None
+    dscale = xp.empty(c, dtype=xhat.dtype) if sums else None
+    dx = xp.empty_like(dy2) if need_dx else None
+    gain = scale * inv_std
+    for block in _channel_blocks(dy2):
+        dyb, xhb = dy2[block], xhat[block]
+        if sums:
+            doffset[block] = dyb.sum(axis=1)
+            dscale[block] = (dyb * xhb).sum(axis=1)
+        if need_dx and training:
+            _training_dx(dyb, xhb, gain[block, None], (doffset[block] / m)[:, None],
+                         (dscale[block] / m)[:, None], dx[block])
+        elif need_dx:
+            xp.multiply(gain[block, None], dyb, out=dx[block])
+    return (dx.reshape(dy.shape) if need_dx else None, dscale if need_dscale else None,
+            doffset if need_doffset else None)
 
 
-def _training_dx(dy: Array, xhat: Array, gain: Array, mean_dy: Array, mean_dy_xhat: Array
-                 ) -> Array:
-    """``gain (dy - mean_dy - xhat mean_dy_xhat)``: one fused kernel on the GPU."""
+BLOCK_BYTES = 2**20
+"""Bytes of the channel rows processed together on the CPU (they stay in cache in between)."""
+
+
+def _channel_blocks(x2: Array) -> list[slice]:
+    """Row blocks of ``x2 (C, M)``: one block on the GPU, about BLOCK_BYTES each on the CPU."""
+    if is_gpu_array(x2):
+        return [slice(None)]
+    step = max(1, BLOCK_BYTES // max(1, x2[:1].nbytes))
+    return [slice(i, i + step) for i in range(0, x2.shape[0], step)]
+
+
+def _training_dx(dy: Array, xhat: Array, gain: Array, mean_dy: Array, mean_dy_xhat: Array,
+                 dx: Array) -> None:
+    """``dx = gain (dy - mean_dy - xhat mean_dy_xhat)``: one fused kernel on the GPU."""
     if is_gpu_array(dy):
         kernel = elementwise_kernel("T dy, T xhat, T gain, T a, T b", "T dx",
                                     "dx = gain * (dy - a - xhat * b)", "layergraph_bn_dx")
-        return kernel(dy, xhat, gain, mean_dy, mean_dy_xhat)
-    return gain * (dy - mean_dy - xhat * mean_dy_xhat)
+        kernel(dy, xhat, gain, mean_dy, mean_dy_xhat, dx)
+        return
+    xp = get_xp(dy)
+    xp.subtract(dy, mean_dy, out=dx)
+    dx -= xhat * mean_dy_xhat
+    dx *= gain
 
 
 def _describe(value) -> str:

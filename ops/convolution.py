@@ -188,86 +188,113 @@ def _tiled_backward(xp, dy, x, w, stride, pad, dilation, need_dx, need_dw):
 
 # ---- plane-shifted GEMMs (unit stride along the first spatial axis) ---------------------------
 # Columns over the trailing spatial axes only (``_im2col.plane_columns``, k' = prod(K[1:]) rows
-# per channel) hold every input plane of a tile once; kernel offset j along the first axis is
-# then a column range shifted by j * d_1 planes, so the convolution is K_1 GEMMs
-# ``W_j (F, C k') @ cols_j (C k', ob L')`` accumulated in place: K_1 times fewer column copies
-# than full im2col, and the same GEMM work.
+# per channel) hold every input plane of a tile once, ``halo = (K_1 - 1) d_1`` planes more than
+# the tile's outputs; kernel offset j along the first axis is then the same columns shifted by
+# ``j d_1`` planes. Forward: ONE GEMM ``W (K_1 F, C k') @ cols (C k', nb ext)`` for all offsets
+# (K_1 F rows run far better in BLAS than F), then K_1 shifted slices summed into y. dW: one
+# GEMM ``cols @ DY^T`` with DY (K_1 F, nb ext) holding dy shifted by each offset. K_1 times
+# fewer column copies than full im2col; the GEMMs also cover the halo (ext/span more work).
+
+PLANE_TILE_BYTES = 8 * 2**20
+"""Column bytes of one plane-shifted tile (cache-sized GEMMs; COLUMN_BUDGET_BYTES still caps it)."""
+
 
 def _uses_plane_shifts(x: Array, w: Array, stride) -> bool:
     """Unit stride along the first axis and enough GEMM depth (C k') for BLAS to run well."""
     return stride[0] == 1 and w.shape[2] > 1 and x.shape[0] * math.prod(w.shape[3:]) >= 32
 
 
-def _plane_tiles_dilated(x: Array, w: Array, out, halo: int
-                         ) -> tuple[list[_im2col.Tile], int]:
-    """Tiles whose plane columns (``halo`` extra planes each) fit the budget; rows C k'."""
-    rows = x.shape[0] * math.prod(w.shape[3:])
-    return _im2col.plan_tiles(x.shape[1], out, rows * x.dtype.itemsize, COLUMN_BUDGET_BYTES,
-                              halo), rows
+class _PlaneTiling:
+    """Tiles, padded input and column buffer of a plane-shifted convolution of ``x`` by ``w``."""
+
+    def __init__(self, xp, x: Array, w: Array, stride, pad, dilation, out):
+        self.xp, self.kernel_rest = xp, w.shape[3:]
+        self.stride_rest, self.dilation_rest, self.out = stride[1:], dilation[1:], tuple(out)
+        self.rows = x.shape[0] * math.prod(w.shape[3:])              # C k'
+        self.plane = math.prod(out[1:])
+        self.shift = dilation[0] * self.plane                        # columns per offset
+        self.halo = (w.shape[2] - 1) * dilation[0]
+        budget = min(COLUMN_BUDGET_BYTES, PLANE_TILE_BYTES)
+        self.tiles = _im2col.plan_tiles(x.shape[1], out, self.rows * x.dtype.itemsize, budget,
+                                        self.halo)
+        self.xpad = _im2col.pad_array(x, pad)
+        self.most = max((t.batch.stop - t.batch.start) * (t.rows.stop - t.rows.start + self.halo)
+                        for t in self.tiles) * self.plane           # largest nb * ext
+        self.buffer = xp.empty(self.rows * self.most, dtype=x.dtype)
+
+    def columns(self, tile: _im2col.Tile) -> tuple[Array, slice, int]:
+        """``(cols (C k', nb, ext), output columns of the tile, span = its outputs per obs)``."""
+        cols = _im2col.plane_columns(self.xpad, self.kernel_rest, self.stride_rest,
+                                     self.dilation_rest, tile, self.out, self.halo, self.buffer)
+        span = (tile.rows.stop - tile.rows.start) * self.plane
+        first = tile.rows.start * self.plane
+        return cols, slice(first, first + span), span
 
 
-def _plane_buffers(xp, x: Array, tiles, out, rows: int, halo: int, f: int):
-    """Scratch for the largest tile: its plane columns, and ``f`` rows of one GEMM product."""
-    plane = math.prod(out[1:])
-    planes = max((t.batch.stop - t.batch.start) * (t.rows.stop - t.rows.start + halo)
-                 for t in tiles)
-    spans = max(t.rows.stop - t.rows.start for t in tiles) * plane
-    return (xp.empty(rows * planes * plane, dtype=x.dtype),
-            xp.empty(f * spans, dtype=x.dtype))
+STACK_BELOW_FILTERS = 64
+"""Fewer filters than this: stack the first-axis offsets into one GEMM (BLAS runs a (F, K)
+@ (K, n) product with small F well below peak); otherwise one GEMM per offset, no halo work."""
 
 
 def _columns_forward(xp, x, w, stride, pad, dilation, out):
     """``_tiled_forward`` or its plane-shifted variant, whichever fits the geometry."""
     if not _uses_plane_shifts(x, w, stride):
         return _tiled_forward(xp, x, w, stride, pad, dilation, out)
-    f, kh, dh = w.shape[0], w.shape[2], dilation[0]
-    plane = math.prod(out[1:])
-    halo = (kh - 1) * dh
-    tiles, rows = _plane_tiles_dilated(x, w, out, halo)
-    xpad = _im2col.pad_array(x, pad)
-    w_by_offset = xp.ascontiguousarray(xp.moveaxis(w, 2, 0)).reshape(kh, f, rows)
+    f, kh = w.shape[:3:2]
+    plan = _PlaneTiling(xp, x, w, stride, pad, dilation, out)
+    w_stacked = xp.ascontiguousarray(xp.moveaxis(w, 2, 0)).reshape(kh * f, plan.rows)
     y = xp.empty((f, x.shape[1]) + tuple(out), dtype=x.dtype)
     y3 = y.reshape(f, x.shape[1], -1)
-    buffer, spare = _plane_buffers(xp, x, tiles, out, rows, halo, f)
-    for tile in tiles:
-        cols = _im2col.plane_columns(xpad, w.shape[3:], stride[1:], dilation[1:], tile, out,
-                                     halo, buffer)
-        span = (tile.rows.stop - tile.rows.start) * plane
-        first = tile.rows.start * plane
-        product = spare[:f * span].reshape(f, span)
-        for i, n in enumerate(range(tile.batch.start, tile.batch.stop)):
-            target = y3[:, n, first:first + span]
-            xp.matmul(w_by_offset[0], cols[:, i, :span], out=target)
-            for j in range(1, kh):
-                xp.matmul(w_by_offset[j], cols[:, i, j * dh * plane:j * dh * plane + span],
-                          out=product)
-                target += product
+    stack = f < STACK_BELOW_FILTERS
+    products = xp.empty((kh if stack else 1) * f * plan.most, dtype=x.dtype)
+    for tile in plan.tiles:
+        cols, outputs, span = plan.columns(tile)
+        target = y3[:, tile.batch, outputs]
+        if stack:
+            product = products[:kh * f * cols.shape[1] * cols.shape[2]].reshape(
+                (kh, f) + cols.shape[1:])
+            xp.matmul(w_stacked, cols.reshape(plan.rows, -1), out=product.reshape(kh * f, -1))
+            xp.add(product[0, ..., :span], product[1, ..., plan.shift:plan.shift + span],
+                   out=target)
+            for j in range(2, kh):
+                target += product[j, ..., j * plan.shift:j * plan.shift + span]
+            continue
+        product = products[:f * cols.shape[1] * span].reshape(cols.shape[1], f, span)
+        columns = cols.transpose(1, 0, 2)          # per offset: (nb, F, span) batched GEMMs
+        xp.matmul(w_stacked[:f], columns[..., :span], out=target.transpose(1, 0, 2))
+        for j in range(1, kh):
+            xp.matmul(w_stacked[j * f:(j + 1) * f],
+                      columns[..., j * plan.shift:j * plan.shift + span], out=product)
+            target += product.transpose(1, 0, 2)
     return y
 
 
 def _columns_dw(xp, dy, x, w, stride, pad, dilation):
-    """``dw (F, C, *K)`` by full im2col tiles, or per first-axis offset from plane columns."""
+    """``dw (F, C, *K)`` by full im2col tiles, or for all first-axis offsets from plane columns."""
     if not _uses_plane_shifts(x, w, stride):
         return _tiled_backward(xp, dy, x, w, stride, pad, dilation, False, True)[1]
-    f, kh, dh = w.shape[0], w.shape[2], dilation[0]
-    out = dy.shape[2:]
-    plane = math.prod(out[1:])
-    halo = (kh - 1) * dh
-    tiles, rows = _plane_tiles_dilated(x, w, out, halo)
-    xpad = _im2col.pad_array(x, pad)
+    f, kh = w.shape[:3:2]
+    plan = _PlaneTiling(xp, x, w, stride, pad, dilation, dy.shape[2:])
     dy3 = dy.reshape(f, dy.shape[1], -1)
-    dw_by_offset = xp.zeros((kh, rows, f), dtype=x.dtype)      # (K_1, C k', F)
-    buffer, spare = _plane_buffers(xp, x, tiles, out, rows, halo, 0)
-    product = xp.empty((rows, f), dtype=x.dtype)
-    for tile in tiles:
-        cols = _im2col.plane_columns(xpad, w.shape[3:], stride[1:], dilation[1:], tile, out,
-                                     halo, buffer)
-        span = (tile.rows.stop - tile.rows.start) * plane
-        first = tile.rows.start * plane
-        for i, n in enumerate(range(tile.batch.start, tile.batch.stop)):
-            dy_t = dy3[:, n, first:first + span].T
+    dw_stacked = xp.zeros((plan.rows, kh * f), dtype=x.dtype)    # (C k', K_1 F)
+    stack = f < STACK_BELOW_FILTERS
+    product = xp.empty((plan.rows, kh * f if stack else f), dtype=x.dtype)
+    shifted_buffer = xp.empty(kh * f * plan.most if stack else 0, dtype=x.dtype)
+    for tile in plan.tiles:
+        cols, outputs, span = plan.columns(tile)
+        if stack:
+            shifted = shifted_buffer[:kh * f * cols.shape[1] * cols.shape[2]].reshape(
+                (kh, f) + cols.shape[1:])
+            shifted[...] = 0
             for j in range(kh):
-                xp.matmul(cols[:, i, j * dh * plane:j * dh * plane + span], dy_t, out=product)
-                dw_by_offset[j] += product
-    dw = dw_by_offset.reshape((kh, x.shape[0]) + tuple(w.shape[3:]) + (f,))
-    return xp.ascontiguousarray(xp.moveaxis(dw, (0, -1), (2, 0)))
+                shifted[j, ..., j * plan.shift:j * plan.shift + span] = dy3[:, tile.batch, outputs]
+            xp.matmul(cols.reshape(plan.rows, -1), shifted.reshape(kh * f, -1).T, out=product)
+            dw_stacked += product
+            continue
+        for i, n in enumerate(range(tile.batch.start, tile.batch.stop)):   # per offset
+            dy_t = dy3[:, n, outputs].T
+            for j in range(kh):
+                xp.matmul(cols[:, i, j * plan.shift:j * plan.shift + span], dy_t, out=product)
+                dw_stacked[:, j * f:(j + 1) * f] += product
+    dw = dw_stacked.reshape((x.shape[0],) + tuple(w.shape[3:]) + (kh, f))
+    return xp.ascontiguousarray(xp.moveaxis(dw, (-2, -1), (2, 0)))

@@ -18,12 +18,16 @@ def _run(x, w, b, args, dy):
     return (y,) + convolution.conv_backward(dy, cache)
 
 
+@pytest.mark.parametrize("stack_below", [0, 1000])
 @pytest.mark.parametrize("budget", [None, 1])
 @pytest.mark.parametrize("dilation", [1, 2])
 @pytest.mark.parametrize("padding", ["none", "same", "asymmetric"])
 @pytest.mark.parametrize("ndim", [1, 2, 3])
-def test_plane_shifts_match_full_im2col(ndim, padding, dilation, budget, rng, monkeypatch):
-    """Forward, dx, dw and db agree with full im2col; strides > 1 on the trailing axes."""
+def test_plane_shifts_match_full_im2col(ndim, padding, dilation, budget, stack_below, rng,
+                                        monkeypatch):
+    """Forward, dx, dw and db agree with full im2col; strides > 1 on the trailing axes;
+    offsets stacked into one GEMM (stack_below 1000) or one GEMM per offset (0)."""
+    monkeypatch.setattr(convolution, "STACK_BELOW_FILTERS", stack_below)
     kernel, sizes = KERNELS[:ndim], SIZES[:ndim]
     stride = (1,) + (2,) * (ndim - 1)
     dil = (dilation,) * ndim
