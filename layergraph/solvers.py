@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .ops import _backend
+
 __all__: list[str] = []
 
 Key = tuple[str, str]
@@ -72,7 +74,7 @@ def threshold_gradients(grads: Params, method: str, threshold: float) -> Params:
         return dict(grads)
     if method == "absolute-value":
         return {k: g.clip(-threshold, threshold) for k, g in grads.items()}
-    norms = {k: math.sqrt(float((g * g).sum())) for k, g in grads.items()}
+    norms = dict(zip(grads, map(math.sqrt, _squared_sums(list(grads.values())))))
     if method == "global-l2norm":
         total = math.sqrt(sum(n * n for n in norms.values()))
         scale = threshold / total if total > threshold else 1.0
@@ -81,6 +83,14 @@ def threshold_gradients(grads: Params, method: str, threshold: float) -> Params:
         return {k: g * (threshold / norms[k]) if norms[k] > threshold else g
                 for k, g in grads.items()}
     raise ValueError(f"unknown GradientThresholdMethod {method!r}")
+
+
+def _squared_sums(arrays: list[Any]) -> list[float]:
+    """``sum(a^2)`` of each array, brought to the host in one transfer (one GPU sync, not one each)."""
+    if not arrays:
+        return []
+    sums = [(a * a).sum() for a in arrays]
+    return [float(x) for x in _backend.to_host(_backend.get_xp(*sums).stack(sums))]
 
 
 # ---- schedule -------------------------------------------------------------------------------
