@@ -196,8 +196,12 @@ def _display_value(value: Any) -> str:
     return format_matlab_scalar(value)
 
 
-class _TrainingOptions:
-    """Common behaviour of the three option classes (validation, display, equality)."""
+class TrainingOptions:
+    """Base of the three option classes, as MATLAB's ``nnet.cnn.TrainingOptions``.
+
+    Validation on assignment, the MATLAB display and equality; ``trainNetwork`` accepts any
+    instance. Create one with :func:`trainingOptions`.
+    """
 
     SOLVER = ""
 
@@ -235,19 +239,19 @@ class _TrainingOptions:
         return properties_text(type(self).__name__, rows) + "\n"
 
 
-class TrainingOptionsSGDM(_TrainingOptions):
+class TrainingOptionsSGDM(TrainingOptions):
     """Options for stochastic gradient descent with momentum (``trainingOptions("sgdm")``)."""
 
     SOLVER = "sgdm"
 
 
-class TrainingOptionsADAM(_TrainingOptions):
+class TrainingOptionsADAM(TrainingOptions):
     """Options for the Adam solver (``trainingOptions("adam")``)."""
 
     SOLVER = "adam"
 
 
-class TrainingOptionsRMSProp(_TrainingOptions):
+class TrainingOptionsRMSProp(TrainingOptions):
     """Options for the RMSProp solver (``trainingOptions("rmsprop")``)."""
 
     SOLVER = "rmsprop"
@@ -257,7 +261,7 @@ _CLASSES = {"sgdm": TrainingOptionsSGDM, "adam": TrainingOptionsADAM,
             "rmsprop": TrainingOptionsRMSProp}
 
 
-def trainingOptions(solverName: str, *args: Any, **kwargs: Any) -> _TrainingOptions:
+def trainingOptions(solverName: str, *args: Any, **kwargs: Any) -> TrainingOptions:
     """Training options for trainNetwork (MATLAB ``trainingOptions``).
 
     ``solverName`` is "sgdm", "adam" or "rmsprop" (case-insensitive, unique prefix); the rest

@@ -31,7 +31,7 @@ from .layers.errors import MException
 from .graph import layerGraph
 from .network import DAGNetwork, validate_graph
 from .ops import _backend
-from .options import _TrainingOptions
+from .options import TrainingOptions
 from .random import global_generator
 
 __all__ = ["trainNetwork"]
@@ -224,7 +224,7 @@ def trainNetwork(X: Any, Y: Any, layers: Any, options: Any, *,
     ValidationRMSE (NaN where not validated), BaseLearnRate, FinalValidationLoss,
     FinalValidationAccuracy|FinalValidationRMSE and OutputNetworkIteration.
     """
-    if not isinstance(options, _TrainingOptions):
+    if not isinstance(options, TrainingOptions):
         raise MException(f"nnet_cnn:{_FUNC}:InvalidTrainingOptions",
                          "options must be created by trainingOptions. Received: "
                          f"{type(options).__name__}.")
