@@ -57,6 +57,8 @@ def syntheticShapes3d(numObservations: int, volumeSize: int = 16, seed: int = 0,
     if s < 8:
         raise MException("layergraph:syntheticShapes3d:VolumeTooSmall",
                          f"volumeSize must be at least 8. Received: volumeSize={s}.")
+    seed = v.positive_int(seed, "syntheticShapes3d", "seed", minimum=0)
+    noise = v.check_nonnegative_scalar(noise, "syntheticShapes3d", "noise")
     rng = np.random.default_rng(seed)
     labels = rng.permutation(np.arange(n) % len(SHAPE_CLASSES))
     grid = np.indices((s, s, s), dtype=np.float64)

@@ -115,9 +115,17 @@ def is_real_numeric(value: Any) -> bool:
         return True
     try:
         arr = np.asarray(value)
-    except Exception:
+    except (ValueError, TypeError):
+        return False
+    if isinstance(value, (list, tuple)) and _holds_logical(value):
         return False
     return arr.dtype.kind in "iuf" and arr.size > 0
+
+
+def _holds_logical(values: Sequence[Any]) -> bool:
+    """True when a (nested) list or tuple holds a bool, which NumPy would turn into 0/1."""
+    return any(_holds_logical(v) if isinstance(v, (list, tuple)) else isinstance(v, (bool, np.bool_))
+               for v in values)
 
 
 def positive_int_vector(
@@ -140,6 +148,9 @@ def positive_int_vector(
     )
     if not is_real_numeric(value):
         raise MException(ident, f"{argname} must be {allowed}. Received: {argname}={_fmt(value)}.")
+    if lengths is not None and sum(n > 1 for n in np.shape(value)) > 1:
+        raise MException(ident, f"{argname} must be {allowed}, not a matrix. "
+                                f"Received: {argname}={_fmt(value)}.")
     arr = np.asarray(value, dtype=float).ravel()
     ok = np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))
     ok = ok and (np.all(arr >= 0) if allow_zero else np.all(arr > 0))
@@ -252,4 +263,15 @@ def initializer(value: Any, allowed: Sequence[str], func: str, argname: str) -> 
     return value if callable(value) else validatestring(value, allowed, func, argname)
 
 
-__all__ += ["positive_int", "real_scalar", "float_array", "matlab_shape", "initializer"]
+def is_unset(value: Any) -> bool:
+    """None or an empty array/list: a learnable or statistic left to initialisation (a ragged
+    list is "set", so that its validation reports it)."""
+    if value is None:
+        return True
+    try:
+        return np.size(value) == 0
+    except (ValueError, TypeError):
+        return False
+
+
+__all__ += ["positive_int", "real_scalar", "float_array", "matlab_shape", "initializer", "is_unset"]

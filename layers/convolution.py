@@ -14,7 +14,8 @@ from ..ops import convolution as conv_ops
 from . import _learnables, _spatial
 from ._display import int2str
 from ._spatial import WindowLayer
-from ._validation import matlab_shape, parse_name_value, positive_int, real_scalar, validatestring
+from ._validation import (float_array, is_unset, matlab_shape, parse_name_value, positive_int, real_scalar,
+                          validatestring)
 
 _OPTIONS = ("Name", "Stride", "DilationFactor", "Padding", "PaddingValue", "NumChannels", "Weights",
             "Bias") + _learnables.WEIGHT_BIAS_HIDDEN
@@ -73,15 +74,18 @@ class ConvolutionLayer(_learnables.WeightsAndBias, WindowLayer):
                            "'symmetric-exclude-edge'")
 
     def _check_Weights(self, value: Any) -> np.ndarray | None:
-        if value is None or np.size(value) == 0:
+        if is_unset(value):
             return None
-        channels = np.shape(value)[self.NDIM] if np.ndim(value) > self.NDIM else 1
-        if self.NumChannels == "auto":
+        arr = float_array(value, self.FUNC, "Weights")
+        channels = arr.shape[self.NDIM] if arr.ndim > self.NDIM else 1
+        auto = self.NumChannels == "auto"
+        weights = matlab_shape(arr, self._weights_shape(channels if auto else None), self.FUNC, "Weights")
+        if auto:   # inferred only from valid weights: a refused value changes nothing
             object.__setattr__(self, "NumChannels", int(channels))
-        return matlab_shape(value, self._weights_shape(), self.FUNC, "Weights")
+        return weights
 
     def _check_Bias(self, value: Any) -> np.ndarray | None:
-        if value is None or np.size(value) == 0:
+        if is_unset(value):
             return None
         return matlab_shape(value, (1,) * self.NDIM + (self.NumFilters,), self.FUNC, "Bias")
 

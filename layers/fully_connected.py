@@ -12,7 +12,7 @@ import numpy as np
 from ..ops import _backend
 from ..ops import fully_connected as fc_ops
 from . import _learnables
-from ._validation import matlab_shape, parse_name_value, positive_int
+from ._validation import float_array, is_unset, matlab_shape, parse_name_value, positive_int
 from .base import Layer
 
 _OPTIONS = ("Name", "Weights", "Bias") + _learnables.WEIGHT_BIAS_HIDDEN
@@ -49,15 +49,19 @@ class FullyConnectedLayer(_learnables.WeightsAndBias, Layer):
         return positive_int(value, self.FUNC, "OutputSize")
 
     def _check_Weights(self, value: Any) -> np.ndarray | None:
-        if value is None or np.size(value) == 0:
+        if is_unset(value):
             return None
-        cols = np.shape(value)[1] if np.ndim(value) > 1 else 1
-        if self.InputSize == "auto":
+        arr = float_array(value, self.FUNC, "Weights")
+        cols = arr.shape[1] if arr.ndim > 1 else 1
+        auto = self.InputSize == "auto"
+        expected = (self.OutputSize, cols if auto else self.InputSize)
+        weights = matlab_shape(arr, expected, self.FUNC, "Weights")
+        if auto:   # inferred only from valid weights: a refused value changes nothing
             object.__setattr__(self, "InputSize", int(cols))
-        return matlab_shape(value, (self.OutputSize, self.InputSize), self.FUNC, "Weights")
+        return weights
 
     def _check_Bias(self, value: Any) -> np.ndarray | None:
-        if value is None or np.size(value) == 0:
+        if is_unset(value):
             return None
         return matlab_shape(value, (self.OutputSize, 1), self.FUNC, "Bias")
 

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from ..ops import _backend
-from ._validation import _fmt, float_array, parse_name_value, positive_int_vector, validatestring
+from ._validation import (_fmt, float_array, is_unset, parse_name_value, positive_int_vector,
+                          validatestring)
 from .base import Layer
 from .errors import MException
 
@@ -62,7 +63,7 @@ class _ImageInputLayer(Layer):
         return validatestring(value, NORMALIZATION_DIMENSIONS, self.FUNC, "NormalizationDimension")
 
     def _statistic(self, name: str, value: Any) -> np.ndarray | None:
-        if value is None or np.size(value) == 0:
+        if is_unset(value):
             return None
         arr = float_array(value, self.FUNC, name)
         c = self.InputSize[-1]

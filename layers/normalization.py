@@ -16,7 +16,7 @@ import numpy as np
 from ..ops import _backend
 from ..ops import batchnorm as bn_ops
 from . import _learnables
-from ._validation import float_array, initializer, parse_name_value, real_scalar
+from ._validation import float_array, initializer, is_unset, parse_name_value, real_scalar
 from .base import Layer
 
 _VECTORS = ("Offset", "Scale", "TrainedMean", "TrainedVariance")
@@ -75,7 +75,7 @@ class BatchNormalizationLayer(Layer):
 
     def _check_vector(self, name: str, value: Any) -> np.ndarray | None:
         """A 1 x 1 [x 1] x C array; sets NumChannels, which every vector must agree with."""
-        if value is None or np.size(value) == 0:
+        if is_unset(value):
             return None
         arr = float_array(value, self.FUNC, name)
         shape = arr.shape if arr.ndim > 1 else (1, 1, arr.size)

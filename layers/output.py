@@ -23,13 +23,14 @@ def _names(value: Any, func: str, argname: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = (value,)
     try:
-        names = tuple(value)
+        # a set or dict has no class order to keep: refused rather than ordered arbitrarily
+        names = None if isinstance(value, (set, frozenset, dict)) else tuple(value)
     except TypeError:
         names = None
-    valid = names is not None and all(isinstance(n, str) for n in names)
+    valid = names is not None and all(isinstance(n, str) and n for n in names)
     if not valid or len(set(names)) != len(names):
         raise MException(f"nnet_cnn:{func}:Invalid{argname}",
-                         f"{argname} must be 'auto' or a sequence of unique names. "
+                         f"{argname} must be 'auto' or an ordered sequence of unique, non-empty names. "
                          f"Received: {argname}={_fmt(value)}.")
     return tuple(str(n) for n in names)
 
@@ -86,8 +87,10 @@ class ClassificationOutputLayer(_OutputLayer):
     def _check_ClassWeights(self, value: Any) -> Any:
         if isinstance(value, str):
             return validatestring(value, ["none"], self.FUNC, "ClassWeights")
-        weights = float_array(value, self.FUNC, "ClassWeights").ravel()
-        if weights.size == 0 or np.any(weights <= 0):
+        weights = float_array(value, self.FUNC, "ClassWeights")
+        is_vector = sum(n > 1 for n in weights.shape) <= 1
+        weights = weights.ravel()
+        if not is_vector or weights.size == 0 or np.any(weights <= 0):
             raise MException(f"nnet_cnn:{self.FUNC}:InvalidClassWeights",
                              "ClassWeights must be 'none' or a vector of positive numbers. "
                              f"Received: ClassWeights={_fmt(value)}.")

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..ops import pooling as pool_ops
 from ._spatial import WindowLayer, pairs_from_padding_size
-from ._validation import _fmt, parse_name_value, real_scalar, validatestring
+from ._validation import _fmt, is_real_numeric, parse_name_value, real_scalar, validatestring
 from .base import ParameterFreeLayer
 from .errors import MException
 
@@ -124,7 +124,9 @@ class MaxPooling2DLayer(MaxPoolingLayer):
         return {"HasUnpoolingOutputs": False}
 
     def _check_HasUnpoolingOutputs(self, value: Any) -> bool:
-        if value is not False and value != 0:
+        is_false = (isinstance(value, (bool, np.bool_)) and not value) or (
+            is_real_numeric(value) and np.size(value) == 1 and not np.asarray(value).ravel()[0])
+        if not is_false:
             raise MException(
                 f"nnet_cnn:{self.FUNC}:InvalidHasUnpoolingOutputs",
                 "HasUnpoolingOutputs must be false: unpooling outputs are not supported. "
