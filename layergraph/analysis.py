@@ -9,7 +9,6 @@ DataFrames, as MATLAB's ``NetworkAnalysis`` object holds tables.
 """
 from __future__ import annotations
 
-import heapq
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import graph
+from ._toposort import stable_order
 from .layers._validation import parse_name_value, validatestring
 from .layers.base import Layer
 from .layers.errors import MException
@@ -68,23 +68,6 @@ def _topology(layers: list[Layer], connections: pd.DataFrame) -> _Topology:
         topo.consumers[src].add(dst)
         topo.used_outputs[src].add(out_port)
     return topo
-
-
-def _topological_order(topo: _Topology) -> tuple[list[int], list[int]]:
-    """Kahn's order, smallest layer index first (MATLAB's stable toposort); and the cyclic rest."""
-    indegree = [len({s for s, _ in filter(None, srcs)}) for srcs in topo.sources]
-    ready = [i for i, d in enumerate(indegree) if d == 0]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        i = heapq.heappop(ready)
-        order.append(i)
-        for j in sorted(topo.consumers[i]):
-            indegree[j] -= 1
-            if indegree[j] == 0:
-                heapq.heappush(ready, j)
-    placed = set(order)
-    return order, [i for i in range(len(topo.layers)) if i not in placed]
 
 
 def _cycle_members(topo: _Topology, unplaced: list[int]) -> list[int]:
@@ -345,7 +328,8 @@ def analyzeNetwork(net: Any, *nameValuePairs: Any, **options: Any) -> NetworkAna
                            "analyzeNetwork", "TargetUsage")
     layers, connections = _as_graph_parts(net)
     topo = _topology(layers, connections)
-    order, cyclic = _topological_order(topo)
+    order, cyclic = stable_order(len(layers), [(src[0], i) for i, sources in enumerate(topo.sources)
+                                               for src in sources if src is not None])
     analyzer = _Analyzer(topo, usage)
     analyzer.check_structure(cyclic)
     for i in order:

@@ -16,11 +16,11 @@ from __future__ import annotations
 import copy
 import difflib
 from collections import Counter
-import heapq
 from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
+from ._toposort import find_cycle, stable_order
 from .display import LayerArray, layer_graph_text
 from .layers._validation import parse_name_value, validatestring
 from .layers.base import Layer
@@ -312,25 +312,9 @@ class LayerGraph:
     def _sorted(self) -> tuple[list[int], list[int]]:
         """Kahn's algorithm, stable by ``Layers`` index; (order, one cycle or [])."""
         if self._order is None:
-            n = len(self._layers)
-            indegree = [0] * n
-            successors: list[list[int]] = [[] for _ in range(n)]
-            predecessors: list[list[int]] = [[] for _ in range(n)]
-            for s, _, d, _ in self._edges:
-                indegree[d] += 1
-                successors[s].append(d)
-                predecessors[d].append(s)
-            ready = [i for i in range(n) if indegree[i] == 0]
-            heapq.heapify(ready)
-            order = []
-            while ready:
-                i = heapq.heappop(ready)
-                order.append(i)
-                for d in successors[i]:
-                    indegree[d] -= 1
-                    if indegree[d] == 0:
-                        heapq.heappush(ready, d)
-            self._order = (order, _find_cycle(set(range(n)) - set(order), predecessors))
+            arcs = [(s, d) for s, _, d, _ in self._edges]
+            order, rest = stable_order(len(self._layers), arcs)
+            self._order = (order, find_cycle(rest, arcs))
         return self._order
 
     def topological_order(self) -> list[int]:
@@ -498,20 +482,6 @@ def _names_existing_ports(layers: tuple[Layer, ...], edge: Any) -> bool:
     src, src_port, dst, dst_port = edge
     return (0 <= src < len(layers) and 0 <= dst < len(layers)
             and 0 <= src_port < layers[src].NumOutputs and 0 <= dst_port < layers[dst].NumInputs)
-
-
-def _find_cycle(remaining: set[int], predecessors: list[list[int]]) -> list[int]:
-    """A directed cycle among the nodes Kahn's algorithm could not order, from its first layer."""
-    if not remaining:
-        return []
-    node, path, position = min(remaining), [], {}
-    while node not in position:
-        position[node] = len(path)
-        path.append(node)
-        node = min(p for p in predecessors[node] if p in remaining)
-    cycle = path[position[node]:][::-1]
-    start = cycle.index(min(cycle))
-    return cycle[start:] + cycle[:start]
 
 
 def _method(obj: Any, name: str) -> Any:
