@@ -72,18 +72,20 @@ def check_predictors(X: Any, input_size: tuple[int, ...], what: str, func: str =
     Shared by trainNetwork and the inference functions (``func`` names the caller in the
     identifier): real numeric dtypes only (no bool, complex, object or text).
     """
+    given = type(X).__name__
     X = _backend.to_host(X) if _backend.is_gpu_array(X) else np.asarray(X)
     if X.dtype.kind not in "iuf":
         raise MException(f"nnet_cnn:{func}:InvalidPredictors",
-                         f"{what} must be a real numeric array. Received: {type(X).__name__} "
-                         f"of dtype {X.dtype}.")
+                         f"{what} must be a real numeric array. Received: {given}"
+                         f"{f' of dtype {X.dtype}' if given in ('ndarray', 'list', 'tuple') else ''}.")
+    received = "x".join(map(str, X.shape))
     if X.ndim == len(input_size):
         X = X[..., None]
     if tuple(X.shape[:-1]) != tuple(input_size) or X.shape[-1] == 0:
         size = "x".join(map(str, input_size))
         raise MException(f"nnet_cnn:{func}:WrongInputSize",
                          f"{what} must be of size {size}xN (N >= 1 observations) to match the input "
-                         f"layer. Received: array of size {'x'.join(map(str, X.shape))}.")
+                         f"layer. Received: array of size {received}.")
     return X
 
 

@@ -27,7 +27,7 @@ from .executor import Executor, input_statistics, is_empty, learn_rate_factor, m
 from .layers._validation import parse_name_value
 from .layers.errors import MException
 from .display import cell_text, properties_text
-from .network import GraphNetwork, num_spatial_dims, unset_values, validate_graph
+from .network import GraphNetwork, inference_data, num_spatial_dims, unset_values, validate_graph
 from .ops import _backend, loss as loss_ops
 
 __all__ = ["dlnetwork", "initialize", "forward", "summary", "resnet3dNetwork", "resnetNetwork", "dlfeval",
@@ -117,6 +117,7 @@ class dlnetwork(GraphNetwork):  # noqa: N801 - MATLAB class name
     def _run(self, X: Any, training: bool, outputs: Sequence[str] | None):
         names = list(self._output_names if outputs is None else _as_names(outputs))
         ex = self.executor
+        X = inference_data(self._lgraph, X, "forward" if training else "predict")
         x = matlab_to_internal(X, num_spatial_dims(self._lgraph), ex.xp, ex.dtype)
         fp = ex.forward(x, training=training, outputs=names)
         ys = [self._to_matlab(n, fp.outputs[n]) for n in names]
@@ -455,5 +456,9 @@ def _flat_outputs(lgraph: Any) -> dict[str, bool]:
 
 
 def _as_names(outputs: Any) -> list[str]:
-    return [outputs] if isinstance(outputs, str) else list(outputs)
+    names = [outputs] if isinstance(outputs, str) else list(outputs) if isinstance(outputs, (list, tuple)) else None
+    if not names or not all(isinstance(n, str) for n in names):
+        raise MException("deep:dlnetwork:InvalidOutputs",
+                         f"Outputs must be a layer name or a list of layer names. Received: Outputs={outputs!r}.")
+    return names
 

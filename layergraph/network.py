@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import graph as graph_module
 from .display import LayerArray, cell_text, properties_text
+from ._train_setup import check_predictors
 from .executor import (Executor, input_statistics, internal_to_matlab, is_empty, matlab_to_internal,
                        unconnected_inputs)
 from .ops import _backend
@@ -32,12 +33,26 @@ def num_spatial_dims(lgraph: Any) -> int:
     return len(layer.InputSize) - 1
 
 
+def inference_data(lgraph: Any, X: Any, func: str) -> np.ndarray:
+    """``X`` checked against the input layer (real numeric, ``InputSize x N``, N >= 1), on the host;
+    MException ``nnet_cnn:<func>:InvalidPredictors`` / ``WrongInputSize`` otherwise."""
+    layer = next(layer for layer in lgraph.Layers if layer.IS_INPUT)
+    return check_predictors(X, tuple(layer.InputSize), "X", func)
+
+
+def check_network(net: Any, func: str) -> None:
+    """MATLAB's error for a network function called on something that has no such method."""
+    if not isinstance(net, GraphNetwork) or not hasattr(net, func):
+        raise MException("MATLAB:UndefinedFunction",
+                         f"Undefined function '{func}' for input arguments of type '{type(net).__name__}'. "
+                         "The first argument must be a DAGNetwork"
+                         f"{' or a dlnetwork' if func == 'predict' else ''}.")
+
+
 def run_in_batches(executor: Executor, X: Any, num_spatial: int, outputs: list[str],
                    batch_size: int) -> dict[str, list]:
-    """Inference forward over MATLAB-layout ``X`` in mini-batches; internal outputs per batch."""
-    X = np.asarray(X)
-    if X.ndim == num_spatial + 1:
-        X = X[..., None]
+    """Inference forward over checked MATLAB-layout ``X`` (see :func:`inference_data`) in
+    mini-batches; internal outputs per batch."""
     n = X.shape[-1]
     chunks: dict[str, list] = {name: [] for name in outputs}
     for start in range(0, n, batch_size):
@@ -132,6 +147,7 @@ class DAGNetwork(GraphNetwork):
         """
         opts = _inference_options(args, kwargs, "predict")
         name = self.OutputNames[0]
+        X = inference_data(self._lgraph, X, "predict")
         chunks = run_in_batches(self.executor_for(opts["ExecutionEnvironment"]), X,
                                 num_spatial_dims(self._lgraph), [name], opts["MiniBatchSize"])[name]
         if chunks[0].size != chunks[0].shape[0] * chunks[0].shape[1]:
@@ -152,6 +168,7 @@ class DAGNetwork(GraphNetwork):
         opts = _inference_options(args, kwargs, "activations", with_output_as=True)
         executor = self.executor_for(opts["ExecutionEnvironment"])
         executor._check_names([layer_name], "layerName")
+        X = inference_data(self._lgraph, X, "activations")
         chunks = run_in_batches(executor, X, num_spatial_dims(self._lgraph), [layer_name],
                                 opts["MiniBatchSize"])[layer_name]
         act = np.concatenate([internal_to_matlab(y) for y in chunks], axis=-1)
@@ -183,16 +200,19 @@ def _inference_options(args: Sequence[Any], kwargs: dict, func: str, with_output
 # ---- public functions --------------------------------------------------------------------
 def predict(net: Any, X: Any, *args: Any, **kwargs: Any) -> Any:
     """``Y = predict(net, X)``: N x K scores of a DAGNetwork, or a dlnetwork's outputs."""
+    check_network(net, "predict")
     return net.predict(X, *args, **kwargs)
 
 
 def classify(net: DAGNetwork, X: Any, *args: Any, **kwargs: Any) -> tuple[pd.Categorical, np.ndarray]:
     """``[YPred, scores] = classify(net, X)`` -> ``(pandas.Categorical, N x K scores)``."""
+    check_network(net, "classify")
     return net.classify(X, *args, **kwargs)
 
 
 def activations(net: DAGNetwork, X: Any, layerName: str, *args: Any, **kwargs: Any) -> np.ndarray:
     """``act = activations(net, X, layerName)`` in MATLAB layout (``h x w [x d] x c x N``)."""
+    check_network(net, "activations")
     return net.activations(X, layerName, *args, **kwargs)
 
 

@@ -1,0 +1,77 @@
+"""Bad inputs to predict / classify / activations (DAGNetwork) and dlnetwork predict / forward."""
+import numpy as np
+import pytest
+
+from layergraph import (MException, activations, assembleNetwork, batchNormalizationLayer, classify,
+                        convolution3dLayer, dlnetwork, forward, fullyConnectedLayer, image3dInputLayer,
+                        layerGraph, predict, regressionLayer, reluLayer, softmaxLayer)
+
+X = np.random.default_rng(0).random((3, 3, 3, 1, 4)).astype(np.float32)
+BODY = [image3dInputLayer([3, 3, 3, 1], Name="in", Normalization="none"),
+        convolution3dLayer(2, 2, Name="c", Weights=np.ones((2, 2, 2, 1, 2), np.float32),
+                           Bias=np.zeros((1, 1, 1, 2), np.float32)),
+        reluLayer(Name="r"),
+        fullyConnectedLayer(3, Name="fc", Weights=np.ones((3, 16), np.float32), Bias=np.zeros((3, 1), np.float32))]
+DAG = assembleNetwork(BODY + [regressionLayer(Name="out")])
+DL = dlnetwork(BODY + [softmaxLayer(Name="sm")])
+
+BAD_DATA = [
+    (None, "InvalidPredictors", "NoneType"),
+    ("abc", "InvalidPredictors", "str"),
+    (X.astype(complex), "InvalidPredictors", "complex128"),     # imaginary part not dropped
+    (X.astype(object), "InvalidPredictors", "object"),
+    (X > 0.5, "InvalidPredictors", "bool"),
+    (X[..., :0], "WrongInputSize", "3x3x3x1x0"),                # no observations
+    (np.ones((3, 3, 1, 4)), "WrongInputSize", "3x3x1x4"),       # 2-D data to a 3-D network
+    (np.ones((3, 3, 3, 2, 4)), "WrongInputSize", "3x3x3x2x4"),  # wrong channel count
+    (np.ones((3, 3, 3, 1, 4, 2)), "WrongInputSize", "3x3x3x1x4x2"),
+]
+CALLS = {
+    "predict": lambda x: predict(DAG, x),
+    "activations": lambda x: activations(DAG, x, "r"),
+    "dlnetwork predict": lambda x: predict(DL, x),
+    "forward": lambda x: forward(DL, x),
+}
+
+
+@pytest.mark.parametrize("call", sorted(CALLS))
+@pytest.mark.parametrize("data, reason, received", BAD_DATA)
+def test_bad_predictors(call, data, reason, received):
+    with pytest.raises(MException) as err:
+        CALLS[call](data)
+    func = call.split()[-1]
+    assert err.value.identifier == f"nnet_cnn:{func}:{reason}"
+    assert f"Received: {received}" in str(err.value) or received in str(err.value)
+
+
+def test_good_predictors_still_work():
+    assert predict(DAG, X).shape == (4, 3)
+    assert predict(DAG, X[..., 0]).shape == (1, 3)                 # one observation, N dropped
+    assert predict(DAG, X.astype(np.int64)).shape == (4, 3)        # integer data is numeric
+    assert predict(DL, X.tolist()).shape == (3, 4)
+
+
+@pytest.mark.parametrize("func", [predict, classify, lambda net, x: activations(net, x, "r")])
+@pytest.mark.parametrize("net", [None, layerGraph(BODY), "net"])
+def test_first_argument_must_be_a_network(func, net):
+    with pytest.raises(MException) as err:
+        func(net, X)
+    assert err.value.identifier == "MATLAB:UndefinedFunction"
+
+
+def test_classify_is_not_a_dlnetwork_function():
+    with pytest.raises(MException) as err:
+        classify(DL, X)
+    assert err.value.identifier == "MATLAB:UndefinedFunction"
+
+
+@pytest.mark.parametrize("outputs", [5, [1, 2], [], None.__class__])
+def test_dlnetwork_outputs_must_be_names(outputs):
+    with pytest.raises(MException) as err:
+        predict(DL, X, Outputs=outputs)
+    assert err.value.identifier == "deep:dlnetwork:InvalidOutputs"
+
+
+def test_batchnorm_network_unaffected():
+    net = dlnetwork([image3dInputLayer([3, 3, 3, 1], Name="in"), batchNormalizationLayer(Name="bn")])
+    assert forward(net, X)[0].shape == X.shape
