@@ -24,7 +24,7 @@ from . import builders, graph as graph_module
 from .analysis import propagate_sizes
 from .random import global_generator
 from .executor import Executor, input_statistics, is_empty, learn_rate_factor, matlab_to_internal
-from .layers._validation import parse_name_value
+from .layers._validation import is_real_numeric, logical_scalar, parse_name_value, real_scalar
 from .layers.errors import MException
 from .display import cell_text, properties_text
 from .network import GraphNetwork, inference_data, num_spatial_dims, unset_values, validate_graph
@@ -49,7 +49,7 @@ class dlnetwork(GraphNetwork):  # noqa: N801 - MATLAB class name
         lgraph = graph_module.layerGraph(layers_or_lgraph)
         validate_graph(lgraph, "dlnetwork", require_output=False)
         self._set_graph(lgraph)
-        if opts.get("Initialize", True):
+        if logical_scalar(opts.get("Initialize", True), "dlnetwork", "Initialize"):
             self._set_graph(_initialized_graph(lgraph, global_generator()))
 
     @classmethod
@@ -233,6 +233,9 @@ _TRACES: list[_Trace] = []
 
 def dlfeval(fun: Callable[..., Any], *args: Any) -> Any:
     """``[...] = dlfeval(@modelLoss, net, X, T)``: call ``fun(*args)`` with gradient recording."""
+    if not callable(fun):
+        raise MException("deep:dlfeval:InvalidFunction",
+                         f"The first argument of dlfeval must be a function. Received: {type(fun).__name__}.")
     _TRACES.append(_Trace())
     try:
         return fun(*args)
@@ -277,6 +280,11 @@ def mse(Y: Any, T: Any) -> np.ndarray:
 
 def _loss(Y: Any, T: Any, fwd: Callable, bwd: Callable) -> np.ndarray:
     Y = np.asarray(Y)
+    if Y.dtype.kind != "f" or Y.ndim < 2 or Y.size == 0 or np.asarray(T).dtype.kind not in "biuf":
+        raise MException("deep:loss:InvalidInput",
+                         "Predictions must be a nonempty floating-point K x N (or h x w [x d] x c x N) array "
+                         f"and targets real numeric. Received: Y of dtype {Y.dtype} and size "
+                         f"{'x'.join(map(str, Y.shape))}, T of dtype {np.asarray(T).dtype}.")
     T = np.asarray(T, dtype=Y.dtype)
     if T.shape != Y.shape:
         raise MException("deep:loss:SizeMismatch",
@@ -312,7 +320,10 @@ def dlupdate(fun: Callable[..., Any], net: Any, *tables: pd.DataFrame) -> Any:
     x1, ...)`` gets the matching rows of the extra tables and returns the new value (or a
     tuple: the new value and the new rows of ``X1, ...``).
     """
-    params = net.Learnables if isinstance(net, dlnetwork) else net
+    if not callable(fun):
+        raise MException("deep:dlupdate:InvalidFunction",
+                         f"The first argument of dlupdate must be a function. Received: {type(fun).__name__}.")
+    params = _parameters(net, "dlupdate")
     for table in tables:
         _check_rows(params, table, "dlupdate argument")
     results = [fun(*row) for row in zip(params["Value"], *(t["Value"] for t in tables))]
@@ -326,6 +337,9 @@ def dlupdate(fun: Callable[..., Any], net: Any, *tables: pd.DataFrame) -> Any:
 def sgdmupdate(net: Any, grad: pd.DataFrame, vel: Any = None, learnRate: float = 0.01,
                momentum: float = 0.9) -> tuple[Any, pd.DataFrame]:
     """``[net, vel] = sgdmupdate(net, grad, vel, learnRate, momentum)``: v = m v - lr g; p = p + v."""
+    _learn_rate(learnRate, "sgdmupdate")
+    real_scalar(momentum, "sgdmupdate", "momentum", 0.0, 1.0, "a real scalar in [0, 1]")
+
     def step(p, g, lr, v):
         v = momentum * v - lr * g
         return p + v, (v,)
@@ -337,9 +351,14 @@ def adamupdate(net: Any, grad: pd.DataFrame, averageGrad: Any, averageSqGrad: An
                learnRate: float = 0.001, gradDecay: float = 0.9, sqGradDecay: float = 0.999,
                epsilon: float = 1e-8) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
     """``[net, avgG, avgSqG] = adamupdate(net, grad, avgG, avgSqG, iteration, ...)`` (bias-corrected)."""
-    if not (np.isscalar(iteration) and float(iteration) == int(iteration) and iteration >= 1):
+    if not (is_real_numeric(iteration) and np.size(iteration) == 1 and np.ndim(iteration) == 0
+            and float(iteration) == int(iteration) and iteration >= 1):
         raise MException("deep:adamupdate:InvalidIteration",
                          f"iteration must be a positive integer. Received: iteration={iteration!r}.")
+    _learn_rate(learnRate, "adamupdate")
+    _decay(gradDecay, "adamupdate", "gradDecay")
+    _decay(sqGradDecay, "adamupdate", "sqGradDecay")
+    _epsilon(epsilon, "adamupdate")
     correction = np.sqrt(1 - sqGradDecay ** iteration) / (1 - gradDecay ** iteration)
 
     def step(p, g, lr, m, v):
@@ -353,6 +372,10 @@ def adamupdate(net: Any, grad: pd.DataFrame, averageGrad: Any, averageSqGrad: An
 def rmspropupdate(net: Any, grad: pd.DataFrame, averageSqGrad: Any = None, learnRate: float = 0.001,
                   sqGradDecay: float = 0.9, epsilon: float = 1e-8) -> tuple[Any, pd.DataFrame]:
     """``[net, avgSqG] = rmspropupdate(net, grad, avgSqG, ...)``: v = b v + (1-b) g^2; p -= lr g/(sqrt(v)+eps)."""
+    _learn_rate(learnRate, "rmspropupdate")
+    _decay(sqGradDecay, "rmspropupdate", "sqGradDecay")
+    _epsilon(epsilon, "rmspropupdate")
+
     def step(p, g, lr, v):
         v = sqGradDecay * v + (1 - sqGradDecay) * g * g
         return p - lr * g / (np.sqrt(v) + epsilon), (v,)
@@ -363,7 +386,7 @@ def rmspropupdate(net: Any, grad: pd.DataFrame, averageSqGrad: Any = None, learn
 def _update(net: Any, grad: pd.DataFrame, solver_states: list[Any], learn_rate: float,
             step: Callable) -> tuple[Any, list[pd.DataFrame]]:
     """Apply ``step(p, g, lr * LearnRateFactor, *states) -> (p', states')`` to every row."""
-    params = net.Learnables if isinstance(net, dlnetwork) else net
+    params = _parameters(net, "update")
     layers = {layer.Name: layer for layer in net.Layers} if isinstance(net, dlnetwork) else {}
     _check_rows(params, grad, "grad")
     states = []
@@ -376,8 +399,9 @@ def _update(net: Any, grad: pd.DataFrame, solver_states: list[Any], learn_rate: 
     for row, (name, p, value) in enumerate(zip(params["Layer"], params["Parameter"], params["Value"])):
         factor = learn_rate_factor(layers[name], p) if name in layers else 1.0
         value = np.asarray(value)
-        g = np.asarray(grad["Value"].iloc[row], dtype=value.dtype)
-        new, st = step(value, g, learn_rate * factor, *(np.asarray(s["Value"].iloc[row]) for s in states))
+        g = _same_size(grad["Value"].iloc[row], value, name, p, "grad")
+        new, st = step(value, g, learn_rate * factor,
+                       *(_same_size(s["Value"].iloc[row], value, name, p, "solver state") for s in states))
         new_values.append(new.astype(value.dtype, copy=False))
         for acc, v in zip(new_states, st):
             acc.append(v.astype(value.dtype, copy=False))
@@ -388,8 +412,44 @@ def _update(net: Any, grad: pd.DataFrame, solver_states: list[Any], learn_rate: 
     return updated, tables
 
 
+def _learn_rate(value: Any, func: str) -> None:
+    real_scalar(value, func, "learnRate", 0.0, np.finfo(float).max, "a finite nonnegative real scalar")
+
+
+def _decay(value: Any, func: str, argname: str) -> None:
+    real_scalar(value, func, argname, 0.0, np.nextafter(1.0, 0.0), "a real scalar in [0, 1)")
+
+
+def _epsilon(value: Any, func: str) -> None:
+    real_scalar(value, func, "epsilon", np.finfo(float).tiny, np.finfo(float).max,
+                "a finite positive real scalar")
+
+
+def _parameters(net: Any, func: str) -> pd.DataFrame:
+    """The Layer/Parameter/Value table of ``net`` (a dlnetwork or such a table)."""
+    params = net.Learnables if isinstance(net, dlnetwork) else net
+    if not isinstance(params, pd.DataFrame) or not set(TABLE_COLUMNS) <= set(params.columns):
+        raise MException(f"deep:{func}:InvalidNetwork",
+                         "The network argument must be a dlnetwork or a table with columns Layer, Parameter "
+                         f"and Value. Received: {type(net).__name__}.")
+    return params
+
+
+def _same_size(value: Any, like: np.ndarray, layer: str, param: str, what: str) -> np.ndarray:
+    """``value`` as an array of ``like``'s dtype; MException unless it has ``like``'s size
+    (a scalar or a mis-sized array would otherwise broadcast silently)."""
+    arr = np.asarray(value)
+    if arr.shape != like.shape or arr.dtype.kind not in "biuf":
+        raise MException("deep:update:SizeMismatch",
+                         f"The {what} value of {layer}.{param} must be a real array of size "
+                         f"{'x'.join(map(str, like.shape))}. Received: {arr.dtype} array of size "
+                         f"{'x'.join(map(str, arr.shape)) or '1x1'}.")
+    return arr.astype(like.dtype, copy=False)
+
+
 def _check_rows(params: pd.DataFrame, other: Any, what: str) -> None:
-    if not isinstance(other, pd.DataFrame) or list(other["Layer"]) != list(params["Layer"]) \
+    columns_ok = isinstance(other, pd.DataFrame) and set(TABLE_COLUMNS) <= set(other.columns)
+    if not columns_ok or list(other["Layer"]) != list(params["Layer"]) \
             or list(other["Parameter"]) != list(params["Parameter"]):
         raise MException("deep:update:TableMismatch",
                          f"The {what} table must have the rows (Layer, Parameter) of the learnables, "
@@ -407,6 +467,11 @@ def _table(layers: Any, kind: str) -> pd.DataFrame:
 
 def _with_values(lgraph: Any, table: pd.DataFrame, kind: str) -> Any:
     """The graph with the table's values written into its layers (MATLAB layout, shapes checked)."""
+    if not isinstance(table, pd.DataFrame) or not set(TABLE_COLUMNS) <= set(table.columns):
+        raise MException("deep:dlnetwork:InvalidTable",
+                         "The value must be a table with columns Layer, Parameter and Value (as net.Learnables "
+                         f"/ net.State). Received: {type(table).__name__}"
+                         f"{' with columns ' + str(list(table.columns)) if isinstance(table, pd.DataFrame) else ''}.")
     values: dict[str, dict[str, Any]] = {}
     for name, p, v in zip(table["Layer"], table["Parameter"], table["Value"]):
         values.setdefault(name, {})[p] = np.asarray(v)

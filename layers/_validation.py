@@ -274,4 +274,14 @@ def is_unset(value: Any) -> bool:
         return False
 
 
-__all__ += ["positive_int", "real_scalar", "float_array", "matlab_shape", "initializer", "is_unset"]
+def logical_scalar(value: Any, func: str, argname: str) -> bool:
+    """A MATLAB logical scalar: True/False, NumPy bools, or a real 0/1 scalar."""
+    if isinstance(value, (bool, np.bool_)) or (is_real_numeric(value) and np.size(value) == 1
+                                               and float(np.asarray(value).ravel()[0]) in (0, 1)):
+        return bool(np.asarray(value).ravel()[0])
+    raise MException(f"nnet_cnn:{func}:Invalid{argname}",
+                     f"{argname} must be a logical scalar (true/false or 1/0). Received: {argname}={_fmt(value)}.")
+
+
+__all__ += ["positive_int", "real_scalar", "float_array", "matlab_shape", "initializer", "is_unset",
+            "logical_scalar"]
