@@ -20,124 +20,17 @@ from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
+from ._incoming_layers import GRAPH_ID as _ID, graph_error as _error
+from ._incoming_layers import Edge, as_layer_list, chain_edges, check_explicit_names, prepare_layers
 from ._toposort import find_cycle, stable_order
 from .display import LayerArray, layer_graph_text
 from .layers._validation import parse_name_value, validatestring
 from .layers.base import Layer
 from .layers.errors import MException
 
-Edge = tuple[int, int, int, int]          # (src_idx, src_port, dst_idx, dst_port), 0-based
-_ID = "nnet_cnn:nnet:cnn:LayerGraph:"
-
-
-def _error(reason: str, message: str) -> MException:
-    return MException(_ID + reason, message)
-
-
 def _matlab_edge_order(edge: Edge) -> tuple[int, int, int, int]:
     src, src_port, dst, dst_port = edge
     return (src, dst, dst_port, src_port)
-
-
-def make_unique_strings(strings: Sequence[str], excluded: Iterable[str] = ()) -> list[str]:
-    """``matlab.lang.makeUniqueStrings(strings, excluded)``.
-
-    A string that is excluded, or repeats an earlier one, gets the suffix ``_k`` with the
-    smallest k >= 1 that is neither in ``strings``, nor excluded, nor already produced.
-
-    >>> make_unique_strings(["conv", "relu", "conv"], excluded=["conv"])
-    ['conv_1', 'relu', 'conv_2']
-    """
-    excluded = set(excluded)
-    taken = excluded | set(strings)
-    seen: set[str] = set()
-    out = []
-    for s in strings:
-        new = s
-        if s in excluded or s in seen:
-            k = 1
-            while f"{s}_{k}" in taken:
-                k += 1
-            new = f"{s}_{k}"
-            taken.add(new)
-        seen.add(s)
-        out.append(new)
-    return out
-
-
-def _as_layer_list(larray: Any, ident: str) -> list[Layer]:
-    """A layer, list/tuple of layers or LayerArray, as a list (no copies yet)."""
-    if isinstance(larray, Layer):
-        return [larray]
-    if isinstance(larray, LayerArray):
-        return list(larray._layers)
-    if not isinstance(larray, (list, tuple)):
-        raise MException(
-            ident, "Layers must be a layer, a list of layers or a layer array. "
-            f"Received: an object of type {type(larray).__name__}.")
-    for i, item in enumerate(larray):
-        if not isinstance(item, Layer):
-            raise MException(
-                ident, "Layers must be a layer, a list of layers or a layer array. "
-                f"Received: element {i} of type {type(item).__name__}.")
-    return list(larray)
-
-
-def _check_explicit_names(names: list[str], existing: set[str]) -> None:
-    """Given layer names entering a graph: no '/', no repeats, none already in ``existing``."""
-    for name in names:
-        if "/" in name:
-            raise _error("LayerNamesCannotContainForwardSlash",
-                         f"Layer names cannot contain '/'. Received: Name='{name}'.")
-    repeated = sorted(n for n, count in Counter(names).items() if count > 1)
-    if repeated:
-        raise _error("LayerNamesMustBeUnique",
-                     f"Layer names must be unique. Received more than one layer named "
-                     f"{', '.join(repr(n) for n in repeated)}.")
-    clashes = [n for n in names if n in existing]
-    if clashes:
-        raise _error("LayerNamesMustNotAlreadyExist",
-                     f"Layer names must differ from the names already in the layer graph. "
-                     f"Received: {', '.join(repr(n) for n in clashes)}, already in the graph.")
-
-
-def _new_layer_names(layers: list[Layer], existing: set[str]) -> list[str]:
-    """Names for layers entering a graph: explicit names checked, empty names defaulted.
-
-    Empty names become the layer's DefaultName; defaults that repeat, or clash with a name
-    already in use, are all numbered by ``make_unique_strings`` (``conv_1``, ``conv_2``), as
-    MATLAB names unnamed layers.
-    """
-    explicit = [layer.Name for layer in layers if layer.Name]
-    _check_explicit_names(explicit, existing)
-    defaults = [layer.DEFAULT_NAME or "layer" for layer in layers if not layer.Name]
-    repeated_defaults = {n for n, count in Counter(defaults).items() if count > 1}
-    unique = iter(make_unique_strings(defaults, repeated_defaults | existing | set(explicit)))
-    return [layer.Name or next(unique) for layer in layers]
-
-
-def _prepare_layers(larray: Any, existing: set[str], ident: str) -> tuple[Layer, ...]:
-    """Validated, named copies of the layers to add; they will be chained in order."""
-    layers = _as_layer_list(larray, ident)
-    names = _new_layer_names(layers, existing)
-    new = tuple(layer.copy(Name=name) for layer, name in zip(layers, names))
-    for i, layer in enumerate(new):
-        if i > 0 and layer.IS_INPUT:
-            raise _error("LayersAfterTheFirstCannotBeInputLayers",
-                         f"Only the first layer of a layer array can be an input layer, because "
-                         f"the layers are connected in sequence. Received: input layer "
-                         f"'{layer.Name}' at position {i + 1}.")
-        if i < len(new) - 1 and layer.IS_OUTPUT:
-            raise _error("LayersBeforeTheLastCannotBeOutputLayers",
-                         f"Only the last layer of a layer array can be an output layer, because "
-                         f"the layers are connected in sequence. Received: output layer "
-                         f"'{layer.Name}' at position {i + 1} of {len(new)}.")
-    return new
-
-
-def _chain_edges(first: int, count: int) -> list[Edge]:
-    """Edges connecting layers first, first+1, ..., first+count-1 in sequence (port 1 to 1)."""
-    return [(i, 0, i + 1, 0) for i in range(first, first + count - 1)]
 
 
 def _port_index(layer: Layer, port: str | None, kind: str) -> int | None:
@@ -192,8 +85,8 @@ class LayerGraph:
     """
 
     def __init__(self, layers: Any = ()) -> None:
-        new = _prepare_layers(layers, set(), "nnet_cnn:layerGraph:InvalidLayerArray")
-        self._setup(new, _chain_edges(0, len(new)))
+        new = prepare_layers(layers, set(), "nnet_cnn:layerGraph:InvalidLayerArray")
+        self._setup(new, chain_edges(0, len(new)))
 
     @classmethod
     def from_edges(cls, layers: Sequence[Layer], edges: Iterable[Edge]) -> "LayerGraph":
@@ -204,12 +97,12 @@ class LayerGraph:
         a unique name without '/'; every index and port exists; no layer feeds itself; each
         input port has one source at most. The layers are shallow-copied.
         """
-        new = tuple(_as_layer_list(list(layers), _ID + "InvalidLayerArray"))
+        new = tuple(as_layer_list(list(layers), _ID + "InvalidLayerArray"))
         names = [layer.Name for layer in new]
         if not all(names):
             raise _error("InvalidLayerArray", "from_edges needs a name on every layer. Received: "
                          f"an unnamed layer at position {names.index('') + 1}.")
-        _check_explicit_names(names, set())
+        check_explicit_names(names, set())
         edges = tuple(edges)
         for edge in edges:
             _check_edge(new, edge)
@@ -365,8 +258,8 @@ class LayerGraph:
 
         Nothing is connected to the layers already in the graph.
         """
-        new = _prepare_layers(larray, set(self._index), _ID + "InvalidLayerArray")
-        edges = self._edges + tuple(_chain_edges(len(self._layers), len(new)))
+        new = prepare_layers(larray, set(self._index), _ID + "InvalidLayerArray")
+        edges = self._edges + tuple(chain_edges(len(self._layers), len(new)))
         return LayerGraph._from_parts(self._layers + new, edges)
 
     def removeLayers(self, layerNames: str | Sequence[str]) -> "LayerGraph":
@@ -443,7 +336,7 @@ class LayerGraph:
                               "replaceLayer", "ReconnectBy")
         pos = self.layer_index(layerName)
         old = self._layers[pos]
-        new = _prepare_layers(larray, set(self._index) - {layerName}, _ID + "InvalidLayerArray")
+        new = prepare_layers(larray, set(self._index) - {layerName}, _ID + "InvalidLayerArray")
         if not new:
             raise _error("InvalidLayerArray",
                          "replaceLayer needs at least one new layer. Received: an empty array.")
@@ -452,7 +345,7 @@ class LayerGraph:
         def moved(i: int) -> int:
             return i if i < pos else i + len(new) - 1
 
-        edges = _chain_edges(first, len(new))
+        edges = chain_edges(first, len(new))
         for s, sp, d, dp in self._edges:
             if d == pos:
                 edges.append((moved(s), sp, first, _reconnect_port(old, dp, new[0], "input", mode)))
@@ -468,8 +361,8 @@ def _check_edge(layers: tuple[Layer, ...], edge: Any) -> None:
     """An edge of :meth:`LayerGraph.from_edges`: four ints naming existing, distinct ports."""
     if not _names_existing_ports(layers, edge):
         raise _error("InvalidEdge",
-                     "Edges must be (src, src_port, dst, dst_port): 0-based indices of layers and of "
-                     f"their outputs/inputs. Received: {edge!r} for {len(layers)} layers.")
+                     "Edges must be (src, src_port, dst, dst_port): 0-based indices of layers "
+                     f"and of their outputs/inputs. Received: {edge!r} for {len(layers)} layers.")
     if edge[0] == edge[2]:
         raise _error("CannotConnectLayerToItself",
                      f"Cannot connect layer '{layers[edge[0]].Name}' to itself.")
