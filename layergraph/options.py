@@ -87,8 +87,13 @@ def _choice(*allowed: str) -> Callable[[str, Any], str]:
     return check
 
 
+def _is_empty(value: Any) -> bool:
+    """MATLAB's ``[]`` as an option value: None or an empty list/tuple."""
+    return value is None or (isinstance(value, (list, tuple)) and len(value) == 0)
+
+
 def _validation_data(name, value):
-    if value is None or (isinstance(value, (list, tuple)) and len(value) == 0):
+    if _is_empty(value):
         return None
     if isinstance(value, (list, tuple)) and len(value) == 2:
         return tuple(value)
@@ -114,13 +119,13 @@ def _sequence_length(name, value):
 
 
 def _empty(name, value):
-    if value is None or (isinstance(value, (list, tuple)) and len(value) == 0):
+    if _is_empty(value):
         return None
     raise _err(name, "empty ([] / None); worker loads are not supported", value)
 
 
 def _output_fcn(name, value):
-    if value is None or (isinstance(value, (list, tuple)) and len(value) == 0):
+    if _is_empty(value):
         return None
     fcns = tuple(value) if isinstance(value, (list, tuple)) else (value,)
     if not all(callable(f) for f in fcns):
