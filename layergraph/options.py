@@ -118,7 +118,7 @@ def _sequence_length(name, value):
     return _positive_int(name, value)
 
 
-def _empty(name, value):
+def _must_be_empty(name, value):
     if _is_empty(value):
         return None
     raise _err(name, "empty ([] / None); worker loads are not supported", value)
@@ -161,7 +161,7 @@ _COMMON_PROPS = (
     ("CheckpointFrequency", 1, _positive_int),
     ("CheckpointFrequencyUnit", "epoch", _choice("epoch", "iteration")),
     ("ExecutionEnvironment", "auto", _choice("auto", "cpu", "gpu", "multi-gpu", "parallel")),
-    ("WorkerLoad", None, _empty),
+    ("WorkerLoad", None, _must_be_empty),
     ("OutputFcn", None, _output_fcn),
     ("Plots", "none", _choice("none", "training-progress")),
     ("SequenceLength", "longest", _sequence_length),
