@@ -94,6 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-displays", action="store_true")
     args = parser.parse_args(argv)
+    for flag, value, minimum in (("--epochs", args.epochs, 1), ("--num-train", args.num_train, 32),
+                                 ("--seed", args.seed, 0)):
+        if value < minimum:   # checked before the displays and the data (--num-train: one mini-batch of 32)
+            parser.error(f"{flag} must be at least {minimum}. Received: {flag} {value}.")
     start = time.perf_counter()
     if not args.skip_displays:
         show_documented_networks()

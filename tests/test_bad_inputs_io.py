@@ -58,3 +58,15 @@ def test_saved_network_file_with_an_invalid_network_is_refused(tmp_path):
                                                  "kind": "DAGNetwork", "layers": [], "connections": []}))
     with pytest.raises(MException, match="exactly one input layer"):
         loadNetwork(path)
+
+
+@pytest.mark.parametrize("argv, flag", [(["--epochs", "0"], "--epochs"), (["--num-train", "3"], "--num-train"),
+                                        (["--seed", "-1"], "--seed")])
+def test_demo_arguments_checked_before_any_work(argv, flag, capsys):
+    from layergraph import demo
+    with pytest.raises(SystemExit) as exit_info:
+        demo.main(["--skip-displays"] + argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr()
+    assert f"{flag} must be at least" in err.err and "Received" in err.err
+    assert "syntheticShapes3d" not in err.out                   # no data made, no network built
