@@ -46,8 +46,12 @@ class LayerArray(Sequence):
         self._layers = tuple(layer.copy() for layer in items)
 
     @classmethod
-    def _wrap(cls, layers: tuple[Layer, ...]) -> "LayerArray":
-        """An array over layers the caller owns and never mutates (no copy)."""
+    def shared(cls, layers: tuple[Layer, ...]) -> "LayerArray":
+        """An array sharing ``layers`` without copying or checking them.
+
+        For owners that never mutate their layers (a LayerGraph's ``Layers``); items still
+        come out as copies.
+        """
         new = object.__new__(cls)
         new._layers = layers
         return new
@@ -62,7 +66,7 @@ class LayerArray(Sequence):
 
     def __getitem__(self, key: Any) -> Any:
         if isinstance(key, slice):
-            return LayerArray._wrap(self._layers[key])
+            return LayerArray.shared(self._layers[key])
         if isinstance(key, str):
             for layer in self._layers:
                 if layer.Name == key:

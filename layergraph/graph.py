@@ -131,7 +131,7 @@ class LayerGraph:
     @property
     def Layers(self) -> LayerArray:
         """The layers, in order (``lgraph.Layers[0]`` is MATLAB's ``lgraph.Layers(1)``)."""
-        return LayerArray._wrap(self._layers)
+        return LayerArray.shared(self._layers)
 
     @property
     def Connections(self) -> pd.DataFrame:
