@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from . import builders, graph as graph_module
+from . import builders, graph as graph_module, solvers
 from .analysis import propagate_sizes
 from .random import global_generator
 from .executor import Executor, input_statistics, is_empty, learn_rate_factor, matlab_to_internal
@@ -341,8 +341,8 @@ def sgdmupdate(net: Any, grad: pd.DataFrame, vel: Any = None, learnRate: float =
     real_scalar(momentum, "sgdmupdate", "momentum", 0.0, 1.0, "a real scalar in [0, 1]")
 
     def step(p, g, lr, v):
-        v = momentum * v - lr * g
-        return p + v, (v,)
+        p, v = solvers.sgdm_step(p, g, v, lr, momentum)
+        return p, (v,)
     net, (vel,) = _update(net, grad, [vel], learnRate, step)
     return net, vel
 
@@ -359,6 +359,7 @@ def adamupdate(net: Any, grad: pd.DataFrame, averageGrad: Any, averageSqGrad: An
     _decay(gradDecay, "adamupdate", "gradDecay")
     _decay(sqGradDecay, "adamupdate", "sqGradDecay")
     _epsilon(epsilon, "adamupdate")
+    # lr * (sqrt(1 - b2^t) / (1 - b1^t)): grouped unlike solvers.adam_step (last-bit differences)
     correction = np.sqrt(1 - sqGradDecay ** iteration) / (1 - gradDecay ** iteration)
 
     def step(p, g, lr, m, v):
@@ -377,8 +378,8 @@ def rmspropupdate(net: Any, grad: pd.DataFrame, averageSqGrad: Any = None, learn
     _epsilon(epsilon, "rmspropupdate")
 
     def step(p, g, lr, v):
-        v = sqGradDecay * v + (1 - sqGradDecay) * g * g
-        return p - lr * g / (np.sqrt(v) + epsilon), (v,)
+        p, v = solvers.rmsprop_step(p, g, v, lr, sqGradDecay, epsilon)
+        return p, (v,)
     net, (avg_sq,) = _update(net, grad, [averageSqGrad], learnRate, step)
     return net, avg_sq
 

@@ -7,7 +7,8 @@ solver step with the effective learning rate ``lr * LearnRateFactor`` (factor 0:
 Parameters, gradients and solver state are dicts keyed by ``(layer name, learnable name)``
 holding NumPy or CuPy arrays of any shape; every function returns new dicts/arrays and never
 mutates its arguments.  The per-array formulas (``sgdm_step``, ``adam_step``,
-``rmsprop_step``) are shared with the dlnetwork update functions.
+``rmsprop_step``) are the formulas of trainNetwork; ``sgdmupdate`` and ``rmspropupdate``
+(dlnetwork) use the SGDM and RMSProp ones too.
 """
 from __future__ import annotations
 
