@@ -21,6 +21,7 @@ import numpy as np
 
 from . import layers as layer_module
 from .analysis import propagate_sizes
+from .dlnetwork import dlnetwork
 from .graph import LayerGraph, layerGraph
 from .layers.base import Layer, _is_read_only
 from .layers.errors import MException
@@ -318,7 +319,6 @@ def _build(kind: str, lgraph: LayerGraph) -> Any:
         return lgraph
     if kind == "DAGNetwork":
         return assembleNetwork(lgraph)
-    from .dlnetwork import dlnetwork
     return dlnetwork(lgraph, Initialize=False)
 
 
