@@ -95,6 +95,23 @@ class GraphNetwork:
     def __str__(self) -> str:
         return repr(self)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Only properties with a setter may be assigned (MATLAB objects have no ad hoc fields,
+        so a misspelt ``net.state = ...`` is an error, not a silently ignored attribute)."""
+        prop = getattr(type(self), name, None)
+        if not name.startswith("_") and not (isinstance(prop, property) and prop.fset is not None):
+            cls = type(self).__name__
+            if isinstance(prop, property):
+                raise MException("MATLAB:class:SetProhibited",
+                                 f"You cannot set the read-only property '{name}' of {cls}. "
+                                 f"Received: {name}={value!r:.60}.")
+            settable = [n for n in dir(type(self)) if isinstance(getattr(type(self), n), property)
+                        and getattr(type(self), n).fset is not None]
+            raise MException("MATLAB:noPublicFieldForClass",
+                             f"Unrecognized property '{name}' for class '{cls}'. "
+                             f"Settable properties: {', '.join(settable) or 'none'}.")
+        super().__setattr__(name, value)
+
 
 class DAGNetwork(GraphNetwork):
     """MATLAB ``DAGNetwork``: Layers, Connections, InputNames, OutputNames; immutable.
@@ -167,6 +184,10 @@ class DAGNetwork(GraphNetwork):
         """Output of ``layer_name`` in MATLAB layout ``h x w [x d] x c x N`` (or OutputAs rows/columns)."""
         opts = _inference_options(args, kwargs, "activations", with_output_as=True)
         executor = self.executor_for(opts["ExecutionEnvironment"])
+        if not isinstance(layer_name, str):
+            raise MException("nnet_cnn:activations:InvalidLayerName",
+                             "layerName must be the name of one layer (a string). "
+                             f"Received: {layer_name!r} of type {type(layer_name).__name__}.")
         executor._check_names([layer_name], "layerName")
         X = inference_data(self._lgraph, X, "activations")
         chunks = run_in_batches(executor, X, num_spatial_dims(self._lgraph), [layer_name],

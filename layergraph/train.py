@@ -214,6 +214,19 @@ class _Trainer:
             final_metric: final[1], "OutputNetworkIteration": output_iteration})
 
 
+def _precision(dtype: Any) -> type:
+    """The NumPy scalar type of a float32 / float64 ``dtype`` argument; MException otherwise."""
+    try:
+        resolved = np.dtype(dtype) if dtype is not None else None
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise MException(f"nnet_cnn:{_FUNC}:InvalidDtype",
+                         "dtype must be numpy.float32 (single, the default) or numpy.float64. "
+                         f"Received: dtype={dtype!r}.")
+    return resolved.type
+
+
 def trainNetwork(X: Any, Y: Any, layers: Any, options: Any, *,
                  dtype: Any = np.float32) -> tuple[DAGNetwork, TrainingInfo]:
     """Train a network: ``net, info = trainNetwork(X, Y, layers_or_lgraph, options)``.
@@ -224,6 +237,7 @@ def trainNetwork(X: Any, Y: Any, layers: Any, options: Any, *,
     ValidationRMSE (NaN where not validated), BaseLearnRate, FinalValidationLoss,
     FinalValidationAccuracy|FinalValidationRMSE and OutputNetworkIteration.
     """
+    dtype = _precision(dtype)
     if not isinstance(options, TrainingOptions):
         raise MException(f"nnet_cnn:{_FUNC}:InvalidTrainingOptions",
                          "options must be created by trainingOptions. Received: "

@@ -75,3 +75,27 @@ def test_dlnetwork_outputs_must_be_names(outputs):
 def test_batchnorm_network_unaffected():
     net = dlnetwork([image3dInputLayer([3, 3, 3, 1], Name="in"), batchNormalizationLayer(Name="bn")])
     assert forward(net, X)[0].shape == X.shape
+
+
+def test_activations_layer_name_must_be_one_string():
+    with pytest.raises(MException) as err:
+        activations(DAG, X, ["r", "fc"])
+    assert err.value.identifier == "nnet_cnn:activations:InvalidLayerName"
+
+
+@pytest.mark.parametrize("net", [DAG, DL], ids=["DAGNetwork", "dlnetwork"])
+@pytest.mark.parametrize("name, ident", [("Layers", "MATLAB:class:SetProhibited"),
+                                         ("OutputNames", "MATLAB:class:SetProhibited"),
+                                         ("state", "MATLAB:noPublicFieldForClass"),        # misspelt State
+                                         ("Learnable", "MATLAB:noPublicFieldForClass")])
+def test_network_properties_cannot_be_set_or_invented(net, name, ident):
+    with pytest.raises(MException) as err:
+        setattr(net, name, [])
+    assert err.value.identifier == ident
+    assert not hasattr(net, "state") and not hasattr(net, "Learnable")
+
+
+def test_dlnetwork_learnables_are_still_settable():
+    net = dlnetwork(DL.layerGraph())
+    net.Learnables = net.Learnables.assign(Value=[v * 0 for v in net.Learnables["Value"]])
+    assert not np.any(net.Learnables["Value"].iloc[0])

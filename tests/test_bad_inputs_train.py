@@ -71,3 +71,14 @@ def test_no_observations():
 @pytest.mark.parametrize("Xb", [None, "abc", X.astype(complex), X > 0.5, X.astype(object)])
 def test_predictors_must_be_real_numeric(Xb):
     _raises("nnet_cnn:trainNetwork:InvalidPredictors", Xb, LABELS, CLASSIFY, _options())
+
+
+@pytest.mark.parametrize("dtype", [None, np.int32, "float16", np.float16, "abc"])
+def test_dtype_must_be_single_or_double(dtype):
+    msg = _raises("nnet_cnn:trainNetwork:InvalidDtype", X, LABELS, CLASSIFY, _options(), dtype=dtype)
+    assert repr(dtype) in msg
+
+
+def test_dtype_accepts_numpy_spellings_of_double():
+    net, _ = trainNetwork(X, LABELS, CLASSIFY, _options(), dtype="float64")
+    assert net.Layers["fc"].Weights.dtype == np.float64
