@@ -73,6 +73,27 @@ def _reconnect_port(old: Layer, old_port: int, new: Layer, kind: str, mode: str)
                  f"{', '.join(repr(n) for n in new_names)}.")
 
 
+def check_assignment(obj: Any, name: str, value: Any) -> None:
+    """Let ``obj.name = value`` through only for private names and properties with a setter.
+
+    MATLAB objects have no ad hoc fields: a misspelt ``lgraph.layers = ...`` or ``net.state =
+    ...`` raises ``MATLAB:noPublicFieldForClass`` (a read-only property
+    ``MATLAB:class:SetProhibited``) instead of silently adding an attribute.
+    """
+    cls = type(obj)
+    prop = getattr(cls, name, None)
+    if name.startswith("_") or (isinstance(prop, property) and prop.fset is not None):
+        return
+    if isinstance(prop, property):
+        raise MException("MATLAB:class:SetProhibited",
+                         f"You cannot set the read-only property '{name}' of {cls.__name__}. "
+                         f"Received: {name}={value!r:.60}.")
+    settable = [n for n in dir(cls) if isinstance(getattr(cls, n), property) and getattr(cls, n).fset]
+    raise MException("MATLAB:noPublicFieldForClass",
+                     f"Unrecognized property '{name}' for class '{cls.__name__}'. "
+                     f"Settable properties: {', '.join(settable) or 'none'}.")
+
+
 class LayerGraph:
     """MATLAB's ``LayerGraph``: layers plus the connections between their ports.
 
@@ -87,6 +108,10 @@ class LayerGraph:
     def __init__(self, layers: Any = ()) -> None:
         new = prepare_layers(layers, set(), "nnet_cnn:layerGraph:InvalidLayerArray")
         self._setup(new, chain_edges(0, len(new)))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        check_assignment(self, name, value)
+        super().__setattr__(name, value)
 
     @classmethod
     def from_edges(cls, layers: Sequence[Layer], edges: Iterable[Edge]) -> "LayerGraph":

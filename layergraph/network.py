@@ -96,20 +96,7 @@ class GraphNetwork:
         return repr(self)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        """Only properties with a setter may be assigned (MATLAB objects have no ad hoc fields,
-        so a misspelt ``net.state = ...`` is an error, not a silently ignored attribute)."""
-        prop = getattr(type(self), name, None)
-        if not name.startswith("_") and not (isinstance(prop, property) and prop.fset is not None):
-            cls = type(self).__name__
-            if isinstance(prop, property):
-                raise MException("MATLAB:class:SetProhibited",
-                                 f"You cannot set the read-only property '{name}' of {cls}. "
-                                 f"Received: {name}={value!r:.60}.")
-            settable = [n for n in dir(type(self)) if isinstance(getattr(type(self), n), property)
-                        and getattr(type(self), n).fset is not None]
-            raise MException("MATLAB:noPublicFieldForClass",
-                             f"Unrecognized property '{name}' for class '{cls}'. "
-                             f"Settable properties: {', '.join(settable) or 'none'}.")
+        graph_module.check_assignment(self, name, value)
         super().__setattr__(name, value)
 
 

@@ -99,3 +99,14 @@ def test_dlnetwork_learnables_are_still_settable():
     net = dlnetwork(DL.layerGraph())
     net.Learnables = net.Learnables.assign(Value=[v * 0 for v in net.Learnables["Value"]])
     assert not np.any(net.Learnables["Value"].iloc[0])
+
+
+@pytest.mark.parametrize("name, ident", [("Layers", "MATLAB:class:SetProhibited"),
+                                         ("Connections", "MATLAB:class:SetProhibited"),
+                                         ("layers", "MATLAB:noPublicFieldForClass")])
+def test_layer_graph_properties_cannot_be_set_or_invented(name, ident):
+    lgraph = layerGraph(BODY)
+    with pytest.raises(MException) as err:
+        setattr(lgraph, name, [])
+    assert err.value.identifier == ident
+    assert len(lgraph.Layers) == 4 and not hasattr(lgraph, "layers")
