@@ -108,7 +108,8 @@ def _checkpoint_path(name, value):
     if path and not os.path.isdir(path):
         raise MException(f"nnet_cnn:{_FUNC}:InvalidCheckpointPath",
                          f"CheckpointPath must be an existing folder. Received: "
-                         f"CheckpointPath={path!r}, which does not exist.")
+                         f"CheckpointPath={path!r}, which "
+                         f"{'is a file' if os.path.exists(path) else 'does not exist'}.")
     return path
 
 

@@ -82,3 +82,13 @@ def test_dtype_must_be_single_or_double(dtype):
 def test_dtype_accepts_numpy_spellings_of_double():
     net, _ = trainNetwork(X, LABELS, CLASSIFY, _options(), dtype="float64")
     assert net.Layers["fc"].Weights.dtype == np.float64
+
+
+def test_checkpoint_path_that_is_a_file(tmp_path):
+    file = tmp_path / "notes.txt"
+    file.write_text("x")
+    with pytest.raises(MException, match="which is a file") as err:
+        trainingOptions("sgdm", CheckpointPath=str(file))
+    assert err.value.identifier == "nnet_cnn:trainingOptions:InvalidCheckpointPath"
+    with pytest.raises(MException, match="does not exist"):
+        trainingOptions("sgdm", CheckpointPath=str(tmp_path / "missing"))
