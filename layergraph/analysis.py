@@ -10,7 +10,7 @@ DataFrames, as MATLAB's ``NetworkAnalysis`` object holds tables.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -39,35 +39,17 @@ class _Topology:
 
     layers: list[Layer]
     sources: list[list[tuple[int, int] | None]]
-    consumers: list[set[int]] = field(default_factory=list)     # per layer: destination indices
-    used_outputs: list[set[int]] = field(default_factory=list)  # per layer: output ports in use
+    consumers: list[set[int]]       # per layer: destination indices
+    used_outputs: list[set[int]]    # per layer: output ports in use
 
 
-def _port_index(layer: Layer, port: str | None, outputs: bool) -> int:
-    names = list(layer.OutputNames if outputs else layer.InputNames)
-    if port is None:
-        return 0
-    if port not in names:
-        raise MException("nnet_cnn:analyzeNetwork:InvalidConnection",
-                         f"Layer '{layer.Name}' has no {'output' if outputs else 'input'} named "
-                         f"'{port}'. Received: '{layer.Name}/{port}'. Allowed: {', '.join(names)}.")
-    return names.index(port)
-
-
-def _topology(layers: list[Layer], connections: pd.DataFrame) -> _Topology:
-    index = {layer.Name: i for i, layer in enumerate(layers)}
-    topo = _Topology(layers, [[None] * layer.NumInputs for layer in layers],
-                     [set() for _ in layers], [set() for _ in layers])
-    for source, destination in zip(connections["Source"], connections["Destination"]):
-        src_name, _, src_port = str(source).partition("/")
-        dst_name, _, dst_port = str(destination).partition("/")
-        src, dst = index[src_name], index[dst_name]
-        out_port = _port_index(layers[src], src_port or None, outputs=True)
-        in_port = _port_index(layers[dst], dst_port or None, outputs=False)
-        topo.sources[dst][in_port] = (src, out_port)
-        topo.consumers[src].add(dst)
-        topo.used_outputs[src].add(out_port)
-    return topo
+def _topology(lgraph: graph.LayerGraph) -> _Topology:
+    """The graph's port maps as per-layer lists (input sources, consumers, outputs in use)."""
+    layers = list(lgraph.Layers)
+    targets = [lgraph.output_targets(i) for i in range(len(layers))]
+    return _Topology(layers, [lgraph.input_sources(i) for i in range(len(layers))],
+                     [{dst for port in t for dst, _ in port} for t in targets],
+                     [{p for p, port in enumerate(t) if port} for t in targets])
 
 
 def _cycle_members(topo: _Topology, unplaced: list[int]) -> list[int]:
@@ -300,14 +282,15 @@ class _Analyzer:
         return max((best[i] for i in order), default=0)
 
 
-def _as_graph_parts(net: Any) -> tuple[list[Layer], pd.DataFrame]:
-    if isinstance(net, Layer) or (isinstance(net, (list, tuple)) and all(isinstance(x, Layer) for x in net)):
-        net = graph.layerGraph(net)
-    if not (hasattr(net, "Layers") and hasattr(net, "Connections")):
+def _as_layer_graph(net: Any) -> graph.LayerGraph:
+    """The LayerGraph of a layer, list of layers, LayerGraph, DAGNetwork or dlnetwork."""
+    is_layers = isinstance(net, Layer) or (
+        isinstance(net, (list, tuple)) and all(isinstance(x, Layer) for x in net))
+    if not (is_layers or (callable(getattr(net, "layerGraph", None)) and not isinstance(net, type))):
         raise MException("nnet_cnn:analyzeNetwork:InvalidNetwork",
                          "net must be a layer array, a LayerGraph, a DAGNetwork or a dlnetwork. "
                          f"Received: an object of type {type(net).__name__}.")
-    return list(net.Layers), net.Connections
+    return graph.layerGraph(net)
 
 
 def analyzeNetwork(net: Any, *nameValuePairs: Any, **options: Any) -> NetworkAnalysis:
@@ -326,10 +309,10 @@ def analyzeNetwork(net: Any, *nameValuePairs: Any, **options: Any) -> NetworkAna
     default_usage = "dlnetwork" if type(net).__name__ == "dlnetwork" else "trainNetwork"
     usage = validatestring(given.get("TargetUsage", default_usage), TARGET_USAGES,
                            "analyzeNetwork", "TargetUsage")
-    layers, connections = _as_graph_parts(net)
-    topo = _topology(layers, connections)
-    order, cyclic = stable_order(len(layers), [(src[0], i) for i, sources in enumerate(topo.sources)
-                                               for src in sources if src is not None])
+    lgraph = _as_layer_graph(net)
+    topo = _topology(lgraph)
+    layers = topo.layers
+    order, cyclic = stable_order(len(layers), [(s, d) for s, _, d, _ in lgraph.edges])
     analyzer = _Analyzer(topo, usage)
     analyzer.check_structure(cyclic)
     for i in order:
