@@ -35,7 +35,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .ops import _backend
+from .ops import _backend, _memory
 from .layers.errors import MException
 
 __all__: list[str] = []
@@ -141,6 +141,8 @@ class Executor:
         self.dtype = np.dtype(dtype)
         self.device = device
         self.xp = np if device == "cpu" else _backend.get_xp(_backend.to_device(np.zeros(1), device))
+        if device == "cpu":
+            _memory.keep_freed_memory()   # reuse freed activations instead of page-faulting
         # trains[i]: layer i has a learnable that wants a gradient (every one with all_gradients,
         # else those with a nonzero learn-rate factor); needs_grad[i]: so does layer i or its past.
         self._trains = [any(all_gradients or learn_rate_factor(layer, n) != 0 for n in layer.LEARNABLES)

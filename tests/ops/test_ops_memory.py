@@ -1,0 +1,32 @@
+"""keep_freed_memory: glibc keeps freed blocks, so a re-allocated large array does not fault."""
+import platform
+import resource
+
+import numpy as np
+import pytest
+
+from layergraph.ops import _memory
+
+glibc = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc malloc only")
+
+
+def _faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+@glibc
+def test_reallocated_large_array_does_not_page_fault():
+    assert _memory.keep_freed_memory()
+    size = 40 * 2**20 // 4                   # above glibc's default 32 MiB mmap ceiling
+    np.ones(size, np.float32)                # fault it in once, then free it
+    before = _faults()
+    for _ in range(3):
+        np.ones(size, np.float32)
+    assert _faults() - before < 100          # untuned: hundreds of faults per allocation
+
+
+def test_environment_variable_leaves_the_allocator_alone(monkeypatch):
+    monkeypatch.setattr(_memory, "_done", False)
+    monkeypatch.setenv("LAYERGRAPH_KEEP_FREED_MEMORY", "0")
+    monkeypatch.setattr(_memory, "_tune", lambda: pytest.fail("allocator tuned"))
+    assert _memory.keep_freed_memory() is False
