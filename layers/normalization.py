@@ -58,8 +58,8 @@ class BatchNormalizationLayer(Layer):
 
     # ---- validation hooks ----------------------------------------------------------------
     def _check_Epsilon(self, value: Any) -> float:
-        return real_scalar(value, self.FUNC, "Epsilon", 1e-5, np.inf,
-                           "a real scalar greater than or equal to 1e-05")
+        return real_scalar(value, self.FUNC, "Epsilon", 1e-5, np.finfo(float).max,
+                           "a finite real scalar greater than or equal to 1e-05")
 
     def _check_MeanDecay(self, value: Any) -> float:
         return real_scalar(value, self.FUNC, "MeanDecay", 0.0, 1.0, "a real scalar in [0, 1]")

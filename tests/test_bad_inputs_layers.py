@@ -165,3 +165,8 @@ def test_refused_weights_leave_the_inferred_sizes_unchanged():
     assert fc.InputSize == "auto"
     fc.Weights = np.ones((3, 7))
     assert fc.InputSize == 7
+
+
+@pytest.mark.parametrize("epsilon", [np.inf, np.nan, 1e-6, "1e-3"])
+def test_batchnorm_epsilon_finite_and_at_least_1e_5(epsilon):
+    _raises("nnet_cnn:batchNormalizationLayer:InvalidEpsilon", lg.batchNormalizationLayer, Epsilon=epsilon)
