@@ -1,7 +1,7 @@
 """trainNetwork's preparation and finishing passes (no training loop here).
 
 * ``prepare_targets``: labels -> one-hot ``(K, N)`` plus the classes, or responses ``(R, N)``;
-* ``input_statistics``: per-channel (or element / all) Mean, StandardDeviation, Min, Max over
+* ``normalization_statistics``: per-channel (or element / all) Mean, StandardDeviation, Min, Max over
   ALL the training data, in MATLAB shapes (``1 x 1 [x 1] x C`` per channel);
 * ``initialize_graph``: resolve 'auto' sizes and create unset learnables/states in topological
   order (``layer.initialize(input_sizes, rng)``);
@@ -90,7 +90,7 @@ def check_predictors(X: Any, input_size: tuple[int, ...], what: str, func: str =
 
 
 
-def input_statistics(layer: Any, X: np.ndarray) -> dict[str, np.ndarray]:
+def normalization_statistics(layer: Any, X: np.ndarray) -> dict[str, np.ndarray]:
     """The statistics ``layer.parameter_names()`` lists, computed over all of ``X`` (h..c x N).
 
     NormalizationDimension 'auto'/'channel': per channel, shape ``1 x ... x 1 x C``;
@@ -191,7 +191,7 @@ def evaluate(ex: Executor, Xint: np.ndarray, T: np.ndarray, batch_size: int,
 
 
 def batch_metric(y: Any, t: Any, classification: bool) -> float:
-    """Accuracy in percent (argmax agreement) or RMSE = sqrt(mean((y - t)^2))."""
+    """Accuracy in percent (argmax agreement) or RMSE = sqrt(mean((y - t)^2)); y, t ``(K, N)``."""
     if classification:
         return 100.0 * float((y.argmax(axis=0) == t.argmax(axis=0)).mean())
     d = y - t

@@ -69,7 +69,7 @@ def _prepare_graph(lgraph: Any, X: np.ndarray, labels: Any, options: Any, say: C
             classes = [str(c) for c in given]
             targets = setup.label_targets(labels, classes)
     if options.ResetInputNormalization or setup.unset_input_statistics(layers[i_in]):
-        stats = setup.input_statistics(layers[i_in], X)
+        stats = setup.normalization_statistics(layers[i_in], X)
         if stats:
             say("Initializing input data normalization.")
             layers[i_in] = layers[i_in].copy(**stats)
@@ -77,10 +77,14 @@ def _prepare_graph(lgraph: Any, X: np.ndarray, labels: Any, options: Any, say: C
 
 
 class _Trainer:
-    """One training run: the mini-batch loop, validation, verbose table and info record."""
+    """One training run: the mini-batch loop, validation, verbose table and info record.
 
-    def __init__(self, lgraph: Any, ex: Executor, Xint, T, val, options, classification: bool,
-                 say: Callable):
+    ``Xint`` ``(C, N, *S)`` and ``T`` ``(K|R, N)`` are the training data on the executor's
+    device in its dtype; ``val`` is such a pair for ValidationData, or None.
+    """
+
+    def __init__(self, lgraph: Any, ex: Executor, Xint: Any, T: Any, val: tuple[Any, Any] | None,
+                 options: TrainingOptions, classification: bool, say: Callable):
         self.graph, self.ex, self.X, self.T, self.val = lgraph, ex, Xint, T, val
         self.o, self.classification, self.say = options, classification, say
         self.solver = solvers.make_solver(options)
