@@ -1,8 +1,8 @@
 """trainNetwork's preparation and finishing passes (no training loop here).
 
 * ``prepare_targets``: labels -> one-hot ``(K, N)`` plus the classes, or responses ``(R, N)``;
-* ``normalization_statistics``: per-channel (or element / all) Mean, StandardDeviation, Min, Max over
-  ALL the training data, in MATLAB shapes (``1 x 1 [x 1] x C`` per channel);
+* ``normalization_statistics``: per-channel (or element / all) Mean, StandardDeviation, Min,
+  Max over ALL the training data, in MATLAB shapes (``1 x 1 [x 1] x C`` per channel);
 * ``initialize_graph``: resolve 'auto' sizes and create unset learnables/states in topological
   order (``layer.initialize(input_sizes, rng)``);
 * ``merge_batch_statistics``: the exact population merge of per-batch BN means/variances;
