@@ -28,6 +28,7 @@ from .layers._validation import parse_name_value, validatestring
 from .layers.base import Layer
 from .layers.errors import MException
 
+
 def _matlab_edge_order(edge: Edge) -> tuple[int, int, int, int]:
     src, src_port, dst, dst_port = edge
     return (src, dst, dst_port, src_port)
