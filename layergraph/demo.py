@@ -21,6 +21,7 @@ import numpy as np
 from .builders import resnet3dLayers
 from .datasets import syntheticShapes3d
 from .io import loadNetwork, saveNetwork
+from .network import DAGNetwork
 from .options import trainingOptions
 from .random import rng
 from .train import trainNetwork
@@ -50,8 +51,13 @@ def show_documented_networks() -> None:
                          NumFilters=[64, 128, 256, 512]))
 
 
-def train_small_network(epochs: int, num_train: int, seed: int):
-    """Train the small 3-D ResNet on synthetic shapes; returns (net, XV, YV, accuracy %)."""
+def train_small_network(epochs: int, num_train: int,
+                        seed: int) -> tuple[DAGNetwork, np.ndarray, float]:
+    """Train the small 3-D ResNet on synthetic shapes.
+
+    Returns ``(net, XV, accuracy)``: the trained network, the validation volumes
+    (16 x 16 x 16 x 1 x N) and the validation accuracy in percent.
+    """
     XT, YT = syntheticShapes3d(num_train, VOLUME, seed=seed)
     XV, YV = syntheticShapes3d(num_train // 4, VOLUME, seed=seed + 1)
     lgraph = resnet3dLayers([VOLUME, VOLUME, VOLUME, 1], len(YT.categories), **DEMO_NETWORK)
@@ -73,7 +79,7 @@ def train_small_network(epochs: int, num_train: int, seed: int):
     return net, XV, accuracy
 
 
-def check_save_and_load(net, XV) -> bool:
+def check_save_and_load(net: DAGNetwork, XV: np.ndarray) -> bool:
     """Save, reload and compare predictions; prints the outcome."""
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "shapes3d.lgnet")
