@@ -160,9 +160,7 @@ def summary(net: dlnetwork) -> None:
 
 def _check_dlnetwork(net: Any, func: str) -> None:
     if not isinstance(net, dlnetwork):
-        raise MException("MATLAB:UndefinedFunction",
-                         f"Undefined function '{func}' for input arguments of type "
-                         f"'{type(net).__name__}'. The first argument must be a dlnetwork.")
+        raise graph_module.undefined_function_error(func, net, "a dlnetwork")
 
 
 def _compact_count(n: int) -> str:

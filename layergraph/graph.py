@@ -403,12 +403,17 @@ def _names_existing_ports(layers: tuple[Layer, ...], edge: Any) -> bool:
             and 0 <= src_port < layers[src].NumOutputs and 0 <= dst_port < layers[dst].NumInputs)
 
 
+def undefined_function_error(func: str, arg: Any, expected: str) -> MException:
+    """MATLAB's error for a function called on an argument of a class that lacks it."""
+    return MException("MATLAB:UndefinedFunction",
+                      f"Undefined function '{func}' for input arguments of type "
+                      f"'{type(arg).__name__}'. The first argument must be {expected}.")
+
+
 def _method(obj: Any, name: str) -> Any:
     bound = getattr(obj, name, None)
     if not callable(bound) or isinstance(obj, type):
-        raise MException("MATLAB:UndefinedFunction",
-                         f"Undefined function '{name}' for input arguments of type "
-                         f"'{type(obj).__name__}'. The first argument must be a LayerGraph.")
+        raise undefined_function_error(name, obj, "a LayerGraph")
     return bound
 
 

@@ -43,10 +43,8 @@ def inference_data(lgraph: Any, X: Any, func: str) -> np.ndarray:
 def check_network(net: Any, func: str) -> None:
     """MATLAB's error for a network function called on something that has no such method."""
     if not isinstance(net, GraphNetwork) or not hasattr(net, func):
-        raise MException("MATLAB:UndefinedFunction",
-                         f"Undefined function '{func}' for input arguments of type '{type(net).__name__}'. "
-                         "The first argument must be a DAGNetwork"
-                         f"{' or a dlnetwork' if func == 'predict' else ''}.")
+        raise graph_module.undefined_function_error(
+            func, net, "a DAGNetwork or a dlnetwork" if func == "predict" else "a DAGNetwork")
 
 
 def run_in_batches(executor: Executor, X: Any, num_spatial: int, outputs: list[str],
