@@ -23,12 +23,13 @@ import pandas as pd
 from . import builders, graph as graph_module, solvers
 from .analysis import propagate_sizes
 from .random import global_generator
-from .executor import Executor, input_statistics, is_empty, learn_rate_factor, matlab_to_internal
+from .executor import (Executor, input_statistics, internal_to_matlab, is_empty, learn_rate_factor,
+                       matlab_to_internal)
 from .layers._validation import is_real_numeric, logical_scalar, parse_name_value, real_scalar
 from .layers.errors import MException
 from .display import cell_text, properties_text
 from .network import GraphNetwork, inference_data, num_spatial_dims, unset_values, validate_graph
-from .ops import _backend, loss as loss_ops
+from .ops import loss as loss_ops
 
 __all__ = ["dlnetwork", "initialize", "forward", "summary", "resnet3dNetwork", "resnetNetwork", "dlfeval",
            "dlgradient", "crossentropy", "mse", "dlupdate", "sgdmupdate", "adamupdate", "rmspropupdate"]
@@ -48,9 +49,9 @@ class dlnetwork(GraphNetwork):  # noqa: N801 - MATLAB class name
         opts = parse_name_value(args, kwargs, ["Initialize"], "dlnetwork")
         lgraph = graph_module.layerGraph(layers_or_lgraph)
         validate_graph(lgraph, "dlnetwork", require_output=False)
-        self._set_graph(lgraph)
         if logical_scalar(opts.get("Initialize", True), "dlnetwork", "Initialize"):
-            self._set_graph(_initialized_graph(lgraph, global_generator()))
+            lgraph = _initialized_graph(lgraph, global_generator())
+        self._set_graph(lgraph)
 
     @classmethod
     def _from_graph(cls, lgraph: Any) -> "dlnetwork":
@@ -125,10 +126,7 @@ class dlnetwork(GraphNetwork):  # noqa: N801 - MATLAB class name
 
     def _to_matlab(self, name: str, y: Any) -> np.ndarray:
         """Internal activation -> MATLAB layout; ``K x N`` after a fully connected layer ('CB')."""
-        y = _backend.to_host(y)
-        if self._flat[name]:
-            return np.asarray(y.reshape(y.shape[0], y.shape[1]))
-        return np.ascontiguousarray(y.transpose(*range(2, y.ndim), 0, 1))
+        return internal_to_matlab(y.reshape(y.shape[:2]) if self._flat[name] else y)
 
     def predict(self, X: Any, *args: Any, **kwargs: Any) -> Any:
         """``Y = predict(net, X, Outputs=names)``: inference mode (BN uses TrainedMean/Variance)."""
