@@ -49,8 +49,12 @@ def check_network(net: Any, func: str) -> None:
 
 def run_in_batches(executor: Executor, X: Any, num_spatial: int, outputs: list[str],
                    batch_size: int) -> dict[str, list]:
-    """Inference forward over checked MATLAB-layout ``X`` (see :func:`inference_data`) in
-    mini-batches; internal outputs per batch."""
+    """Inference forward over checked MATLAB-layout ``X`` (``*S x C x N``, see
+    :func:`inference_data`) in mini-batches of ``batch_size`` observations.
+
+    Returns ``{output name: [y per batch]}``, each ``y`` internal ``(C, n, *S)`` on the
+    executor's device.
+    """
     n = X.shape[-1]
     chunks: dict[str, list] = {name: [] for name in outputs}
     for start in range(0, n, batch_size):
