@@ -119,26 +119,34 @@ def normalization_statistics(layer: Any, X: np.ndarray) -> dict[str, np.ndarray]
     return out
 
 
-def initialize_graph(lgraph: Any, rng: np.random.Generator, num_responses: int | None = None) -> Any:
+def initialize_graph(lgraph: Any, rng: np.random.Generator, num_targets: int | None = None) -> Any:
     """A graph whose layers have every size resolved and every unset learnable initialised.
 
-    ``num_responses`` (regression): R of the N x R responses, checked against the number of
-    values per observation reaching the regression output layer.
+    ``num_targets`` (trainNetwork): rows of the ``(K | R, N)`` targets, checked against what
+    reaches the output layer per observation (K class scores, or R responses).
     """
     def initialized(layer: Any, in_sizes: list[tuple[int, ...]]) -> Any:
-        if layer.IS_OUTPUT and num_responses is not None:
-            _check_response_count(layer, in_sizes[0], num_responses)
-        return layer.initialize(in_sizes, rng)
+        new = layer.initialize(in_sizes, rng)
+        if layer.IS_OUTPUT and num_targets is not None:
+            _check_output_size(layer, in_sizes[0], num_targets)
+        return new
     return lgraph.with_layers(propagate_sizes(lgraph, initialized))
 
 
-def _check_response_count(layer: Any, in_size: tuple[int, ...], num_responses: int) -> None:
-    expected = int(np.prod(in_size))
-    if expected != num_responses:
+def _check_output_size(layer: Any, in_size: tuple[int, ...], num_targets: int) -> None:
+    size = "x".join(map(str, in_size))
+    if hasattr(layer, "Classes"):
+        if int(np.prod(in_size)) != num_targets:   # the layer itself checked the channel count
+            raise MException(f"nnet_cnn:{_FUNC}:WrongOutputSize",
+                             f"Layer '{layer.Name}' needs one score per class per observation, an input of "
+                             f"size {'x'.join(['1'] * (len(in_size) - 1) + [str(num_targets)])} (use a "
+                             f"fully connected or global pooling layer before it). Received: input size {size}.")
+    elif int(np.prod(in_size)) != num_targets:
+        expected = int(np.prod(in_size))
         raise MException(f"nnet_cnn:{_FUNC}:WrongNumberOfResponses",
-                         f"Layer '{layer.Name}' receives {expected} values per observation, so the "
-                         f"responses must be an N x {expected} array. Received: {num_responses} "
-                         "responses per observation.")
+                         f"Layer '{layer.Name}' receives {expected} values per observation (input size "
+                         f"{size}), so the responses must be an N x {expected} array. Received: "
+                         f"{num_targets} responses per observation.")
 
 
 def merge_batch_statistics(batches: list[tuple[int, Any, Any]]) -> tuple[Any, Any]:

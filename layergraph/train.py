@@ -261,8 +261,7 @@ def trainNetwork(X: Any, Y: Any, layers: Any, options: Any, *,
         say("Note: Plots='training-progress' opens no window here; use the returned info.")
         _STATE["plots_note_shown"] = True
     lgraph, T, classes = _prepare_graph(lgraph, Xh, Y, options, say)
-    lgraph = setup.initialize_graph(lgraph, global_generator(),
-                                    num_responses=None if classes is not None else T.shape[0])
+    lgraph = setup.initialize_graph(lgraph, global_generator(), num_targets=T.shape[0])
     ex = Executor(lgraph, dtype=dtype, device=device)
     num_spatial = len(input_layer.InputSize) - 1
     to_dev = functools.partial(_backend.to_device, device=device)

@@ -92,3 +92,10 @@ def test_checkpoint_path_that_is_a_file(tmp_path):
     assert err.value.identifier == "nnet_cnn:trainingOptions:InvalidCheckpointPath"
     with pytest.raises(MException, match="does not exist"):
         trainingOptions("sgdm", CheckpointPath=str(tmp_path / "missing"))
+
+
+def test_classification_layer_needs_one_score_per_class():
+    layers = [image3dInputLayer([3, 3, 3, 1], Name="in"), convolution3dLayer(1, 3, Name="c"),
+              softmaxLayer(Name="sm"), classificationLayer(Name="out")]          # 3x3x3x3 scores
+    msg = _raises("nnet_cnn:trainNetwork:WrongOutputSize", X, LABELS, layers, _options())
+    assert "1x1x1x3" in msg and "3x3x3x3" in msg
