@@ -18,6 +18,7 @@ import pandas as pd
 
 from . import graph
 from ._toposort import stable_order
+from .display import LayerArray
 from .layers._validation import parse_name_value, validatestring
 from .layers.base import Layer
 from .layers.errors import MException
@@ -283,8 +284,8 @@ class _Analyzer:
 
 
 def _as_layer_graph(net: Any) -> graph.LayerGraph:
-    """The LayerGraph of a layer, list of layers, LayerGraph, DAGNetwork or dlnetwork."""
-    is_layers = isinstance(net, Layer) or (
+    """The LayerGraph of a layer, layer array (list or LayerArray), LayerGraph or network."""
+    is_layers = isinstance(net, (Layer, LayerArray)) or (
         isinstance(net, (list, tuple)) and all(isinstance(x, Layer) for x in net))
     if not (is_layers or (callable(getattr(net, "layerGraph", None)) and not isinstance(net, type))):
         raise MException("nnet_cnn:analyzeNetwork:InvalidNetwork",
