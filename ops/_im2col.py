@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _parallel
 from ._backend import Array, get_xp
 from ._shapes import Padding
 
@@ -86,8 +87,12 @@ def im2col(xpad: Array, kernel: Sequence[int], stride: Sequence[int], dilation: 
     c, k = xpad.shape[0], math.prod(kernel)
     shape = (c, k) + tile_out_sizes(tile, out_sizes)
     cols = buffer[:math.prod(shape)].reshape(shape)
-    for j, offset in enumerate(np.ndindex(*kernel)):
+
+    def copy(j_offset) -> None:
+        j, offset = j_offset
         cols[:, j] = xpad[window(tile, offset, out_sizes, stride, dilation)]
+
+    _parallel.run(copy, enumerate(np.ndindex(*kernel)), like=xpad)
     return cols.reshape(c * k, -1)
 
 
@@ -115,8 +120,12 @@ def plane_columns(xpad: Array, kernel: Sequence[int], stride: Sequence[int],
     shape = (c, k, nb, ob + halo) + tuple(out_sizes[1:])
     cols = buffer[:math.prod(shape)].reshape(shape)
     rows = slice(tile.rows.start, tile.rows.stop + halo)
-    for j, offset in enumerate(np.ndindex(*kernel)):
+
+    def copy(j_offset) -> None:
+        j, offset = j_offset
         spatial = [slice(o * d, o * d + (count - 1) * s + 1, s)
                    for o, s, d, count in zip(offset, stride, dilation, out_sizes[1:])]
         cols[:, j] = xpad[(slice(None), tile.batch, rows, *spatial)]
+
+    _parallel.run(copy, enumerate(np.ndindex(*kernel)), like=xpad)
     return cols.reshape(c * k, nb, -1)

@@ -4,6 +4,7 @@ Shapes: x, y ``(C, N, *S)`` (softmax: usually ``(K, N)`` or ``(K, N, 1, ..., 1)`
 """
 from __future__ import annotations
 
+from . import _parallel
 from ._backend import Array, get_xp
 
 
@@ -14,14 +15,25 @@ def relu_forward(x: Array) -> tuple[Array, Array]:
     >>> relu_forward(np.array([-1.0, 2.0]))[0].tolist()
     [0.0, 2.0]
     """
-    y = get_xp(x).maximum(x, 0)
+    xp = get_xp(x)
+    x = xp.ascontiguousarray(x)
+    y = xp.empty_like(x)
+    flat_x, flat_y = x.reshape(-1), y.reshape(-1)
+    _parallel.run(lambda part: xp.maximum(flat_x[part], 0, out=flat_y[part]),
+                  _parallel.split(x.size, like=x))
     return y, y
 
 
 def relu_backward(dy: Array, cache: Array) -> Array:
     """``dx = dy .* (y > 0)``."""
     y = cache
-    return (dy * (y > 0)).astype(y.dtype, copy=False)
+    xp = get_xp(dy, y)
+    dy = xp.ascontiguousarray(dy)
+    dx = xp.empty(y.shape, dtype=y.dtype)
+    flat_dy, flat_y, flat_dx = dy.reshape(-1), y.reshape(-1), dx.reshape(-1)
+    _parallel.run(lambda part: xp.multiply(flat_dy[part], flat_y[part] > 0, out=flat_dx[part]),
+                  _parallel.split(y.size, like=y))
+    return dx
 
 
 def softmax_forward(x: Array) -> tuple[Array, Array]:

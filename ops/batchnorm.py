@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from . import _parallel
 from ._backend import Array, elementwise_kernel, get_xp, is_gpu_array
 
 
@@ -39,7 +40,7 @@ def batchnorm_forward(x: Array, scale: Array, offset: Array, epsilon: float, tra
     inv_std = xp.empty(c, dtype=x.dtype)
     scale = scale.astype(x.dtype, copy=False)
     offset = offset.astype(x.dtype, copy=False)
-    for block in _channel_blocks(x2):
+    def normalize(block: slice) -> None:
         xh = xhat[block]
         if training:
             stats_mean[block] = x2[block].mean(axis=1)
@@ -51,6 +52,8 @@ def batchnorm_forward(x: Array, scale: Array, offset: Array, epsilon: float, tra
         xh *= inv_std[block, None]
         xp.multiply(xh, scale[block, None], out=y[block])
         y[block] += offset[block, None]
+
+    _parallel.run(normalize, _channel_blocks(x2))
     return y.reshape(x.shape), (xhat, inv_std, scale, training), (stats_mean, stats_var)
 
 
@@ -72,7 +75,7 @@ def batchnorm_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, Tr
     dscale = xp.empty(c, dtype=xhat.dtype) if sums else None
     dx = xp.empty_like(dy2) if need_dx else None
     gain = scale * inv_std
-    for block in _channel_blocks(dy2):
+    def differentiate(block: slice) -> None:
         dyb, xhb = dy2[block], xhat[block]
         if sums:
             doffset[block] = dyb.sum(axis=1)
@@ -82,6 +85,8 @@ def batchnorm_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, Tr
                          (dscale[block] / m)[:, None], dx[block])
         elif need_dx:
             xp.multiply(gain[block, None], dyb, out=dx[block])
+
+    _parallel.run(differentiate, _channel_blocks(dy2))
     return (dx.reshape(dy.shape) if need_dx else None, dscale if need_dscale else None,
             doffset if need_doffset else None)
 

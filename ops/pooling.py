@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import _im2col
-from ._backend import Array, get_xp
+from . import _im2col, _parallel
+from ._backend import Array, get_xp, is_gpu_array
 from ._shapes import Padding, check_geometry, output_sizes
 
 
@@ -46,11 +46,13 @@ def max_pool_forward(x: Array, pool: Sequence[int], stride: Sequence[int], pad: 
     y = xp.empty(shapes[-1], dtype=x.dtype)
     args = [xp.zeros(shape, dtype=np.uint8 if p < 256 else np.int32)
             for shape, (_, p, _, _) in zip(shapes[1:], axes)]
-    for block in _blocks(rows, x2[0].nbytes):
+    def pool_block(block: slice) -> None:
         v = x2[block]
         for (axis, p, s, o), before, arg in zip(axes, (b for b, _ in geometry[2]), args):
             v = _max_pass(xp, v, arg[block], axis - 1, p, s, o, before)
         y[block] = v
+
+    _parallel.run(pool_block, _blocks(x2))
     return y.reshape(x.shape[:2] + y.shape[1:]), (args, x.shape, geometry)
 
 
@@ -64,13 +66,15 @@ def max_pool_backward(dy: Array, cache: tuple) -> Array:
     g2 = xp.ascontiguousarray(dy).reshape(shapes[-1])
     dx = xp.empty(shapes[0], dtype=dy.dtype)
     befores = [b for b, _ in geometry[2]]
-    for block in _blocks(rows, dx[0].nbytes):
+    def route_block(block: slice) -> None:
         g = g2[block]
         for (axis, p, s, o), before, arg, in_shape in reversed(
                 list(zip(axes, befores, args, shapes))):
             g = _max_pass_backward(xp, g, arg[block], in_shape[axis - 1], axis - 1, p, s,
                                    before)
         dx[block] = g
+
+    _parallel.run(route_block, _blocks(dx))
     return dx.reshape(shape)
 
 
@@ -184,8 +188,12 @@ BLOCK_BYTES = 2**21
 """Input bytes of the ``(C, N)`` slices max pooling processes together (cache blocking)."""
 
 
-def _blocks(rows: int, row_bytes: int) -> list[slice]:
-    step = max(1, BLOCK_BYTES // max(1, row_bytes))
+def _blocks(x2: Array) -> list[slice]:
+    """Blocks of the leading ``(C N)`` axis of ``x2``: one on the GPU, ~BLOCK_BYTES on the CPU."""
+    rows = x2.shape[0]
+    if is_gpu_array(x2):
+        return [slice(0, rows)]
+    step = max(1, BLOCK_BYTES // max(1, x2[:1].nbytes))
     return [slice(i, min(i + step, rows)) for i in range(0, rows, step)]
 
 

@@ -1,0 +1,68 @@
+"""Independent NumPy work items on a few threads (NumPy releases the GIL inside its loops).
+
+BLAS already runs the GEMMs on several threads; this spreads the memory-bound elementwise
+work (pooling passes, batch-norm channel blocks) the same way. The thread count is
+``LAYERGRAPH_NUM_THREADS``, else ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` (what BLAS
+uses), else the number of CPUs. Work items must write disjoint outputs and not nest.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from ._backend import is_gpu_array
+
+_THREAD_VARIABLES = ("LAYERGRAPH_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+
+
+def num_threads() -> int:
+    """Threads for elementwise work (see module docstring); at least 1."""
+    for variable in _THREAD_VARIABLES:
+        value = os.environ.get(variable, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return os.cpu_count() or 1
+
+
+def run(task: Callable[[Any], None], items: Iterable[Any], like: Any = None) -> None:
+    """``task(item)`` for every item, on up to ``num_threads()`` threads; re-raises errors.
+
+    Serial when ``like`` is a GPU array (CuPy work is asynchronous already).
+
+    >>> out = [0] * 4
+    >>> run(lambda i: out.__setitem__(i, i * i), range(4))
+    >>> out
+    [0, 1, 4, 9]
+    """
+    global _pool, _pool_size
+    items = list(items)
+    threads = 1 if is_gpu_array(like) else min(num_threads(), len(items))
+    if threads <= 1:
+        for item in items:
+            task(item)
+        return
+    if _pool is None or _pool_size < threads:
+        if _pool is not None:
+            _pool.shutdown(wait=False)
+        _pool, _pool_size = ThreadPoolExecutor(threads, "layergraph"), threads
+    for _ in _pool.map(task, items):
+        pass
+
+
+MIN_SPLIT_ELEMENTS = 2**16
+"""Arrays smaller than this are not split (thread hand-off costs more than it saves)."""
+
+
+def split(size: int, like: Any = None) -> list[slice]:
+    """About ``num_threads()`` equal ranges of ``range(size)`` (one for small or GPU arrays).
+
+    >>> split(10)
+    [slice(0, 10, None)]
+    """
+    pieces = 1 if size < MIN_SPLIT_ELEMENTS or is_gpu_array(like) else num_threads()
+    bounds = [size * i // pieces for i in range(pieces + 1)]
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]

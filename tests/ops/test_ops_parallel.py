@@ -1,0 +1,59 @@
+"""_parallel: thread count, work split, errors; threaded ops give bit-identical results."""
+import numpy as np
+import pytest
+
+from layergraph.ops import _parallel, activation, batchnorm, pooling
+
+
+def test_thread_count_prefers_layergraph_then_omp(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "5")
+    assert _parallel.num_threads() == 5
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "junk")
+    assert _parallel.num_threads() == 3
+
+
+def test_split_covers_every_index_once(monkeypatch):
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "3")
+    parts = _parallel.split(200_001)
+    assert len(parts) == 3 and parts[0].start == 0 and parts[-1].stop == 200_001
+    assert all(a.stop == b.start for a, b in zip(parts[:-1], parts[1:]))
+    assert _parallel.split(100) == [slice(0, 100)]
+
+
+def test_run_does_every_item_and_reraises(monkeypatch):
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "4")
+    done = np.zeros(10)
+    _parallel.run(lambda i: done.__setitem__(i, i + 1), range(10))
+    np.testing.assert_array_equal(done, np.arange(1, 11))
+
+    def fail(i):
+        if i == 3:
+            raise ValueError("item 3")
+    with pytest.raises(ValueError, match="item 3"):
+        _parallel.run(fail, range(6))
+
+
+def _ops(x, dy_pool, dy):
+    y, cache = pooling.max_pool_forward(x, (3, 3, 3), (2, 2, 2), ((0, 1),) * 3)
+    results = [y, pooling.max_pool_backward(dy_pool, cache)]
+    yb, cache_b, stats = batchnorm.batchnorm_forward(x, np.full(4, 1.5, np.float32),
+                                                     np.full(4, 0.5, np.float32), 1e-5, True)
+    results += [yb, *stats, *batchnorm.batchnorm_backward(dy, cache_b)]
+    yr, cache_r = activation.relu_forward(x - 0.5)
+    return results + [yr, activation.relu_backward(dy, cache_r)]
+
+
+def test_threaded_ops_match_single_threaded_bit_for_bit(rng, monkeypatch):
+    monkeypatch.setattr(_parallel, "MIN_SPLIT_ELEMENTS", 1000)
+    monkeypatch.setattr(pooling, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(batchnorm, "BLOCK_BYTES", 4096)
+    x = rng.random((4, 3, 9, 10, 8)).astype(np.float32)
+    dy_pool = rng.random((4, 3, 4, 5, 4)).astype(np.float32)
+    dy = rng.random(x.shape).astype(np.float32)
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "1")
+    serial = _ops(x, dy_pool, dy)
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "3")
+    threaded = _ops(x, dy_pool, dy)
+    for a, b in zip(serial, threaded):
+        np.testing.assert_array_equal(a, b)
