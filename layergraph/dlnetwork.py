@@ -513,7 +513,13 @@ def _flat_outputs(lgraph: Any) -> dict[str, bool]:
     flat = [False] * len(layers)
     for i in lgraph.topological_order():
         srcs = [s for s in lgraph.input_sources(i) if s is not None]
-        flat[i] = layers[i].Type == "Fully Connected" or (bool(srcs) and all(flat[s[0]] for s in srcs))
+        flat_srcs = [layers[s[0]].Name for s in srcs if flat[s[0]]]
+        if flat_srcs and layers[i].Type.endswith(("Convolution", "Pooling")):
+            raise MException("nnet_cnn:dlnetwork:SpatialLayerAfterFullyConnected",
+                             f"Layer '{layers[i].Name}' ({layers[i].Type}) needs data with spatial dimensions, "
+                             "but after a fully connected layer a dlnetwork's data is 'CB' (channels x "
+                             f"observations). Received: input from {flat_srcs}.")
+        flat[i] = layers[i].Type == "Fully Connected" or (bool(srcs) and len(flat_srcs) == len(srcs))
     return {layer.Name: f for layer, f in zip(layers, flat)}
 
 

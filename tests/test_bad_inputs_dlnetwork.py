@@ -3,7 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from layergraph import (MException, adamupdate, crossentropy, dlfeval, dlnetwork, dlupdate, fullyConnectedLayer,
+from layergraph import (MException, adamupdate, convolution2dLayer, crossentropy, dlfeval, dlnetwork, dlupdate,
+                        fullyConnectedLayer, globalAveragePooling2dLayer, maxPooling2dLayer,
                         imageInputLayer, mse, rmspropupdate, sgdmupdate, softmaxLayer)
 
 NET = dlnetwork([imageInputLayer([2, 2, 1], Name="in", Normalization="none"), fullyConnectedLayer(3, Name="fc"),
@@ -71,3 +72,11 @@ def test_valid_updates_still_work():
     new, vel = sgdmupdate(NET, GRAD, None, 0.0)                 # a zero learning rate is allowed
     np.testing.assert_array_equal(new.Learnables["Value"].iloc[0], NET.Learnables["Value"].iloc[0])
     assert dlnetwork(NET.layerGraph(), Initialize=0).Initialized is True   # already initialised layers
+
+
+@pytest.mark.parametrize("after", [lambda: convolution2dLayer(1, 2, Name="after"), lambda: maxPooling2dLayer(1, Name="after"),
+                                   lambda: globalAveragePooling2dLayer(Name="after")])
+def test_spatial_layer_after_fully_connected(after):
+    layers = [imageInputLayer([2, 2, 1], Name="in"), fullyConnectedLayer(3, Name="fc"), after()]
+    msg = _raises("nnet_cnn:dlnetwork:SpatialLayerAfterFullyConnected", dlnetwork, layers)
+    assert "'after'" in msg and "['fc']" in msg
