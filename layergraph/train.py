@@ -76,6 +76,12 @@ def _prepare_graph(lgraph: Any, X: np.ndarray, labels: Any, options: Any, say: C
     return lgraph.with_layers(layers), targets, classes
 
 
+def _metric_fields(classification: bool) -> tuple[str, str, str]:
+    """The info fields of the metric: ``Training/Validation/FinalValidation`` + Accuracy | RMSE."""
+    kind = "Accuracy" if classification else "RMSE"
+    return f"Training{kind}", f"Validation{kind}", f"FinalValidation{kind}"
+
+
 class _Trainer:
     """One training run: the mini-batch loop, validation, verbose table and info record.
 
@@ -167,8 +173,7 @@ class _Trainer:
         if not self.o.OutputFcn:
             return False
         h, k = self.history, it - 1
-        metric = "TrainingAccuracy" if self.classification else "TrainingRMSE"
-        val_metric = "ValidationAccuracy" if self.classification else "ValidationRMSE"
+        metric, val_metric, _ = _metric_fields(self.classification)
         state = TrainingInfo(Epoch=epoch, Iteration=it,
                              TimeSinceStart=time.perf_counter() - self.start,
                              TrainingLoss=h["loss"][k], ValidationLoss=h["val_loss"][k],
@@ -207,10 +212,7 @@ class _Trainer:
     def _info(self, final: tuple[float, float], output_iteration: int) -> TrainingInfo:
         """The MATLAB info struct (per-iteration arrays cut at the last iteration run)."""
         h, n = self.history, self.iteration
-        metric, val_metric, final_metric = (
-            ("TrainingAccuracy", "ValidationAccuracy", "FinalValidationAccuracy")
-            if self.classification else
-            ("TrainingRMSE", "ValidationRMSE", "FinalValidationRMSE"))
+        metric, val_metric, final_metric = _metric_fields(self.classification)
         return TrainingInfo({
             "TrainingLoss": h["loss"][:n], metric: h["metric"][:n],
             "ValidationLoss": h["val_loss"][:n], val_metric: h["val_metric"][:n],
