@@ -210,12 +210,17 @@ class TrainingOptions:
     """
 
     SOLVER = ""
+    DEFAULTS: dict[str, Any] = {}                      # property -> default, in display order
+    _CHECKERS: dict[str, Callable[[str, Any], Any]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        props = _SOLVER_PROPS[cls.SOLVER] + _COMMON_PROPS
+        cls.DEFAULTS = {name: default for name, default, _ in props}
+        cls._CHECKERS = {name: check for name, _, check in props}
 
     def __init__(self, given: dict[str, Any]):
-        props = _SOLVER_PROPS[self.SOLVER] + _COMMON_PROPS
-        object.__setattr__(self, "_checkers", {name: check for name, _, check in props})
-        object.__setattr__(self, "_order", tuple(name for name, _, _ in props))
-        for name, default, _ in props:
+        for name, default in self.DEFAULTS.items():
             setattr(self, name, given.get(name, default))
         if self.OutputNetwork == "best-validation-loss" and self.ValidationData is None:
             raise MException(f"nnet_cnn:{_FUNC}:OutputNetworkNeedsValidationData",
@@ -228,12 +233,12 @@ class TrainingOptions:
         return self.SOLVER
 
     def __setattr__(self, name: str, value: Any) -> None:
-        canon = v.match_name(name, self._order, _FUNC)
-        object.__setattr__(self, canon, self._checkers[canon](canon, value))
+        canon = v.match_name(name, tuple(self.DEFAULTS), _FUNC)
+        object.__setattr__(self, canon, self._CHECKERS[canon](canon, value))
 
     def properties(self) -> dict[str, Any]:
         """Property name -> value, in display order."""
-        return {name: getattr(self, name) for name in self._order}
+        return {name: getattr(self, name) for name in self.DEFAULTS}
 
     def __eq__(self, other: Any) -> bool:
         return type(self) is type(other) and all(
@@ -279,6 +284,4 @@ def trainingOptions(solverName: str, *args: Any, **kwargs: Any) -> TrainingOptio
     """
     solver = v.validatestring(solverName, _SOLVERS, _FUNC, "solverName")
     cls = _CLASSES[solver]
-    names = [n for n, _, _ in _SOLVER_PROPS[solver] + _COMMON_PROPS]
-    given = v.parse_name_value(args, kwargs, names, _FUNC)
-    return cls(given)
+    return cls(v.parse_name_value(args, kwargs, list(cls.DEFAULTS), _FUNC))
