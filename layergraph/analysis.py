@@ -287,7 +287,8 @@ def _as_layer_graph(net: Any) -> graph.LayerGraph:
     """The LayerGraph of a layer, layer array (list or LayerArray), LayerGraph or network."""
     is_layers = isinstance(net, (Layer, LayerArray)) or (
         isinstance(net, (list, tuple)) and all(isinstance(x, Layer) for x in net))
-    if not (is_layers or (callable(getattr(net, "layerGraph", None)) and not isinstance(net, type))):
+    is_network = callable(getattr(net, "layerGraph", None)) and not isinstance(net, type)
+    if not (is_layers or is_network):
         raise MException("nnet_cnn:analyzeNetwork:InvalidNetwork",
                          "net must be a layer array, a LayerGraph, a DAGNetwork or a dlnetwork. "
                          f"Received: an object of type {type(net).__name__}.")
