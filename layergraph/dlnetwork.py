@@ -250,9 +250,11 @@ def dlgradient(loss: Any, *tables: pd.DataFrame) -> Any:
                          "dlgradient supports a loss returned by crossentropy(Y, T) or mse(Y, T) where Y "
                          "is an output of forward(net, X) in the same dlfeval call. Received: another value.")
     fwd = record.forward
+    layers = {layer.Name: layer for layer in fwd.net.Layers}
+    for table in tables:
+        _check_parameter_rows(table, layers)
     dy = record.backward()
     grads = fwd.net.executor.backward(fwd.fp, {record.output: dy})
-    layers = {layer.Name: layer for layer in fwd.net.Layers}
     out = []
     for table in tables:
         values = []
@@ -262,6 +264,20 @@ def dlgradient(loss: Any, *tables: pd.DataFrame) -> Any:
         out.append(pd.DataFrame({"Layer": list(table["Layer"]), "Parameter": list(table["Parameter"]),
                                  "Value": values}))
     return out[0] if len(out) == 1 else tuple(out)
+
+
+def _check_parameter_rows(table: Any, layers: dict) -> None:
+    """A table to differentiate against: Layer/Parameter rows naming learnables or states of
+    the network (a misspelt row would otherwise get a silent zero gradient)."""
+    if not isinstance(table, pd.DataFrame) or not set(TABLE_COLUMNS) <= set(table.columns):
+        raise MException("deep:dlgradient:InvalidTable",
+                         "dlgradient differentiates with respect to tables with columns Layer, Parameter and "
+                         f"Value (such as net.Learnables). Received: {type(table).__name__}.")
+    unknown = [f"{name}.{p}" for name, p in zip(table["Layer"], table["Parameter"])
+               if name not in layers or p not in layers[name].LEARNABLES + layers[name].STATES]
+    if unknown:
+        raise MException("deep:dlgradient:UnknownParameter",
+                         f"Every row must name a learnable or state of the network. Received: {unknown}.")
 
 
 def crossentropy(Y: Any, T: Any) -> np.ndarray:

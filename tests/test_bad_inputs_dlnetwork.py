@@ -5,7 +5,7 @@ import pytest
 
 from layergraph import (MException, adamupdate, convolution2dLayer, crossentropy, dlfeval, dlnetwork, dlupdate,
                         fullyConnectedLayer, globalAveragePooling2dLayer, maxPooling2dLayer,
-                        imageInputLayer, mse, rmspropupdate, sgdmupdate, softmaxLayer)
+                        dlgradient, forward, imageInputLayer, mse, rmspropupdate, sgdmupdate, softmaxLayer)
 
 NET = dlnetwork([imageInputLayer([2, 2, 1], Name="in", Normalization="none"), fullyConnectedLayer(3, Name="fc"),
                  softmaxLayer(Name="sm")])
@@ -80,3 +80,28 @@ def test_spatial_layer_after_fully_connected(after):
     layers = [imageInputLayer([2, 2, 1], Name="in"), fullyConnectedLayer(3, Name="fc"), after()]
     msg = _raises("nnet_cnn:dlnetwork:SpatialLayerAfterFullyConnected", dlnetwork, layers)
     assert "'after'" in msg and "['fc']" in msg
+
+
+def _model_gradients(table):
+    def model_loss(net, X, T):
+        Y, _ = forward(net, X)
+        return dlgradient(crossentropy(Y, T), table)
+    X = np.random.default_rng(0).random((2, 2, 1, 4)).astype(np.float32)
+    return dlfeval(model_loss, NET, X, np.eye(3, dtype=np.float32)[:, [0, 1, 2, 0]])
+
+
+@pytest.mark.parametrize("table, ident", [
+    (5, "deep:dlgradient:InvalidTable"),
+    (pd.DataFrame({"a": [1]}), "deep:dlgradient:InvalidTable"),
+    (pd.DataFrame({"Layer": ["fcc"], "Parameter": ["Weights"], "Value": [np.zeros((3, 4))]}),
+     "deep:dlgradient:UnknownParameter"),                                   # misspelt: no silent zeros
+    (pd.DataFrame({"Layer": ["fc"], "Parameter": ["weights"], "Value": [np.zeros((3, 4))]}),
+     "deep:dlgradient:UnknownParameter"),
+])
+def test_dlgradient_tables(table, ident):
+    _raises(ident, _model_gradients, table)
+
+
+def test_dlgradient_learnables_still_work():
+    grads = _model_gradients(NET.Learnables)
+    assert grads["Value"].iloc[0].shape == (3, 4) and np.any(grads["Value"].iloc[0])
