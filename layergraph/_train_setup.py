@@ -102,8 +102,9 @@ def normalization_statistics(layer: Any, X: np.ndarray) -> dict[str, np.ndarray]
         return {}
     if X.dtype.kind == "f" and not np.isfinite(X).all():
         raise MException(f"nnet_cnn:{_FUNC}:NonFinitePredictors",
-                         f"X must be finite to compute the statistics of Normalization='{layer.Normalization}' "
-                         f"of layer '{layer.Name}'. Received: {int(X.size - np.isfinite(X).sum())} "
+                         "X must be finite to compute the statistics of "
+                         f"Normalization='{layer.Normalization}' of layer '{layer.Name}'. "
+                         f"Received: {int(X.size - np.isfinite(X).sum())} "
                          "NaN or Inf values.")
     dim = getattr(layer, "NormalizationDimension", "auto")
     ndim = X.ndim - 1
