@@ -71,12 +71,16 @@ def propagate_sizes(lgraph: graph.LayerGraph,
 
     Sizes exclude the batch and are MATLAB-ordered (``(h, w[, d], c)``). ``visit`` returns the
     layer whose ``output_sizes`` feed the layer's consumers (itself, or e.g. an initialised
-    copy). Returns the visited layers in ``Layers`` order. Every input must be connected.
+    copy). Returns the layers in ``Layers`` order. A layer with an unconnected input, and
+    every layer it feeds, has no known input size: it is not visited and comes back as it is.
     """
     layers = list(lgraph.Layers)
     out_sizes: dict[tuple[int, int], tuple[int, ...]] = {}
     for i in lgraph.topological_order():
-        in_sizes = [out_sizes[src] for src in lgraph.input_sources(i)]
+        sources = lgraph.input_sources(i)
+        if not all(src in out_sizes for src in sources):
+            continue
+        in_sizes = [out_sizes[src] for src in sources]
         layers[i] = visit(layers[i], in_sizes)
         for port, size in enumerate(layers[i].output_sizes(in_sizes)):
             out_sizes[(i, port)] = tuple(size)
