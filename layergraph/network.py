@@ -110,6 +110,7 @@ class DAGNetwork(GraphNetwork):
     """
 
     def __init__(self, lgraph: graph_module.LayerGraph, executor: Executor | None = None):
+        _freeze_values(lgraph)
         self._lgraph = lgraph
         self._executors: dict[str, Executor] = {executor.device: executor} if executor else {}
 
@@ -186,6 +187,21 @@ class DAGNetwork(GraphNetwork):
             return act
         rows = act.reshape(-1, act.shape[-1], order="F").T
         return rows if opts["OutputAs"] == "rows" else rows.T
+
+
+def _freeze_values(lgraph: Any) -> None:
+    """Make the network's learnable, state and statistic arrays read-only.
+
+    ``net.Layers[i]`` shares them, and the executors hold converted copies: an in-place edit
+    (``net.Layers[1].Weights[...] = 0``) would change what ``net.Layers`` shows and saves but not
+    what ``predict`` computes. MATLAB refuses such edits (the network is read-only); so does
+    NumPy now.
+    """
+    for layer in lgraph.Layers:
+        for name in layer.LEARNABLES + layer.STATES + tuple(input_statistics(layer)):
+            value = getattr(layer, name, None)
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
 
 
 def _classes(layer: Any) -> list:

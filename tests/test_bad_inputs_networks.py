@@ -110,3 +110,14 @@ def test_layer_graph_properties_cannot_be_set_or_invented(name, ident):
         setattr(lgraph, name, [])
     assert err.value.identifier == ident
     assert len(lgraph.Layers) == 4 and not hasattr(lgraph, "layers")
+
+
+def test_network_arrays_cannot_be_edited_in_place():
+    before = predict(DAG, X)
+    layer = DAG.Layers["fc"]
+    with pytest.raises(ValueError, match="read-only"):
+        layer.Weights[...] = 0                 # would desynchronise Layers (and saves) from predict
+    assert np.all(DAG.Layers["fc"].Weights == 1)
+    np.testing.assert_array_equal(predict(DAG, X), before)
+    layer.Weights = np.zeros((3, 16), np.float32)           # the copy itself may be given new values
+    assert np.all(DAG.Layers["fc"].Weights == 1)
