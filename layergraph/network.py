@@ -110,7 +110,7 @@ class DAGNetwork(GraphNetwork):
     """
 
     def __init__(self, lgraph: graph_module.LayerGraph, executor: Executor | None = None):
-        _freeze_values(lgraph)
+        freeze_values(lgraph)
         self._lgraph = lgraph
         self._executors: dict[str, Executor] = {executor.device: executor} if executor else {}
 
@@ -189,7 +189,7 @@ class DAGNetwork(GraphNetwork):
         return rows if opts["OutputAs"] == "rows" else rows.T
 
 
-def _freeze_values(lgraph: Any) -> None:
+def freeze_values(lgraph: Any) -> None:
     """Make the network's learnable, state and statistic arrays read-only.
 
     ``net.Layers[i]`` shares them, and the executors hold converted copies: an in-place edit

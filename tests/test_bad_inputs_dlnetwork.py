@@ -5,7 +5,8 @@ import pytest
 
 from layergraph import (MException, adamupdate, convolution2dLayer, crossentropy, dlfeval, dlnetwork, dlupdate,
                         fullyConnectedLayer, globalAveragePooling2dLayer, maxPooling2dLayer,
-                        dlgradient, forward, imageInputLayer, mse, rmspropupdate, sgdmupdate, softmaxLayer)
+                        dlgradient, forward, imageInputLayer, mse, predict, rmspropupdate, sgdmupdate,
+                        softmaxLayer)
 
 NET = dlnetwork([imageInputLayer([2, 2, 1], Name="in", Normalization="none"), fullyConnectedLayer(3, Name="fc"),
                  softmaxLayer(Name="sm")])
@@ -105,3 +106,17 @@ def test_dlgradient_tables(table, ident):
 def test_dlgradient_learnables_still_work():
     grads = _model_gradients(NET.Learnables)
     assert grads["Value"].iloc[0].shape == (3, 4) and np.any(grads["Value"].iloc[0])
+
+
+def test_in_place_update_of_learnables_is_refused():
+    net = dlnetwork(NET.layerGraph())
+    X = np.ones((2, 2, 1, 1), np.float32)
+    before = predict(net, X)
+    weights = net.Learnables["Value"].iloc[0]
+    with pytest.raises(ValueError, match="read-only"):
+        weights -= 0.5                       # would change Learnables but not the cached executor
+    np.testing.assert_array_equal(predict(net, X), before)
+    rng = np.random.default_rng(1)
+    grad = net.Learnables.assign(Value=[rng.random(v.shape).astype(np.float32) for v in net.Learnables["Value"]])
+    net, _ = sgdmupdate(net, grad, None, 0.5)                 # the supported way
+    assert not np.allclose(predict(net, X), before)
