@@ -17,6 +17,7 @@ import numpy as np
 from .display import properties_text
 from .layers.errors import MException
 from .layers import _validation as v
+from .layers._display import format_number
 
 __all__ = ["trainingOptions", "TrainingOptionsSGDM", "TrainingOptionsADAM",
            "TrainingOptionsRMSProp"]
@@ -176,22 +177,6 @@ _COMMON_PROPS = (
 )
 
 
-def format_matlab_scalar(x: Any) -> str:
-    """A number as MATLAB's ``format short`` shows it: ``0.0100``, ``1.0000e-04``, ``30``, ``Inf``."""
-    if isinstance(x, (bool, np.bool_)):
-        return str(int(x))
-    x = float(x)
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "Inf" if x > 0 else "-Inf"
-    if x == int(x) and abs(x) < 1e9:
-        return str(int(x))
-    if 1e-3 < abs(x) < 1e3:
-        return f"{x:.4f}"
-    return f"{x:.4e}"
-
-
 def _display_value(value: Any) -> str:
     if value is None:
         return "[]"
@@ -199,7 +184,7 @@ def _display_value(value: Any) -> str:
         return f"'{value}'"
     if isinstance(value, tuple):
         return "{1x%d cell}" % len(value)
-    return format_matlab_scalar(value)
+    return format_number(value)
 
 
 class TrainingOptions:

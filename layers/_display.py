@@ -28,14 +28,20 @@ def int2str(values: Any) -> str:
     return ";".join(r[lead:] for r in rows)
 
 
-def format_number(value: float) -> str:
-    """MATLAB ``format short`` of a real scalar: ``1``, ``0.1000``, ``1.0000e-05``."""
+def format_number(value: Any) -> str:
+    """MATLAB ``format short`` of a real scalar: ``1``, ``0.1000``, ``1.0000e-03``, ``1.0000e-05``.
+
+    Integers print bare; other values print fixed with 4 decimals when 1e-3 < |x| < 1e3, and in
+    exponent form otherwise (MATLAB shows 0.001 as ``1.0000e-03``).
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return str(int(value))
     v = float(value)
-    if np.isfinite(v) and v == round(v) and abs(v) < 1e9:
-        return str(int(v))
     if not np.isfinite(v):
         return "NaN" if np.isnan(v) else ("Inf" if v > 0 else "-Inf")
-    if 1e-3 <= abs(v) < 1e5:
+    if v == round(v) and abs(v) < 1e9:
+        return str(int(v))
+    if 1e-3 < abs(v) < 1e3:
         return f"{v:.4f}"
     return f"{v:.4e}"
 
