@@ -228,8 +228,10 @@ def _max_pass(xp, v: Array, arg: Array, axis: int, p: int, s: int, o: int, befor
         view, target = v[lead + (ins,)], out[lead + (outs,)]
         better = view > target                # strict: the first maximum keeps the gradient
         xp.maximum(target, view, out=target)
-        if j:
-            target_arg = arg[lead + (outs,)]
+        target_arg = arg[lead + (outs,)]
+        if j == 1:        # arg is still all 0 (offset 0 never writes it): arg = better
+            target_arg[...] = better
+        elif j:
             xp.maximum(target_arg, better * arg.dtype.type(j), out=target_arg)
     return out
 
