@@ -216,11 +216,16 @@ def _classes(layer: Any) -> list:
 def _inference_options(args: Sequence[Any], kwargs: dict, func: str, with_output_as: bool = False) -> dict:
     names = ["MiniBatchSize", "ExecutionEnvironment", "Acceleration"] + (["OutputAs"] if with_output_as else [])
     opts = parse_name_value(args, kwargs, names, func)
+    environment = validatestring(opts.get("ExecutionEnvironment", "auto"), ["auto", "cpu", "gpu"],
+                                 func, "ExecutionEnvironment")
+    if environment == "gpu" and not _backend.gpu_available():
+        raise MException(f"nnet_cnn:{func}:GPUNotAvailable",
+                         "ExecutionEnvironment='gpu' needs CuPy and an NVIDIA GPU. Received: "
+                         "ExecutionEnvironment='gpu', but no usable GPU was found.")
     return {"MiniBatchSize": positive_int_vector(opts.get("MiniBatchSize", 128), func, "MiniBatchSize", (1,))[0],
             "OutputAs": validatestring(opts.get("OutputAs", "channels"), ["channels", "rows", "columns"],
                                        func, "OutputAs"),
-            "ExecutionEnvironment": validatestring(opts.get("ExecutionEnvironment", "auto"),
-                                                   ["auto", "cpu", "gpu"], func, "ExecutionEnvironment")}
+            "ExecutionEnvironment": environment}
 
 
 # ---- public functions --------------------------------------------------------------------

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from layergraph import (MException, activations, assembleNetwork, batchNormalizationLayer, classify,
+from layergraph import (MException, activations, assembleNetwork, batchNormalizationLayer, classificationLayer, classify,
                         convolution3dLayer, dlnetwork, forward, fullyConnectedLayer, image3dInputLayer,
                         layerGraph, predict, regressionLayer, reluLayer, softmaxLayer)
 
@@ -121,3 +121,19 @@ def test_network_arrays_cannot_be_edited_in_place():
     np.testing.assert_array_equal(predict(DAG, X), before)
     layer.Weights = np.zeros((3, 16), np.float32)           # the copy itself may be given new values
     assert np.all(DAG.Layers["fc"].Weights == 1)
+
+
+CLASSIFIER = assembleNetwork(BODY + [softmaxLayer(Name="sm"), classificationLayer(Name="out", Classes=["a", "b", "c"])])
+
+
+@pytest.mark.parametrize("call, ident", [
+    (lambda: predict(DAG, X, ExecutionEnvironment="gpu"), "nnet_cnn:predict:GPUNotAvailable"),
+    (lambda: classify(CLASSIFIER, X, ExecutionEnvironment="gpu"), "nnet_cnn:predict:GPUNotAvailable"),
+    (lambda: activations(DAG, X, "r", ExecutionEnvironment="gpu"), "nnet_cnn:activations:GPUNotAvailable"),
+])
+def test_gpu_requested_without_a_gpu(call, ident, monkeypatch):
+    from layergraph.ops import _backend
+    monkeypatch.setattr(_backend, "gpu_available", lambda: False)
+    with pytest.raises(MException) as err:
+        call()
+    assert err.value.identifier == ident
