@@ -68,13 +68,13 @@ def conv_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, True, T
         return None, None, db
     if _is_pointwise(w, pad):
         dx, dw = _pointwise_backward(xp, dy, x, w, stride, need_dx, need_dw)
-    elif need_dx and _has_full_convolution_dx(w, stride, pad, dilation):
-        dx = _full_convolution_dx(xp, dy, w, pad, dilation, x.shape[2:])
-        dw = _columns_dw(xp, dy, x, w, stride, pad, dilation) if need_dw else None
-    elif not need_dx:
-        dx, dw = None, _columns_dw(xp, dy, x, w, stride, pad, dilation)
     else:
-        dx, dw = _tiled_backward(xp, dy, x, w, stride, pad, dilation, need_dx, need_dw)
+        dx = None
+        if need_dx and _has_full_convolution_dx(w, stride, pad, dilation):
+            dx = _full_convolution_dx(xp, dy, w, pad, dilation, x.shape[2:])
+        elif need_dx:
+            dx = _tiled_backward(xp, dy, x, w, stride, pad, dilation, True, False)[0]
+        dw = _columns_dw(xp, dy, x, w, stride, pad, dilation) if need_dw else None
     return dx, dw, db
 
 
@@ -193,30 +193,40 @@ def _tiled_backward(xp, dy, x, w, stride, pad, dilation, need_dx, need_dw):
     return dx, dw
 
 
-# ---- plane-shifted GEMMs (unit stride along the first spatial axis) ---------------------------
+# ---- plane-shifted GEMMs ---------------------------------------------------------------------
 # Columns over the trailing spatial axes only (``_im2col.plane_columns``, k' = prod(K[1:]) rows
-# per channel) hold every input plane of a tile once, ``halo = (K_1 - 1) d_1`` planes more than
-# the tile's outputs; kernel offset j along the first axis is then the same columns shifted by
-# ``j d_1`` planes. Forward: ONE GEMM ``W (K_1 F, C k') @ cols (C k', nb ext)`` for all offsets
-# (K_1 F rows run far better in BLAS than F), then K_1 shifted slices summed into y. dW: one
-# GEMM ``cols @ DY^T`` with DY (K_1 F, nb ext) holding dy shifted by each offset. K_1 times
-# fewer column copies than full im2col; the GEMMs also cover the halo (ext/span more work).
+# per channel) hold every input plane of a tile once. With first-axis stride s, kernel offset j
+# reads input plane ``o s + j d_1 = (o + q) s + r`` (r, q = divmod(j d_1, s)): the planes of
+# phase r (``xpad[:, :, r::s]``) shifted by q. Per phase, the columns hold ``halo`` (largest q)
+# planes more than the tile's outputs. Forward: per phase ONE GEMM ``W (J F, C k') @ cols``
+# stacking the phase's J offsets (J F rows run far better in BLAS than F), then the shifted
+# slices summed into y. dW: one GEMM ``cols @ DY^T`` with DY (J F, nb ext) holding dy shifted
+# by each offset. K_1 times fewer column copies than full im2col; the stacked GEMMs also cover
+# the halo planes (ext/span more work), so F >= STACK_BELOW_FILTERS runs a GEMM per offset.
+
+STACK_BELOW_FILTERS = 64
+"""Fewer filters than this: stack a phase's first-axis offsets into one GEMM (BLAS runs an
+(F, K) @ (K, n) product with small F well below peak); else one GEMM per offset, no halo work."""
+
 
 def _uses_plane_shifts(x: Array, w: Array, stride) -> bool:
-    """Unit stride along the first axis and enough GEMM depth (C k') for BLAS to run well."""
-    return stride[0] == 1 and w.shape[2] > 1 and x.shape[0] * math.prod(w.shape[3:]) >= 32
+    """A first-axis kernel of 2+ and enough GEMM depth (C k') for BLAS to run well."""
+    return w.shape[2] > 1 and x.shape[0] * math.prod(w.shape[3:]) >= 32
 
 
 class _PlaneTiling:
-    """Tiles, padded input and column buffer of a plane-shifted convolution of ``x`` by ``w``."""
+    """Tiles, padded input, phases and column buffer of a plane-shifted convolution."""
 
     def __init__(self, xp, x: Array, w: Array, stride, pad, dilation, out):
-        self.xp, self.kernel_rest = xp, w.shape[3:]
-        self.stride_rest, self.dilation_rest, self.out = stride[1:], dilation[1:], tuple(out)
+        self.kernel_rest, self.out = w.shape[3:], tuple(out)
+        self.stride, self.dilation_rest = stride, dilation[1:]
         self.rows = x.shape[0] * math.prod(w.shape[3:])              # C k'
         self.plane = math.prod(out[1:])
-        self.shift = dilation[0] * self.plane                        # columns per offset
-        self.halo = (w.shape[2] - 1) * dilation[0]
+        self.phases: dict[int, list[tuple[int, int]]] = {}           # r -> [(j, q)]
+        for j in range(w.shape[2]):
+            q, r = divmod(j * dilation[0], stride[0])
+            self.phases.setdefault(r, []).append((j, q))
+        self.halo = max(q for offsets in self.phases.values() for _, q in offsets)
         self.tiles = _im2col.plan_tiles(x.shape[1], out, self.rows * x.dtype.itemsize,
                                         _tile_budget(), self.halo)
         self.xpad = _im2col.pad_array(x, pad)
@@ -224,18 +234,15 @@ class _PlaneTiling:
                         for t in self.tiles) * self.plane           # largest nb * ext
         self.buffer = xp.empty(self.rows * self.most, dtype=x.dtype)
 
-    def columns(self, tile: _im2col.Tile) -> tuple[Array, slice, int]:
+    def columns(self, tile: _im2col.Tile, phase: int) -> tuple[Array, slice, int]:
         """``(cols (C k', nb, ext), output columns of the tile, span = its outputs per obs)``."""
-        cols = _im2col.plane_columns(self.xpad, self.kernel_rest, self.stride_rest,
-                                     self.dilation_rest, tile, self.out, self.halo, self.buffer)
+        halo = max(q for _, q in self.phases[phase])
+        planes = self.xpad[:, :, phase::self.stride[0]]
+        cols = _im2col.plane_columns(planes, self.kernel_rest, self.stride[1:],
+                                     self.dilation_rest, tile, self.out, halo, self.buffer)
         span = (tile.rows.stop - tile.rows.start) * self.plane
         first = tile.rows.start * self.plane
         return cols, slice(first, first + span), span
-
-
-STACK_BELOW_FILTERS = 64
-"""Fewer filters than this: stack the first-axis offsets into one GEMM (BLAS runs a (F, K)
-@ (K, n) product with small F well below peak); otherwise one GEMM per offset, no halo work."""
 
 
 def _columns_forward(xp, x, w, stride, pad, dilation, out):
@@ -244,59 +251,76 @@ def _columns_forward(xp, x, w, stride, pad, dilation, out):
         return _tiled_forward(xp, x, w, stride, pad, dilation, out)
     f, kh = w.shape[:3:2]
     plan = _PlaneTiling(xp, x, w, stride, pad, dilation, out)
-    w_stacked = xp.ascontiguousarray(xp.moveaxis(w, 2, 0)).reshape(kh * f, plan.rows)
+    w_by_offset = xp.ascontiguousarray(xp.moveaxis(w, 2, 0)).reshape(kh, f, plan.rows)
     y = xp.empty((f, x.shape[1]) + tuple(out), dtype=x.dtype)
     y3 = y.reshape(f, x.shape[1], -1)
     stack = f < STACK_BELOW_FILTERS
     products = xp.empty((kh if stack else 1) * f * plan.most, dtype=x.dtype)
     for tile in plan.tiles:
-        cols, outputs, span = plan.columns(tile)
-        target = y3[:, tile.batch, outputs]
+        terms, used, first = [], 0, True
+        for phase, offsets in plan.phases.items():
+            cols, outputs, span = plan.columns(tile, phase)
+            if stack:     # one GEMM for the phase's offsets; products stay for the sum below
+                size = len(offsets) * f * cols.shape[1] * cols.shape[2]
+                product = products[used:used + size].reshape((len(offsets), f) + cols.shape[1:])
+                used += size
+                weights = w_by_offset[[j for j, _ in offsets]].reshape(-1, plan.rows)
+                xp.matmul(weights, cols.reshape(plan.rows, -1),
+                          out=product.reshape(len(offsets) * f, -1))
+                terms += [product[i, ..., q * plan.plane:q * plan.plane + span]
+                          for i, (_, q) in enumerate(offsets)]
+                continue
+            target = y3[:, tile.batch, outputs].transpose(1, 0, 2)  # (nb, F, span)
+            product = products[:f * cols.shape[1] * span].reshape(cols.shape[1], f, span)
+            columns = cols.transpose(1, 0, 2)                        # (nb, C k', ext)
+            for j, q in offsets:      # per offset: (nb, F, span) batched GEMMs
+                view = columns[..., q * plan.plane:q * plan.plane + span]
+                xp.matmul(w_by_offset[j], view, out=target if first else product)
+                if not first:
+                    target += product
+                first = False
         if stack:
-            product = products[:kh * f * cols.shape[1] * cols.shape[2]].reshape(
-                (kh, f) + cols.shape[1:])
-            xp.matmul(w_stacked, cols.reshape(plan.rows, -1), out=product.reshape(kh * f, -1))
-            xp.add(product[0, ..., :span], product[1, ..., plan.shift:plan.shift + span],
-                   out=target)
-            for j in range(2, kh):
-                target += product[j, ..., j * plan.shift:j * plan.shift + span]
-            continue
-        product = products[:f * cols.shape[1] * span].reshape(cols.shape[1], f, span)
-        columns = cols.transpose(1, 0, 2)          # per offset: (nb, F, span) batched GEMMs
-        xp.matmul(w_stacked[:f], columns[..., :span], out=target.transpose(1, 0, 2))
-        for j in range(1, kh):
-            xp.matmul(w_stacked[j * f:(j + 1) * f],
-                      columns[..., j * plan.shift:j * plan.shift + span], out=product)
-            target += product.transpose(1, 0, 2)
+            _sum_into(xp, y3[:, tile.batch, outputs], terms)
     return y
 
 
+def _sum_into(xp, target: Array, terms: list[Array]) -> None:
+    if len(terms) == 1:
+        target[...] = terms[0]
+        return
+    xp.add(terms[0], terms[1], out=target)
+    for term in terms[2:]:
+        target += term
+
+
 def _columns_dw(xp, dy, x, w, stride, pad, dilation):
-    """``dw (F, C, *K)`` by full im2col tiles, or for all first-axis offsets from plane columns."""
+    """``dw (F, C, *K)`` by full im2col tiles, or per phase from plane columns."""
     if not _uses_plane_shifts(x, w, stride):
         return _tiled_backward(xp, dy, x, w, stride, pad, dilation, False, True)[1]
     f, kh = w.shape[:3:2]
     plan = _PlaneTiling(xp, x, w, stride, pad, dilation, dy.shape[2:])
     dy3 = dy.reshape(f, dy.shape[1], -1)
-    dw_stacked = xp.zeros((plan.rows, kh * f), dtype=x.dtype)    # (C k', K_1 F)
+    dw_by_offset = xp.zeros((kh, plan.rows, f), dtype=x.dtype)   # (K_1, C k', F)
     stack = f < STACK_BELOW_FILTERS
-    product = xp.empty((plan.rows, kh * f if stack else f), dtype=x.dtype)
     shifted_buffer = xp.empty(kh * f * plan.most if stack else 0, dtype=x.dtype)
     for tile in plan.tiles:
-        cols, outputs, span = plan.columns(tile)
-        if stack:
-            shifted = shifted_buffer[:kh * f * cols.shape[1] * cols.shape[2]].reshape(
-                (kh, f) + cols.shape[1:])
-            shifted[...] = 0
-            for j in range(kh):
-                shifted[j, ..., j * plan.shift:j * plan.shift + span] = dy3[:, tile.batch, outputs]
-            xp.matmul(cols.reshape(plan.rows, -1), shifted.reshape(kh * f, -1).T, out=product)
-            dw_stacked += product
-            continue
-        for i, n in enumerate(range(tile.batch.start, tile.batch.stop)):   # per offset
-            dy_t = dy3[:, n, outputs].T
-            for j in range(kh):
-                xp.matmul(cols[:, i, j * plan.shift:j * plan.shift + span], dy_t, out=product)
-                dw_stacked[:, j * f:(j + 1) * f] += product
-    dw = dw_stacked.reshape((x.shape[0],) + tuple(w.shape[3:]) + (kh, f))
-    return xp.ascontiguousarray(xp.moveaxis(dw, (-2, -1), (2, 0)))
+        for phase, offsets in plan.phases.items():
+            cols, outputs, span = plan.columns(tile, phase)
+            if stack:
+                shifted = shifted_buffer[:len(offsets) * f * cols.shape[1] * cols.shape[2]]
+                shifted = shifted.reshape((len(offsets), f) + cols.shape[1:])
+                shifted[...] = 0
+                for i, (_, q) in enumerate(offsets):
+                    shifted[i, ..., q * plan.plane:q * plan.plane + span] = \
+                        dy3[:, tile.batch, outputs]
+                product = cols.reshape(plan.rows, -1) @ shifted.reshape(-1, cols.shape[1] *
+                                                                        cols.shape[2]).T
+                for i, (j, _) in enumerate(offsets):
+                    dw_by_offset[j] += product[:, i * f:(i + 1) * f]
+                continue
+            for i, n in enumerate(range(tile.batch.start, tile.batch.stop)):   # per offset
+                dy_t = dy3[:, n, outputs].T
+                for j, q in offsets:
+                    dw_by_offset[j] += cols[:, i, q * plan.plane:q * plan.plane + span] @ dy_t
+    dw = dw_by_offset.reshape((kh, x.shape[0]) + tuple(w.shape[3:]) + (f,))
+    return xp.ascontiguousarray(xp.moveaxis(dw, (0, -1), (2, 0)))

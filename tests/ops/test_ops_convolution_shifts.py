@@ -10,7 +10,7 @@ SIZES, KERNELS = (6, 5, 5), (3, 2, 3)
 
 def _force_shifts(monkeypatch, on: bool) -> None:
     monkeypatch.setattr(convolution, "_uses_plane_shifts",
-                        lambda x, w, stride: on and stride[0] == 1 and w.shape[2] > 1)
+                        lambda x, w, stride: on and w.shape[2] > 1)
 
 
 def _run(x, w, b, args, dy):
@@ -18,18 +18,20 @@ def _run(x, w, b, args, dy):
     return (y,) + convolution.conv_backward(dy, cache)
 
 
+@pytest.mark.parametrize("first_stride", [1, 2, 3])
 @pytest.mark.parametrize("stack_below", [0, 1000])
 @pytest.mark.parametrize("budget", [None, 1])
 @pytest.mark.parametrize("dilation", [1, 2])
 @pytest.mark.parametrize("padding", ["none", "same", "asymmetric"])
 @pytest.mark.parametrize("ndim", [1, 2, 3])
-def test_plane_shifts_match_full_im2col(ndim, padding, dilation, budget, stack_below, rng,
-                                        monkeypatch):
+def test_plane_shifts_match_full_im2col(ndim, padding, dilation, budget, stack_below,
+                                        first_stride, rng, monkeypatch):
     """Forward, dx, dw and db agree with full im2col; strides > 1 on the trailing axes;
-    offsets stacked into one GEMM (stack_below 1000) or one GEMM per offset (0)."""
+    first-axis stride 1, 2 (two phases) or 3 (one offset per phase); offsets stacked into one
+    GEMM per phase (stack_below 1000) or one GEMM per offset (0)."""
     monkeypatch.setattr(convolution, "STACK_BELOW_FILTERS", stack_below)
     kernel, sizes = KERNELS[:ndim], SIZES[:ndim]
-    stride = (1,) + (2,) * (ndim - 1)
+    stride = (first_stride,) + (2,) * (ndim - 1)
     dil = (dilation,) * ndim
     pad = {"none": ((0, 0),) * ndim, "asymmetric": ((0, 2), (1, 0), (2, 1))[:ndim],
            "same": _shapes.same_padding(sizes, kernel, stride, dil)}[padding]
@@ -65,8 +67,9 @@ def test_dw_only_backward_uses_shifts_and_matches(rng, monkeypatch):
     np.testing.assert_allclose(dw, expected, rtol=1e-4, atol=1e-4)
 
 
-def test_shift_choice_needs_unit_first_stride_and_depth():
+def test_shift_choice_needs_a_first_axis_kernel_and_depth():
     x, w = np.zeros((16, 1, 8, 8, 8)), np.zeros((4, 16, 3, 3, 3))
     assert convolution._uses_plane_shifts(x, w, (1, 2, 2))
-    assert not convolution._uses_plane_shifts(x, w, (2, 1, 1))
+    assert convolution._uses_plane_shifts(x, w, (2, 1, 1))
+    assert not convolution._uses_plane_shifts(x, w[:, :, :1], (1, 1, 1))
     assert not convolution._uses_plane_shifts(np.zeros((1, 1, 8, 8, 8)), w[:, :1], (1, 1, 1))
