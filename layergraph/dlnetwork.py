@@ -28,7 +28,8 @@ from .executor import (Executor, input_statistics, internal_to_matlab, is_empty,
 from .layers._validation import is_real_numeric, logical_scalar, parse_name_value, real_scalar
 from .layers.errors import MException
 from .display import cell_text, properties_text
-from .network import GraphNetwork, freeze_values, inference_data, num_spatial_dims, unset_values, validate_graph
+from .network import (GraphNetwork, check_rescale_ranges, freeze_values, inference_data, num_spatial_dims,
+                      unset_values, validate_graph)
 from .ops import loss as loss_ops
 
 __all__ = ["dlnetwork", "initialize", "forward", "summary", "resnet3dNetwork", "resnetNetwork", "dlfeval",
@@ -60,6 +61,7 @@ class dlnetwork(GraphNetwork):  # noqa: N801 - MATLAB class name
         return net
 
     def _set_graph(self, lgraph: Any) -> None:
+        check_rescale_ranges(lgraph, "dlnetwork")
         freeze_values(lgraph)       # in-place edits of Learnables values would bypass the executor
         self._lgraph = lgraph
         self._executor: Executor | None = None

@@ -189,6 +189,20 @@ class DAGNetwork(GraphNetwork):
         return rows if opts["OutputAs"] == "rows" else rows.T
 
 
+def check_rescale_ranges(lgraph: Any, func: str) -> None:
+    """Input layers that rescale divide by ``Max - Min``: Max must exceed Min everywhere, or
+    every output would be NaN/Inf (checked where the values meet, not per property, so that
+    Min and Max can be set in any order)."""
+    for layer in lgraph.Layers:
+        if not {"Min", "Max"} <= set(input_statistics(layer)) or is_empty(layer.Min) or is_empty(layer.Max):
+            continue
+        if np.any(np.asarray(layer.Max) <= np.asarray(layer.Min)):
+            raise MException(f"nnet_cnn:{func}:InvalidNormalizationRange",
+                             f"Layer '{layer.Name}': Max must be greater than Min everywhere (Normalization "
+                             f"'{layer.Normalization}' divides by Max - Min). Received: Min="
+                             f"{np.asarray(layer.Min).ravel()[:8]}, Max={np.asarray(layer.Max).ravel()[:8]}.")
+
+
 def freeze_values(lgraph: Any) -> None:
     """Make the network's learnable, state and statistic arrays read-only.
 
@@ -266,6 +280,7 @@ def assembleNetwork(layers_or_lgraph: Any) -> DAGNetwork:
             raise MException("nnet_cnn:assembleNetwork:ClassesNotSet",
                              f"Layer '{layer.Name}': set Classes of the classification layer "
                              f"(e.g. classificationLayer(Classes=[...])). Received: Classes='{layer.Classes}'.")
+    check_rescale_ranges(lgraph, "assembleNetwork")
     return DAGNetwork(lgraph)
 
 

@@ -29,7 +29,7 @@ from ._progress import TrainingInfo, VerboseTable
 from .executor import Executor, l2_factor, learn_rate_factor
 from .layers.errors import MException
 from .graph import layerGraph
-from .network import DAGNetwork, validate_graph
+from .network import DAGNetwork, check_rescale_ranges, validate_graph
 from .ops import _backend
 from .options import TrainingOptions
 from .random import global_generator
@@ -73,7 +73,9 @@ def _prepare_graph(lgraph: Any, X: np.ndarray, labels: Any, options: Any, say: C
         if stats:
             say("Initializing input data normalization.")
             layers[i_in] = layers[i_in].copy(**stats)
-    return lgraph.with_layers(layers), targets, classes
+    lgraph = lgraph.with_layers(layers)
+    check_rescale_ranges(lgraph, _FUNC)      # e.g. X constant in a channel
+    return lgraph, targets, classes
 
 
 def _metric_fields(classification: bool) -> tuple[str, str, str]:

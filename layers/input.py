@@ -92,21 +92,10 @@ class _ImageInputLayer(Layer):
         return arr
 
     def _check_Min(self, value: Any) -> np.ndarray | None:
-        low = self._statistic("Min", value)
-        self._check_range("Min", low, getattr(self, "Max", None))
-        return low
+        return self._statistic("Min", value)
 
     def _check_Max(self, value: Any) -> np.ndarray | None:
-        high = self._statistic("Max", value)
-        self._check_range("Max", getattr(self, "Min", None), high)
-        return high
-
-    def _check_range(self, name: str, low: np.ndarray | None, high: np.ndarray | None) -> None:
-        """Rescaling divides by Max - Min: Max must exceed Min everywhere (else NaN/Inf or a flip)."""
-        if low is not None and high is not None and np.any(high <= low):
-            raise MException(f"nnet_cnn:{self.FUNC}:Invalid{name}",
-                             "Max must be greater than Min (rescaling divides by Max - Min). "
-                             f"Received: Min={_fmt(low.ravel()[:8])}, Max={_fmt(high.ravel()[:8])}.")
+        return self._statistic("Max", value)
 
     # ---- display / sizes -------------------------------------------------------------------
     def description(self) -> str:

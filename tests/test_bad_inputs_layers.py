@@ -170,22 +170,3 @@ def test_refused_weights_leave_the_inferred_sizes_unchanged():
 @pytest.mark.parametrize("epsilon", [np.inf, np.nan, 1e-6, "1e-3"])
 def test_batchnorm_epsilon_finite_and_at_least_1e_5(epsilon):
     _raises("nnet_cnn:batchNormalizationLayer:InvalidEpsilon", lg.batchNormalizationLayer, Epsilon=epsilon)
-
-
-@pytest.mark.parametrize("low, high", [(1, 1), (2, 1), ([0, 0], [1, 0])])
-def test_rescale_max_must_exceed_min(low, high):
-    size = [2, 2, np.size(low)]
-    _raises("nnet_cnn:imageInputLayer:InvalidMax", lg.imageInputLayer, size,
-            Normalization="rescale-zero-one", Min=low, Max=high)
-    layer = lg.imageInputLayer(size, Normalization="rescale-symmetric", Max=np.add(high, 5))
-    with pytest.raises(MException, match="greater than Min"):
-        layer.Min = np.add(high, 5)                              # equal to Max
-    assert layer.Min is None
-
-
-def test_trainnetwork_on_constant_data_names_the_rescale_range():
-    X = np.ones((2, 2, 1, 4), np.float32)
-    layers = [lg.imageInputLayer([2, 2, 1], Normalization="rescale-zero-one"), lg.fullyConnectedLayer(2),
-              lg.softmaxLayer(), lg.classificationLayer()]
-    options = lg.trainingOptions("sgdm", MaxEpochs=1, MiniBatchSize=2, Verbose=False)
-    _raises("nnet_cnn:imageInputLayer:InvalidMax", lg.trainNetwork, X, pd.Categorical(list("abab")), layers, options)

@@ -4,7 +4,8 @@ import pytest
 
 from layergraph import (MException, activations, assembleNetwork, batchNormalizationLayer, classificationLayer, classify,
                         convolution3dLayer, dlnetwork, forward, fullyConnectedLayer, image3dInputLayer,
-                        layerGraph, predict, regressionLayer, reluLayer, softmaxLayer)
+                        imageInputLayer, layerGraph, predict, regressionLayer, reluLayer, softmaxLayer,
+                        trainNetwork, trainingOptions)
 
 X = np.random.default_rng(0).random((3, 3, 3, 1, 4)).astype(np.float32)
 BODY = [image3dInputLayer([3, 3, 3, 1], Name="in", Normalization="none"),
@@ -137,3 +138,46 @@ def test_gpu_requested_without_a_gpu(call, ident, monkeypatch):
     with pytest.raises(MException) as err:
         call()
     assert err.value.identifier == ident
+
+
+def _rescaling_layers(low, high):
+    return [imageInputLayer([2, 2, np.size(low)], Name="in", Normalization="rescale-zero-one", Min=low, Max=high),
+            fullyConnectedLayer(2, Name="fc", Weights=np.ones((2, 4 * np.size(low)), np.float32),
+                                Bias=np.zeros((2, 1), np.float32)),
+            softmaxLayer(Name="sm")]
+
+
+@pytest.mark.parametrize("low, high", [(1, 1), (2, 1), ([0, 0], [1, 0])])
+def test_rescale_max_must_exceed_min(low, high):
+    layers = _rescaling_layers(low, high)
+    for func, call in [("dlnetwork", lambda: dlnetwork(layers)),
+                       ("assembleNetwork", lambda: assembleNetwork(layers + [classificationLayer(Classes=["a", "b"])]))]:
+        with pytest.raises(MException, match="Max must be greater than Min") as err:
+            call()
+        assert err.value.identifier == f"nnet_cnn:{func}:InvalidNormalizationRange"
+
+
+def test_rescale_min_and_max_may_be_set_in_any_order():
+    layer = _rescaling_layers(0, 1)[0]
+    layer.Min = 5                     # momentarily above Max: fine, checked where the network is made
+    layer.Max = 9
+    assert dlnetwork([layer, *_rescaling_layers(0, 1)[1:]]).Initialized
+
+
+def test_trainnetwork_on_constant_data_names_the_rescale_range():
+    layers = [imageInputLayer([2, 2, 1], Normalization="rescale-zero-one"), fullyConnectedLayer(2),
+              softmaxLayer(), classificationLayer()]
+    options = trainingOptions("sgdm", MaxEpochs=1, MiniBatchSize=2, Verbose=False)
+    with pytest.raises(MException) as err:
+        trainNetwork(np.ones((2, 2, 1, 4), np.float32), ["a", "b"] * 2, layers, options)
+    assert err.value.identifier == "nnet_cnn:trainNetwork:InvalidNormalizationRange"
+
+
+def test_retraining_with_new_rescale_statistics():
+    layers = [imageInputLayer([2, 2, 1], Name="in", Normalization="rescale-zero-one"), fullyConnectedLayer(2),
+              softmaxLayer(), classificationLayer()]
+    options = trainingOptions("sgdm", MaxEpochs=1, MiniBatchSize=2, Verbose=False)
+    data = np.random.default_rng(0).random((2, 2, 1, 4)).astype(np.float32)
+    net, _ = trainNetwork(data, ["a", "b"] * 2, layers, options)
+    net, _ = trainNetwork(data + 10, ["a", "b"] * 2, layerGraph(net), options)   # new Min above the old Max
+    assert net.Layers["in"].Min.min() >= 10
