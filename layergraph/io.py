@@ -15,6 +15,7 @@ import os
 import re
 import uuid
 import zipfile
+import zlib
 from typing import Any
 
 import numpy as np
@@ -162,6 +163,13 @@ def saveNetwork(net: Any, path: Any) -> None:
 
 # ---- decoding ------------------------------------------------------------------------------
 
+# What zipfile / zlib raise for a damaged archive (zlib.error, EOFError, a bad seek's OSError,
+# NotImplementedError for a mangled compression method or version field, RuntimeError for a
+# flipped "encrypted" flag).
+_DAMAGED_ARCHIVE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError,
+                    RuntimeError)
+
+
 class _Reader:
     """Validated access to the entries of an opened archive."""
 
@@ -190,8 +198,13 @@ class _Reader:
         if name not in self.infos:
             raise _error("loadNetwork", "MissingEntry", f"The file has no entry {name!r}.")
         info = self.infos[name]
-        with self.zf.open(info) as f:
-            data = f.read(info.file_size + 1)
+        try:
+            with self.zf.open(info) as f:
+                data = f.read(info.file_size + 1)
+        except _DAMAGED_ARCHIVE as err:        # bad CRC, bad deflate stream, bad local header, ...
+            raise _error("loadNetwork", "CorruptEntry",
+                         f"Entry {name!r} cannot be read (the file is damaged): {type(err).__name__}: "
+                         f"{err}") from None
         if len(data) != info.file_size:
             raise _error("loadNetwork", "CorruptEntry",
                          f"Entry {name!r} does not hold the {info.file_size} bytes it declares.")
@@ -307,11 +320,15 @@ def _open(path: Any) -> tuple[zipfile.ZipFile, _Reader, dict]:
     path = _file_name(path, "loadNetwork")
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as err:
+    except _DAMAGED_ARCHIVE as err:
         raise _error("loadNetwork", "NotANetworkFile", f"Cannot read {str(path)!r} as a "
                      f"network file (a zip archive): {err}")
-    reader = _Reader(zf)
-    return zf, reader, _manifest(reader)
+    try:
+        reader = _Reader(zf)
+        return zf, reader, _manifest(reader)
+    except MException:
+        zf.close()
+        raise
 
 
 def _build(kind: str, lgraph: LayerGraph) -> Any:

@@ -70,3 +70,30 @@ def test_demo_arguments_checked_before_any_work(argv, flag, capsys):
     err = capsys.readouterr()
     assert f"{flag} must be at least" in err.err and "Received" in err.err
     assert "syntheticShapes3d" not in err.out                   # no data made, no network built
+
+
+def _damaged(data: bytes, how: str) -> bytes:
+    d = bytearray(data)
+    local = d.index(b"PK\x03\x04")                     # manifest.json's local header
+    central = d.index(b"PK\x01\x02")                   # and its central directory record
+    if how == "crc":
+        d[central + 16] ^= 0xFF                         # CRC-32
+    elif how == "encrypted":
+        d[central + 8] |= 0x01                          # general-purpose flag bit 0
+    elif how == "deflate":
+        body = local + 30 + int.from_bytes(d[local + 26:local + 28], "little")
+        d[body:body + 8] = b"\xff" * 8                  # garbage deflate stream
+    elif how == "method":
+        d[central + 10] = 99                            # unknown compression method
+    return bytes(d)
+
+
+@pytest.mark.parametrize("how", ["crc", "encrypted", "deflate", "method"])
+def test_damaged_file_is_an_mexception(tmp_path, how):
+    path = tmp_path / "net.lgnet"
+    saveNetwork(_net(), path)
+    path.write_bytes(_damaged(path.read_bytes(), how))
+    with pytest.raises(MException) as err:
+        loadNetwork(path)
+    assert err.value.identifier in ("layergraph:loadNetwork:CorruptEntry", "layergraph:loadNetwork:NotANetworkFile")
+    assert "damaged" in str(err.value) or "Cannot read" in str(err.value)
