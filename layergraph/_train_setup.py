@@ -139,9 +139,10 @@ def _check_output_size(layer: Any, in_size: tuple[int, ...], num_targets: int) -
     if hasattr(layer, "Classes"):
         if int(np.prod(in_size)) != num_targets:   # the layer itself checked the channel count
             raise MException(f"nnet_cnn:{_FUNC}:WrongOutputSize",
-                             f"Layer '{layer.Name}' needs one score per class per observation, an input of "
-                             f"size {'x'.join(['1'] * (len(in_size) - 1) + [str(num_targets)])} (use a "
-                             f"fully connected or global pooling layer before it). Received: input size {size}.")
+                             f"Layer '{layer.Name}' needs one score per class per observation, an input "
+                             f"of size {'x'.join(['1'] * (len(in_size) - 1) + [str(num_targets)])} (use a "
+                             "fully connected or global pooling layer before it). "
+                             f"Received: input size {size}.")
     elif int(np.prod(in_size)) != num_targets:
         expected = int(np.prod(in_size))
         raise MException(f"nnet_cnn:{_FUNC}:WrongNumberOfResponses",

@@ -337,7 +337,8 @@ def dlupdate(fun: Callable[..., Any], net: Any, *tables: pd.DataFrame) -> Any:
     """
     if not callable(fun):
         raise MException("deep:dlupdate:InvalidFunction",
-                         f"The first argument of dlupdate must be a function. Received: {type(fun).__name__}.")
+                         "The first argument of dlupdate must be a function. "
+                         f"Received: {type(fun).__name__}.")
     params = _parameters(net, "dlupdate")
     for table in tables:
         _check_rows(params, table, "dlupdate argument")
@@ -484,10 +485,10 @@ def _table(layers: Any, kind: str) -> pd.DataFrame:
 def _with_values(lgraph: Any, table: pd.DataFrame, kind: str) -> Any:
     """The graph with the table's values written into its layers (MATLAB layout, shapes checked)."""
     if not isinstance(table, pd.DataFrame) or not set(TABLE_COLUMNS) <= set(table.columns):
+        columns = f" with columns {list(table.columns)}" if isinstance(table, pd.DataFrame) else ""
         raise MException("deep:dlnetwork:InvalidTable",
-                         "The value must be a table with columns Layer, Parameter and Value (as net.Learnables "
-                         f"/ net.State). Received: {type(table).__name__}"
-                         f"{' with columns ' + str(list(table.columns)) if isinstance(table, pd.DataFrame) else ''}.")
+                         "The value must be a table with columns Layer, Parameter and Value (as "
+                         f"net.Learnables / net.State). Received: {type(table).__name__}{columns}.")
     values: dict[str, dict[str, Any]] = {}
     for name, p, v in zip(table["Layer"], table["Parameter"], table["Value"]):
         values.setdefault(name, {})[p] = np.asarray(v)
@@ -535,7 +536,8 @@ def _flat_outputs(lgraph: Any) -> dict[str, bool]:
         flat_srcs = [layers[s[0]].Name for s in srcs if flat[s[0]]]
         if flat_srcs and layers[i].Type.endswith(("Convolution", "Pooling")):
             raise MException("nnet_cnn:dlnetwork:SpatialLayerAfterFullyConnected",
-                             f"Layer '{layers[i].Name}' ({layers[i].Type}) needs data with spatial dimensions, "
+                             f"Layer '{layers[i].Name}' ({layers[i].Type}) needs data with spatial "
+                             "dimensions, "
                              "but after a fully connected layer a dlnetwork's data is 'CB' (channels x "
                              f"observations). Received: input from {flat_srcs}.")
         flat[i] = layers[i].Type == "Fully Connected" or (bool(srcs) and len(flat_srcs) == len(srcs))
@@ -543,9 +545,11 @@ def _flat_outputs(lgraph: Any) -> dict[str, bool]:
 
 
 def _as_names(outputs: Any) -> list[str]:
-    names = [outputs] if isinstance(outputs, str) else list(outputs) if isinstance(outputs, (list, tuple)) else None
+    names = [outputs] if isinstance(outputs, str) else (
+        list(outputs) if isinstance(outputs, (list, tuple)) else None)
     if not names or not all(isinstance(n, str) for n in names):
         raise MException("deep:dlnetwork:InvalidOutputs",
-                         f"Outputs must be a layer name or a list of layer names. Received: Outputs={outputs!r}.")
+                         "Outputs must be a layer name or a list of layer names. "
+                         f"Received: Outputs={outputs!r}.")
     return names
 

@@ -280,7 +280,8 @@ def logical_scalar(value: Any, func: str, argname: str) -> bool:
                                                and float(np.asarray(value).ravel()[0]) in (0, 1)):
         return bool(np.asarray(value).ravel()[0])
     raise MException(f"nnet_cnn:{func}:Invalid{argname}",
-                     f"{argname} must be a logical scalar (true/false or 1/0). Received: {argname}={_fmt(value)}.")
+                     f"{argname} must be a logical scalar (true/false or 1/0). "
+                     f"Received: {argname}={_fmt(value)}.")
 
 
 __all__ += ["positive_int", "real_scalar", "float_array", "matlab_shape", "initializer", "is_unset",
