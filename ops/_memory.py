@@ -6,8 +6,9 @@ back to the OS, so every training step faults in and zeroes its activations agai
 page faults (35 MiB) and 15-20% of a step of the small 3-D ResNet of ``benchmarks/``.
 ``keep_freed_memory()`` sets ``M_MMAP_THRESHOLD`` (64 MiB) and ``M_TRIM_THRESHOLD`` (1 GiB) once
 per process, so freed blocks are reused instead; the resident size then stays near its peak.
-Set ``LAYERGRAPH_KEEP_FREED_MEMORY=0`` to leave the allocator alone. Elsewhere (non-glibc) it
-does nothing.
+Set ``LAYERGRAPH_KEEP_FREED_MEMORY=0`` to leave the allocator alone; an explicit glibc setting
+(``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``, ``GLIBC_TUNABLES`` naming malloc) is
+respected the same way. Elsewhere (non-glibc) it does nothing.
 """
 from __future__ import annotations
 
@@ -17,15 +18,23 @@ import os
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 MMAP_THRESHOLD_BYTES = 64 * 2**20
 TRIM_THRESHOLD_BYTES = 2**30
+_USER_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 _done = False
 
 
 def keep_freed_memory() -> bool:
     """Tune glibc's malloc once per process (see module docstring); True when it is tuned."""
     global _done
-    if not _done and os.environ.get("LAYERGRAPH_KEEP_FREED_MEMORY", "1") != "0":
+    if not _done and os.environ.get("LAYERGRAPH_KEEP_FREED_MEMORY", "1") != "0" \
+            and not _user_configured():
         _done = _tune()
     return _done
+
+
+def _user_configured() -> bool:
+    """The process was started with its own malloc thresholds (environment tunables)."""
+    return any(name in os.environ for name in _USER_SETTINGS) or \
+        "malloc" in os.environ.get("GLIBC_TUNABLES", "")
 
 
 def _tune() -> bool:

@@ -25,8 +25,14 @@ def test_reallocated_large_array_does_not_page_fault():
     assert _faults() - before < 100          # untuned: hundreds of faults per allocation
 
 
-def test_environment_variable_leaves_the_allocator_alone(monkeypatch):
+@pytest.mark.parametrize("name, value", [("LAYERGRAPH_KEEP_FREED_MEMORY", "0"),
+                                         ("MALLOC_MMAP_THRESHOLD_", "65536"),
+                                         ("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=0")])
+def test_opt_out_or_user_malloc_settings_leave_the_allocator_alone(name, value, monkeypatch):
+    for other in ("LAYERGRAPH_KEEP_FREED_MEMORY", "MALLOC_MMAP_THRESHOLD_",
+                  "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES"):
+        monkeypatch.delenv(other, raising=False)
     monkeypatch.setattr(_memory, "_done", False)
-    monkeypatch.setenv("LAYERGRAPH_KEEP_FREED_MEMORY", "0")
+    monkeypatch.setenv(name, value)
     monkeypatch.setattr(_memory, "_tune", lambda: pytest.fail("allocator tuned"))
     assert _memory.keep_freed_memory() is False
