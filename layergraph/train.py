@@ -181,7 +181,7 @@ class _Trainer:
                              TrainingLoss=h["loss"][k], ValidationLoss=h["val_loss"][k],
                              BaseLearnRate=lr, State="iteration",
                              **{metric: h["metric"][k], val_metric: h["val_metric"][k]})
-        if any(bool(f(state)) for f in self.o.OutputFcn):
+        if any(_stop_requested(f, f(state)) for f in self.o.OutputFcn):
             self.stop_reason = "Stopped by OutputFcn."
             return True
         return False
@@ -220,6 +220,19 @@ class _Trainer:
             "ValidationLoss": h["val_loss"][:n], val_metric: h["val_metric"][:n],
             "BaseLearnRate": h["lr"][:n], "FinalValidationLoss": final[0],
             final_metric: final[1], "OutputNetworkIteration": output_iteration})
+
+
+def _stop_requested(func: Callable, result: Any) -> bool:
+    """An OutputFcn result: None (continue) or a logical scalar (True stops training)."""
+    if result is None:
+        return False
+    is_logical = isinstance(result, (bool, np.bool_)) or (
+        isinstance(result, (int, np.integer)) and result in (0, 1))
+    if is_logical:
+        return bool(result)
+    raise MException(f"nnet_cnn:{_FUNC}:InvalidOutputFcnResult",
+                     f"OutputFcn {getattr(func, '__name__', func)!r} must return true (stop), false or None. "
+                     f"Received: {result!r:.60}.")
 
 
 def _precision(dtype: Any) -> type:

@@ -99,3 +99,17 @@ def test_classification_layer_needs_one_score_per_class():
               softmaxLayer(Name="sm"), classificationLayer(Name="out")]          # 3x3x3x3 scores
     msg = _raises("nnet_cnn:trainNetwork:WrongOutputSize", X, LABELS, layers, _options())
     assert "1x1x1x3" in msg and "3x3x3x3" in msg
+
+
+@pytest.mark.parametrize("result", [np.array([True, False]), "stop", 2])
+def test_output_function_must_return_a_logical(result):
+    options = _options(OutputFcn=lambda info: result)
+    msg = _raises("nnet_cnn:trainNetwork:InvalidOutputFcnResult", X, LABELS, CLASSIFY, options)
+    assert "<lambda>" in msg
+
+
+def test_output_function_may_return_none_or_logicals():
+    calls = []
+    options = _options(OutputFcn=[lambda info: calls.append(info.Iteration), lambda info: np.bool_(False)])
+    trainNetwork(X, LABELS, CLASSIFY, options)
+    assert calls == [1, 2]
