@@ -16,8 +16,10 @@ import copy
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, overload
 
+import numpy as np
+
 from .layers.base import Layer
-from .layers.errors import MException
+from .layers.errors import MException, MIndexError
 
 
 class LayerArray(Sequence):
@@ -75,6 +77,18 @@ class LayerArray(Sequence):
                 "nnet_cnn:LayerArray:LayerDoesNotExist",
                 f"No layer named '{key}' in the layer array. Layer names: "
                 f"{', '.join(repr(layer.Name) for layer in self._layers) or '(none)'}.",
+            )
+        if isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, np.integer)):
+            raise MException(
+                "MATLAB:badsubscript",
+                f"Layer arrays are indexed by an integer, a slice or a layer name. "
+                f"Received: {key!r} ({type(key).__name__}).",
+            )
+        if not -len(self._layers) <= key < len(self._layers):
+            raise MIndexError(
+                "MATLAB:badsubscript",
+                f"Index exceeds the number of layers: the array has {len(self._layers)} layers "
+                f"(indices 0 to {len(self._layers) - 1}, 0-based). Received: {key}.",
             )
         return copy.copy(self._layers[key])
 

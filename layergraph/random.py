@@ -5,6 +5,9 @@ initial weights (trainNetwork, dlnetwork) and shuffling. It starts as ``rng(0)``
 """
 from __future__ import annotations
 
+import numbers
+from typing import Any
+
 import numpy as np
 
 from .layers.errors import MException
@@ -14,18 +17,36 @@ __all__ = ["rng"]
 _GENERATOR = [np.random.default_rng(0)]
 
 
-def rng(seed: int = 0) -> None:
-    """MATLAB ``rng(seed)``: reseed the global generator (initial weights, shuffling).
+def rng(seed: Any = 0, generator: str = "twister") -> None:
+    """MATLAB ``rng``: reseed the global generator (initial weights, shuffling).
 
-    The same seed, data and options give the same network.
+    ``rng(seed)`` with a nonnegative integer (``7`` or ``7.0``), ``rng("default")`` (= ``rng(0)``)
+    or ``rng("shuffle")`` (a seed from the operating system). ``generator`` ("twister", ...) is
+    accepted for MATLAB scripts; the stream is always NumPy's PCG64, so the numbers differ from
+    MATLAB's. The same seed, data and options give the same network.
 
-    >>> rng(7); a = global_generator().random(); rng(7); a == global_generator().random()
+    >>> rng(7); a = global_generator().random(); rng(7.0); a == global_generator().random()
     True
     """
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+    if not isinstance(generator, str):
+        raise MException("MATLAB:rng:badGenerator",
+                         f"generator must be a generator name such as 'twister'. "
+                         f"Received: generator={generator!r}.")
+    if isinstance(seed, str):
+        choice = seed.lower()
+        if choice not in ("default", "shuffle"):
+            raise MException("MATLAB:rng:badSeed",
+                             f"seed must be a nonnegative integer, 'default' or 'shuffle'. "
+                             f"Received: seed={seed!r}.")
+        _GENERATOR[0] = np.random.default_rng(0 if choice == "default" else None)
+        return
+    integral = (isinstance(seed, (numbers.Real, np.number)) and not isinstance(seed, (bool, np.bool_))
+                and np.isfinite(float(seed)) and float(seed) == int(float(seed)) and float(seed) >= 0)
+    if not integral:
         raise MException("MATLAB:rng:badSeed",
-                         f"seed must be a nonnegative integer. Received: seed={seed!r}.")
-    _GENERATOR[0] = np.random.default_rng(int(seed))
+                         f"seed must be a nonnegative integer, 'default' or 'shuffle'. "
+                         f"Received: seed={seed!r}.")
+    _GENERATOR[0] = np.random.default_rng(int(float(seed)))
 
 
 def global_generator() -> np.random.Generator:

@@ -21,3 +21,7 @@ class MException(ValueError):
 
     def __str__(self) -> str:
         return f"{self.message} [{self.identifier}]"
+
+
+class MIndexError(MException, IndexError):
+    """An index out of range (MATLAB ``MATLAB:badsubscript``); also an ``IndexError``."""
