@@ -5,12 +5,15 @@ import pytest
 from layergraph.ops import _parallel, activation, batchnorm, pooling
 
 
-def test_thread_count_prefers_layergraph_then_omp(monkeypatch):
+def test_thread_count_is_opt_in(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "5")
     assert _parallel.num_threads() == 5
-    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "junk")
-    assert _parallel.num_threads() == 3
+    for value in ("junk", "0"):
+        monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", value)
+        assert _parallel.num_threads() == 1
+    monkeypatch.delenv("LAYERGRAPH_NUM_THREADS")
+    assert _parallel.num_threads() == 1
 
 
 def test_split_covers_every_index_once(monkeypatch):
