@@ -240,9 +240,19 @@ def _max_pass_backward(xp, g: Array, arg: Array, n: int, axis: int, p: int, s: i
                        before: int) -> Array:
     """Backward of ``_max_pass``: ``g`` (output sizes) to the pass input (``n`` along axis)."""
     lead = (slice(None),) * axis
-    g_in = xp.zeros(g.shape[:axis] + (n,) + g.shape[axis + 1:], dtype=g.dtype)
-    for j, outs, ins in _offset_ranges(n, p, s, before, g.shape[axis]):
-        g_in[lead + (ins,)] += g[lead + (outs,)] * (arg[lead + (outs,)] == j)
+    o = g.shape[axis]
+    g_in = xp.empty(g.shape[:axis] + (n,) + g.shape[axis + 1:], dtype=g.dtype)
+    ranges = list(_offset_ranges(n, p, s, before, o))
+    # the first s offsets of full windows (no leading pad) tile [0, o s) exactly: assign them
+    tiled = before == 0 and p >= s and all(r[0] == j and r[1] == slice(0, o)
+                                           for j, r in zip(range(s), ranges))
+    g_in[lead + (slice(o * s if tiled else 0, None),)] = 0
+    for j, outs, ins in ranges:
+        part = g[lead + (outs,)] * (arg[lead + (outs,)] == j)
+        if tiled and j < s:
+            g_in[lead + (ins,)] = part
+        else:
+            g_in[lead + (ins,)] += part
     return g_in
 
 
