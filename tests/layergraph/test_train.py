@@ -273,4 +273,4 @@ def test_gpu_training_matches_cpu(capsys):
     assert "Training on single GPU." in capsys.readouterr().out
     for a, b in zip(nets["cpu"].Layers, nets["gpu"].Layers):
         for name in a.LEARNABLES + a.STATES:
-            np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-9)
+            np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-9, atol=1e-12)

@@ -42,11 +42,13 @@ def _conv_round_trip(x, w, b, dy, stride, pad, dilation):
 @pytest.mark.parametrize("kernel", [(3, 2, 3), (1, 1, 1)])
 @pytest.mark.parametrize("budget", [convolution.COLUMN_BUDGET_BYTES, 1])
 @pytest.mark.parametrize("stride", [(2, 1, 2), (1, 1, 1)])
-def test_convolution(stride, kernel, budget, dtype, cp, rng, monkeypatch):
+@pytest.mark.parametrize("channels", [(3, 4), (6, 4), (6, 64)])  # (C, F): plain, plane-shift, F >= 64
+def test_convolution(stride, kernel, budget, dtype, channels, cp, rng, monkeypatch):
     monkeypatch.setattr(convolution, "COLUMN_BUDGET_BYTES", budget)
-    x = rng.standard_normal((3, 2, 7, 6, 5)).astype(dtype)
-    w = rng.standard_normal((4, 3) + kernel).astype(dtype)
-    b = rng.standard_normal(4).astype(dtype)
+    c, f = channels
+    x = rng.standard_normal((c, 2, 7, 6, 5)).astype(dtype)
+    w = rng.standard_normal((f, c) + kernel).astype(dtype)
+    b = rng.standard_normal(f).astype(dtype)
     pad = ((1, 2), (0, 1), (1, 0)) if kernel[0] > 1 else ((0, 0),) * 3
     args = (stride, pad, (1, 2, 1))
     dy = convolution.conv_forward(x, w, b, *args)[0] * 0 + 1
