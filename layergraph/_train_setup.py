@@ -163,16 +163,18 @@ def batchnorm_population_pass(ex: Executor, Xint: np.ndarray, batch_size: int) -
     """Replace every BN layer's TrainedMean/TrainedVariance by statistics over all of ``Xint``.
 
     Runs training-mode forward passes over the data (``(C, N, *S)``, every observation, the
-    last batch possibly partial) and merges the per-batch statistics exactly.
+    last batch possibly partial) and merges the per-batch statistics exactly. Each pass stops
+    at the last BN layers: the layers after them cannot change any BN layer's statistics.
     """
     bn = [layer.Name for layer in ex.layers if "TrainedMean" in layer.STATES]
     if not bn:
         return
     n = Xint.shape[1]
     collected: dict[str, list] = {name: [] for name in bn}
-    outputs = [ex.names[ex.order[-1]]]
+    outputs = _last_statistics_layers(ex, bn)
     for start in range(0, n, batch_size):
-        x = _backend.to_device(Xint[:, start:start + batch_size], ex.device).astype(ex.dtype)
+        x = _backend.to_device(Xint[:, start:start + batch_size], ex.device)
+        x = x.astype(ex.dtype, copy=False)
         update = ex.forward(x, training=True, outputs=outputs).state_update
         for name in bn:
             collected[name].append((x.shape[1], update[(name, "BatchMean")],
@@ -181,6 +183,19 @@ def batchnorm_population_pass(ex: Executor, Xint: np.ndarray, batch_size: int) -
         mean, var = merge_batch_statistics(collected[name])
         ex.state[(name, "TrainedMean")] = mean.astype(ex.dtype)
         ex.state[(name, "TrainedVariance")] = var.astype(ex.dtype)
+
+
+def _last_statistics_layers(ex: Executor, bn: list[str]) -> list[str]:
+    """The BN layers that no other BN layer depends on (running up to them runs every BN)."""
+    upstream: set[int] = set()
+    for name in bn:
+        stack = [s for s, _ in ex.sources[ex.index[name]]]
+        while stack:
+            i = stack.pop()
+            if i not in upstream:
+                upstream.add(i)
+                stack.extend(s for s, _ in ex.sources[i])
+    return [name for name in bn if ex.index[name] not in upstream]
 
 
 def evaluate(ex: Executor, Xint: np.ndarray, T: np.ndarray, batch_size: int,

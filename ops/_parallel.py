@@ -5,11 +5,13 @@ work (pooling passes, batch-norm channel blocks, ReLU, im2col offsets) the same 
 opt-in: ``LAYERGRAPH_NUM_THREADS`` (default 1). Measured on 2 cores with 2 OpenBLAS threads,
 a training step got ~15% SLOWER with 2 elementwise threads (OpenBLAS workers spin after each
 GEMM and the GIL serialises the Python between NumPy calls), while isolated pooling/BN ran
-25-30% faster on an idle machine. Work items must write disjoint outputs and not nest.
+25-30% faster on an idle machine. Work items must write disjoint outputs; a ``run`` called
+from inside a work item runs serially (nesting on one pool would deadlock).
 """
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -18,6 +20,7 @@ from ._backend import is_gpu_array
 
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
+_worker = threading.local()      # .busy: this thread is running a work item
 
 
 def num_threads() -> int:
@@ -26,7 +29,7 @@ def num_threads() -> int:
     return int(value) if value.isdigit() and int(value) > 0 else 1
 
 
-def run(task: Callable[[Any], None], items: Iterable[Any], like: Any = None) -> None:
+def run(task: Callable[[Any], None], items: Iterable[Any], like: Any = None, pool_size: int = 0) -> None:
     """``task(item)`` for every item, on up to ``num_threads()`` threads; re-raises errors.
 
     Serial when ``like`` is a GPU array (CuPy work is asynchronous already).
@@ -38,7 +41,8 @@ def run(task: Callable[[Any], None], items: Iterable[Any], like: Any = None) -> 
     """
     global _pool, _pool_size
     items = list(items)
-    threads = 1 if is_gpu_array(like) else min(num_threads(), len(items))
+    nested = getattr(_worker, "busy", False)
+    threads = 1 if is_gpu_array(like) or nested else min(max(num_threads(), pool_size), len(items))
     if threads <= 1:
         for item in items:
             task(item)
@@ -47,8 +51,16 @@ def run(task: Callable[[Any], None], items: Iterable[Any], like: Any = None) -> 
         if _pool is not None:
             _pool.shutdown(wait=False)
         _pool, _pool_size = ThreadPoolExecutor(threads, "layergraph"), threads
-    for _ in _pool.map(task, items):
+    for _ in _pool.map(lambda item: _as_worker(task, item), items):
         pass
+
+
+def _as_worker(task: Callable[[Any], None], item: Any) -> None:
+    _worker.busy = True
+    try:
+        task(item)
+    finally:
+        _worker.busy = False
 
 
 MIN_SPLIT_ELEMENTS = 2**16

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from . import _im2col
+from . import _im2col, _tile_threads
 from ._backend import Array, get_xp
 from ._shapes import Padding, check_geometry, output_sizes
 
@@ -209,6 +209,16 @@ STACK_BELOW_FILTERS = 64
 (F, K) @ (K, n) product with small F well below peak); else one GEMM per offset, no halo work."""
 
 
+THREAD_ABOVE_BYTES = 12 * 2**20
+"""Plane columns of all tiles above this: tiles run on ``_tile_threads`` threads (below, the
+thread hand-offs cost more than they save: measured 8^3 x 32 channels x 8 slower, 16^3 faster)."""
+
+
+def _column_bytes(x: Array, w: Array, out) -> int:
+    """Bytes of the plane columns of the whole batch (without halo planes)."""
+    return x.shape[0] * math.prod(w.shape[3:]) * x.shape[1] * math.prod(out) * x.dtype.itemsize
+
+
 def _uses_plane_shifts(x: Array, w: Array, stride) -> bool:
     """A first-axis kernel of 2+ and enough GEMM depth (C k') for BLAS to run well."""
     return w.shape[2] > 1 and x.shape[0] * math.prod(w.shape[3:]) >= 32
@@ -217,7 +227,7 @@ def _uses_plane_shifts(x: Array, w: Array, stride) -> bool:
 class _PlaneTiling:
     """Tiles, padded input, phases and column buffer of a plane-shifted convolution."""
 
-    def __init__(self, xp, x: Array, w: Array, stride, pad, dilation, out):
+    def __init__(self, xp, x: Array, w: Array, stride, pad, dilation, out, pieces: int = 1):
         self.kernel_rest, self.out = w.shape[3:], tuple(out)
         self.stride, self.dilation_rest = stride, dilation[1:]
         self.rows = x.shape[0] * math.prod(w.shape[3:])              # C k'
@@ -227,19 +237,22 @@ class _PlaneTiling:
             q, r = divmod(j * dilation[0], stride[0])
             self.phases.setdefault(r, []).append((j, q))
         self.halo = max(q for offsets in self.phases.values() for _, q in offsets)
-        self.tiles = _im2col.plan_tiles(x.shape[1], out, self.rows * x.dtype.itemsize,
-                                        _tile_budget(), self.halo)
+        position_bytes = self.rows * x.dtype.itemsize
+        total = position_bytes * x.shape[1] * (out[0] + self.halo) * self.plane
+        budget = min(_tile_budget(), max(1, -(-total // pieces)))    # >= pieces tiles
+        self.tiles = _im2col.plan_tiles(x.shape[1], out, position_bytes, budget, self.halo)
         self.xpad = _im2col.pad_array(x, pad)
         self.most = max((t.batch.stop - t.batch.start) * (t.rows.stop - t.rows.start + self.halo)
                         for t in self.tiles) * self.plane           # largest nb * ext
-        self.buffer = xp.empty(self.rows * self.most, dtype=x.dtype)
 
-    def columns(self, tile: _im2col.Tile, phase: int) -> tuple[Array, slice, int]:
-        """``(cols (C k', nb, ext), output columns of the tile, span = its outputs per obs)``."""
+    def columns(self, tile: _im2col.Tile, phase: int, buffer: Array
+                ) -> tuple[Array, slice, int]:
+        """``(cols (C k', nb, ext), output columns of the tile, span = its outputs per obs)``;
+        the columns are written into ``buffer`` (``rows * most`` elements)."""
         halo = max(q for _, q in self.phases[phase])
         planes = self.xpad[:, :, phase::self.stride[0]]
         cols = _im2col.plane_columns(planes, self.kernel_rest, self.stride[1:],
-                                     self.dilation_rest, tile, self.out, halo, self.buffer)
+                                     self.dilation_rest, tile, self.out, halo, buffer)
         span = (tile.rows.stop - tile.rows.start) * self.plane
         first = tile.rows.start * self.plane
         return cols, slice(first, first + span), span
@@ -250,38 +263,52 @@ def _columns_forward(xp, x, w, stride, pad, dilation, out):
     if not _uses_plane_shifts(x, w, stride):
         return _tiled_forward(xp, x, w, stride, pad, dilation, out)
     f, kh = w.shape[:3:2]
-    plan = _PlaneTiling(xp, x, w, stride, pad, dilation, out)
+    threads = _tile_threads.num_threads(like=x) if _column_bytes(x, w, out) > THREAD_ABOVE_BYTES \
+        else 1
+    plan = _PlaneTiling(xp, x, w, stride, pad, dilation, out, threads)
     w_by_offset = xp.ascontiguousarray(xp.moveaxis(w, 2, 0)).reshape(kh, f, plan.rows)
     y = xp.empty((f, x.shape[1]) + tuple(out), dtype=x.dtype)
     y3 = y.reshape(f, x.shape[1], -1)
     stack = f < STACK_BELOW_FILTERS
-    products = xp.empty((kh if stack else 1) * f * plan.most, dtype=x.dtype)
-    for tile in plan.tiles:
-        terms, used, first = [], 0, True
-        for phase, offsets in plan.phases.items():
-            cols, outputs, span = plan.columns(tile, phase)
-            if stack:     # one GEMM for the phase's offsets; products stay for the sum below
-                size = len(offsets) * f * cols.shape[1] * cols.shape[2]
-                product = products[used:used + size].reshape((len(offsets), f) + cols.shape[1:])
-                used += size
-                weights = w_by_offset[[j for j, _ in offsets]].reshape(-1, plan.rows)
-                xp.matmul(weights, cols.reshape(plan.rows, -1),
-                          out=product.reshape(len(offsets) * f, -1))
-                terms += [product[i, ..., q * plan.plane:q * plan.plane + span]
-                          for i, (_, q) in enumerate(offsets)]
-                continue
-            target = y3[:, tile.batch, outputs].transpose(1, 0, 2)  # (nb, F, span)
-            product = products[:f * cols.shape[1] * span].reshape(cols.shape[1], f, span)
-            columns = cols.transpose(1, 0, 2)                        # (nb, C k', ext)
-            for j, q in offsets:      # per offset: (nb, F, span) batched GEMMs
-                view = columns[..., q * plan.plane:q * plan.plane + span]
-                xp.matmul(w_by_offset[j], view, out=target if first else product)
-                if not first:
-                    target += product
-                first = False
-        if stack:
-            _sum_into(xp, y3[:, tile.batch, outputs], terms)
+
+    def run_tiles(tiles: list[_im2col.Tile]) -> None:
+        buffer = xp.empty(plan.rows * plan.most, dtype=x.dtype)
+        products = xp.empty((kh if stack else 1) * f * plan.most, dtype=x.dtype)
+        for tile in tiles:
+            _forward_tile(xp, plan, tile, w_by_offset, y3, stack, buffer, products)
+
+    _tile_threads.run(run_tiles, plan.tiles, threads)
     return y
+
+
+def _forward_tile(xp, plan: _PlaneTiling, tile: _im2col.Tile, w_by_offset: Array, y3: Array,
+                  stack: bool, buffer: Array, products: Array) -> None:
+    """The outputs ``y3 (F, N, L)`` of one tile (writes only that tile's columns of ``y3``)."""
+    f = w_by_offset.shape[1]
+    terms, used, first = [], 0, True
+    for phase, offsets in plan.phases.items():
+        cols, outputs, span = plan.columns(tile, phase, buffer)
+        if stack:     # one GEMM for the phase's offsets; products stay for the sum below
+            size = len(offsets) * f * cols.shape[1] * cols.shape[2]
+            product = products[used:used + size].reshape((len(offsets), f) + cols.shape[1:])
+            used += size
+            weights = w_by_offset[[j for j, _ in offsets]].reshape(-1, plan.rows)
+            xp.matmul(weights, cols.reshape(plan.rows, -1),
+                      out=product.reshape(len(offsets) * f, -1))
+            terms += [product[i, ..., q * plan.plane:q * plan.plane + span]
+                      for i, (_, q) in enumerate(offsets)]
+            continue
+        target = y3[:, tile.batch, outputs].transpose(1, 0, 2)  # (nb, F, span)
+        product = products[:f * cols.shape[1] * span].reshape(cols.shape[1], f, span)
+        columns = cols.transpose(1, 0, 2)                        # (nb, C k', ext)
+        for j, q in offsets:      # per offset: (nb, F, span) batched GEMMs
+            view = columns[..., q * plan.plane:q * plan.plane + span]
+            xp.matmul(w_by_offset[j], view, out=target if first else product)
+            if not first:
+                target += product
+            first = False
+    if stack:
+        _sum_into(xp, y3[:, tile.batch, outputs], terms)
 
 
 def _sum_into(xp, target: Array, terms: list[Array]) -> None:
@@ -302,10 +329,11 @@ def _columns_dw(xp, dy, x, w, stride, pad, dilation):
     dy3 = dy.reshape(f, dy.shape[1], -1)
     dw_by_offset = xp.zeros((kh, plan.rows, f), dtype=x.dtype)   # (K_1, C k', F)
     stack = f < STACK_BELOW_FILTERS
+    buffer = xp.empty(plan.rows * plan.most, dtype=x.dtype)
     shifted_buffer = xp.empty(kh * f * plan.most if stack else 0, dtype=x.dtype)
     for tile in plan.tiles:
         for phase, offsets in plan.phases.items():
-            cols, outputs, span = plan.columns(tile, phase)
+            cols, outputs, span = plan.columns(tile, phase, buffer)
             if stack:
                 shifted = shifted_buffer[:len(offsets) * f * cols.shape[1] * cols.shape[2]]
                 shifted = shifted.reshape((len(offsets), f) + cols.shape[1:])

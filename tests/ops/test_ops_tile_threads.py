@@ -1,0 +1,95 @@
+"""_blas_threads (ctypes OpenBLAS control, fails soft, restores) and _tile_threads (conv tiles on
+threads with one BLAS thread each): threaded results equal serial ones."""
+import threading
+
+import numpy as np
+import pytest
+
+from layergraph.ops import _blas_threads, _parallel, _tile_threads, convolution
+
+
+@pytest.fixture
+def no_openblas(monkeypatch):
+    monkeypatch.setattr(_blas_threads, "_STATE", {"searched": False, "get": None, "set": None,
+                                                  "local": None})
+
+    def unreadable(*args, **kwargs):
+        raise OSError("no /proc here")
+    monkeypatch.setattr(_blas_threads, "open", unreadable, raising=False)
+
+
+def test_without_openblas_everything_is_a_no_op(no_openblas, monkeypatch):
+    assert _blas_threads.get_num_threads() is None
+    assert _blas_threads.available() is False
+    with _blas_threads.thread_local(1) as took_effect:
+        assert took_effect is False
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "2")
+    assert _tile_threads.num_threads() == 1          # tiles stay serial, BLAS as configured
+
+
+def _local_value():
+    """The calling thread's OpenBLAS local thread setting (set and put back)."""
+    local = _blas_threads._functions()["local"]
+    previous = local(7)
+    local(previous)
+    return previous
+
+
+@pytest.mark.skipif(not _blas_threads.available(), reason="NumPy's BLAS is not OpenBLAS >= 0.3.27")
+def test_thread_local_sets_and_restores_without_touching_the_global_count():
+    before_global, before_local = _blas_threads.get_num_threads(), _local_value()
+    with _blas_threads.thread_local(1) as took_effect:
+        assert took_effect and _local_value() == 1
+        with _blas_threads.thread_local(3):
+            assert _local_value() == 3
+        assert _local_value() == 1
+    assert _local_value() == before_local
+    assert _blas_threads.get_num_threads() == before_global
+    with pytest.raises(RuntimeError):
+        with _blas_threads.thread_local(1):
+            raise RuntimeError("restored even on errors")
+    assert _local_value() == before_local
+
+
+def test_groups_are_contiguous_and_cover_every_tile():
+    assert _tile_threads.groups(list(range(7)), 3) == [[0, 1], [2, 3], [4, 5, 6]]
+    assert _tile_threads.groups([1], 4) == [[1]]
+
+
+def test_nested_parallel_run_is_serial_instead_of_deadlocking(monkeypatch):
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "2")
+    done = np.zeros((2, 3))
+
+    def outer(i):
+        _parallel.run(lambda j: done.__setitem__((i, j), 1), range(3))
+    worker = threading.Thread(target=_parallel.run, args=(outer, range(2)), daemon=True)
+    worker.start()
+    worker.join(20)
+    assert not worker.is_alive() and done.all()
+
+
+@pytest.mark.parametrize("filters", [8, 64])          # stacked offsets / one GEMM per offset
+def test_threaded_conv_tiles_match_serial(rng, monkeypatch, filters):
+    """Bit for bit with stacked offsets; per-offset GEMMs may take another OpenBLAS kernel at
+    one BLAS thread than at two (float32 summation order: 1e-6 of the terms' magnitude)."""
+    monkeypatch.setattr(convolution, "THREAD_ABOVE_BYTES", 0)
+    monkeypatch.setattr(convolution, "CACHE_TILE_BYTES", 20_000)     # many tiles
+    x = rng.standard_normal((4, 5, 9, 7, 6)).astype(np.float32)
+    w = rng.standard_normal((filters, 4, 3, 3, 3)).astype(np.float32)
+    dy = rng.standard_normal((filters, 5, 9, 7, 6)).astype(np.float32)
+    pad = ((1, 1),) * 3
+
+    def run():
+        y, cache = convolution.conv_forward(x, w, None, (1, 1, 1), pad, (1, 1, 1))
+        return [y, convolution.conv_backward(dy, cache)[0]]
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "1")
+    serial = run()
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "3")
+    threaded = run()
+    for a, b in zip(serial, threaded):
+        if filters < convolution.STACK_BELOW_FILTERS:
+            np.testing.assert_array_equal(a, b)
+        else:
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-6 * np.abs(a).max() * 27 * 4)
+    np.testing.assert_allclose(serial[0][:, 0, 4, 3, 2],
+                               np.einsum("fcijk,cijk->f", w, x[:, 0, 3:6, 2:5, 1:4]), rtol=1e-4)
