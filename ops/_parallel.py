@@ -29,10 +29,11 @@ def num_threads() -> int:
     return int(value) if value.isdigit() and int(value) > 0 else 1
 
 
-def run(task: Callable[[Any], None], items: Iterable[Any], like: Any = None, pool_size: int = 0) -> None:
+def run(task: Callable[[Any], None], items: Iterable[Any], like: Any = None) -> None:
     """``task(item)`` for every item, on up to ``num_threads()`` threads; re-raises errors.
 
-    Serial when ``like`` is a GPU array (CuPy work is asynchronous already).
+    Serial when ``like`` is a GPU array (CuPy work is asynchronous already) and when called
+    from inside a work item.
 
     >>> out = [0] * 4
     >>> run(lambda i: out.__setitem__(i, i * i), range(4))
@@ -42,7 +43,7 @@ def run(task: Callable[[Any], None], items: Iterable[Any], like: Any = None, poo
     global _pool, _pool_size
     items = list(items)
     nested = getattr(_worker, "busy", False)
-    threads = 1 if is_gpu_array(like) or nested else min(max(num_threads(), pool_size), len(items))
+    threads = 1 if is_gpu_array(like) or nested else min(num_threads(), len(items))
     if threads <= 1:
         for item in items:
             task(item)

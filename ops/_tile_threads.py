@@ -40,8 +40,9 @@ def num_threads(like: Any = None) -> int:
 
 
 def run(task: Callable[[list[Any]], None], tiles: Sequence[Any], threads: int) -> None:
-    """``task(group)`` over at most ``threads`` groups of ``tiles``: one group serially (BLAS
-    threads as set), else one group per thread with one BLAS thread each."""
+    """``task(group)`` over at most ``threads`` groups of ``tiles`` (``threads`` from
+    ``num_threads``): one group serially (BLAS threads as set), else one group per pool thread
+    with one BLAS thread each."""
     parts = groups(tiles, threads)
     if len(parts) == 1:
         task(parts[0])
@@ -51,4 +52,4 @@ def run(task: Callable[[list[Any]], None], tiles: Sequence[Any], threads: int) -
         with _blas_threads.thread_local(1):
             task(group)
 
-    _parallel.run(single_blas, parts, pool_size=len(parts))
+    _parallel.run(single_blas, parts)
