@@ -93,3 +93,10 @@ def test_threaded_conv_tiles_match_serial(rng, monkeypatch, filters):
             np.testing.assert_allclose(a, b, rtol=0, atol=1e-6 * np.abs(a).max() * 27 * 4)
     np.testing.assert_allclose(serial[0][:, 0, 4, 3, 2],
                                np.einsum("fcijk,cijk->f", w, x[:, 0, 3:6, 2:5, 1:4]), rtol=1e-4)
+
+
+def test_docstring_examples():
+    import doctest
+
+    result = doctest.testmod(_tile_threads)
+    assert result.attempted > 0 and result.failed == 0
