@@ -24,7 +24,7 @@ def groups(items: Sequence[Any], count: int) -> list[list[Any]]:
     """``items`` cut into at most ``count`` contiguous, nearly equal, non-empty groups.
 
     >>> groups([1, 2, 3, 4, 5], 2)
-    [[1, 2, 3], [4, 5]]
+    [[1, 2], [3, 4, 5]]
     """
     count = max(1, min(count, len(items)))
     bounds = [len(items) * i // count for i in range(count + 1)]
