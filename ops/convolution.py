@@ -337,10 +337,11 @@ def _columns_dw(xp, dy, x, w, stride, pad, dilation):
             if stack:
                 shifted = shifted_buffer[:len(offsets) * f * cols.shape[1] * cols.shape[2]]
                 shifted = shifted.reshape((len(offsets), f) + cols.shape[1:])
-                shifted[...] = 0
-                for i, (_, q) in enumerate(offsets):
-                    shifted[i, ..., q * plan.plane:q * plan.plane + span] = \
-                        dy3[:, tile.batch, outputs]
+                for i, (_, q) in enumerate(offsets):   # dy shifted by q planes, zeros around
+                    first = q * plan.plane
+                    shifted[i, ..., :first] = 0
+                    shifted[i, ..., first:first + span] = dy3[:, tile.batch, outputs]
+                    shifted[i, ..., first + span:] = 0
                 product = cols.reshape(plan.rows, -1) @ shifted.reshape(-1, cols.shape[1] *
                                                                         cols.shape[2]).T
                 for i, (j, _) in enumerate(offsets):
