@@ -248,11 +248,11 @@ def _max_pass_backward(xp, g: Array, arg: Array, n: int, axis: int, p: int, s: i
                                            for j, r in zip(range(s), ranges))
     g_in[lead + (slice(o * s if tiled else 0, None),)] = 0
     for j, outs, ins in ranges:
-        part = g[lead + (outs,)] * (arg[lead + (outs,)] == j)
+        winners = arg[lead + (outs,)] == j
         if tiled and j < s:
-            g_in[lead + (ins,)] = part
+            xp.multiply(g[lead + (outs,)], winners, out=g_in[lead + (ins,)])
         else:
-            g_in[lead + (ins,)] += part
+            g_in[lead + (ins,)] += g[lead + (outs,)] * winners
     return g_in
 
 
