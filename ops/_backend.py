@@ -85,7 +85,8 @@ def _require_cupy() -> ModuleType:
     if not gpu_available():
         raise RuntimeError(
             "A GPU array was requested, but CuPy with a CUDA device is not available. "
-            "Install cupy-cuda12x (pip install 'layergraph[gpu]') on a machine with an NVIDIA GPU.")
+            "Install CuPy for your CUDA version (pip install 'layergraph[gpu]' installs cupy-cuda13x) "
+            "on a machine with an NVIDIA GPU.")
     return importlib.import_module("cupy")
 
 
