@@ -7,6 +7,7 @@ benchmark scripts live in the source checkout (they are not installed with the p
     layergraph bench                       # the default CPU set: conv, train, memory
     layergraph bench conv --threads 1      # one benchmark, one thread per framework
     layergraph bench gpu --dry-run         # the GPU benchmark's code path on the CPU
+    layergraph bench train --profile       # where a training step's time goes
 """
 from __future__ import annotations
 
@@ -66,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="CPU benchmarks: wall clock (default) or process CPU time (with --threads 1)")
     parser.add_argument("--dry-run", action="store_true",
                         help="gpu only: run the GPU benchmark's code on the CPU with tiny shapes")
+    parser.add_argument("--profile", action="store_true",
+                        help="train only: print a cProfile summary of the training step")
     return parser
 
 
@@ -75,6 +78,7 @@ def _forwarded(args: argparse.Namespace, name: str) -> list[str]:
     out += [] if args.reps is None else ["--reps", str(args.reps)]
     out += ["--quick"] if args.quick else []
     out += ["--clock", args.clock] if args.clock and name != "gpu" else []
+    out += ["--profile"] if args.profile and name == "train" else []
     return out + (["--dry-run"] if args.dry_run and name == "gpu" else [])
 
 
