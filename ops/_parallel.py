@@ -1,65 +1,109 @@
 """Independent NumPy work items on a few threads (NumPy releases the GIL inside its loops).
 
-BLAS already runs the GEMMs on several threads; this can spread the memory-bound elementwise
-work (pooling passes, batch-norm channel blocks, ReLU, im2col offsets) the same way. It is
-opt-in: ``LAYERGRAPH_NUM_THREADS`` (default 1). Measured on 2 cores with 2 OpenBLAS threads,
-a training step got ~15% SLOWER with 2 elementwise threads (OpenBLAS workers spin after each
-GEMM and the GIL serialises the Python between NumPy calls), while isolated pooling/BN ran
-25-30% faster on an idle machine. Work items must write disjoint outputs; a ``run`` called
-from inside a work item runs serially (nesting on one pool would deadlock).
+On the CPU the cores are ours, not OpenBLAS's: with more than one thread, the GEMM-bearing ops
+(``owning_cores``) run the calling thread's BLAS single-threaded, and the work is split here
+instead: convolution tiles (copies AND GEMMs, ``_tile_threads``), pooling blocks, batch-norm
+channel blocks, ReLU ranges. Mixing the two schemes loses: OpenBLAS's workers keep spinning
+for a while after each multi-threaded GEMM and take the cores our threads need (measured on 2
+cores: ~12-15% slower steps). Thread count: ``LAYERGRAPH_NUM_THREADS`` when set, else the
+usable cores capped by ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` (as BLAS itself would
+be), and 1 when OpenBLAS's per-thread control is missing (BLAS then threads as configured).
+Work items must write disjoint outputs; a ``run`` called from inside a work item runs
+serially (nesting on one pool would deadlock).
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from . import _blas_threads
 from ._backend import is_gpu_array
 
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _worker = threading.local()      # .busy: this thread is running a work item
+_LIMIT_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 def num_threads() -> int:
-    """Threads for elementwise work: ``LAYERGRAPH_NUM_THREADS`` when a positive integer, else 1."""
-    value = os.environ.get("LAYERGRAPH_NUM_THREADS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
+    """Threads for the ops' CPU work: ``LAYERGRAPH_NUM_THREADS`` when set (a positive integer;
+    anything else means 1), else ``default_threads()``."""
+    value = os.environ.get("LAYERGRAPH_NUM_THREADS", "").strip()
+    if value:
+        return int(value) if value.isdigit() and int(value) > 0 else 1
+    return default_threads()
 
 
-def run(task: Callable[[Any], None], items: Iterable[Any], like: Any = None) -> None:
-    """``task(item)`` for every item, on up to ``num_threads()`` threads; re-raises errors.
+def default_threads() -> int:
+    """Usable cores, capped by ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` when set; 1 when
+    the calling thread's BLAS thread count cannot be set (no OpenBLAS >= 0.3.27)."""
+    limits = tuple(os.environ.get(name, "") for name in _LIMIT_VARIABLES)
+    return _default_threads(limits)
+
+
+@functools.lru_cache(maxsize=16)
+def _default_threads(limits: tuple[str, ...]) -> int:
+    if not _blas_threads.available():
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    for value in limits:
+        value = value.split(",")[0].strip()
+        if value.isdigit() and int(value) > 0:
+            cores = min(cores, int(value))
+    return max(1, cores)
+
+
+@contextlib.contextmanager
+def owning_cores(like: Any = None) -> Iterator[None]:
+    """With more than one thread (and CPU data), the calling thread's BLAS runs single-threaded
+    inside the block: the op splits its work over ``run``'s threads instead."""
+    if is_gpu_array(like) or num_threads() <= 1:
+        yield
+        return
+    with _blas_threads.thread_local(1):
+        yield
+
+
+def run(task: Callable[[Any], Any], items: Iterable[Any], like: Any = None,
+        threads: int | None = None) -> list[Any]:
+    """``[task(item) for item in items]`` on up to ``num_threads()`` (or ``threads``) threads;
+    re-raises errors. Each pool thread runs its BLAS single-threaded.
 
     Serial when ``like`` is a GPU array (CuPy work is asynchronous already) and when called
     from inside a work item.
 
     >>> out = [0] * 4
-    >>> run(lambda i: out.__setitem__(i, i * i), range(4))
+    >>> _ = run(lambda i: out.__setitem__(i, i * i), range(4))
     >>> out
     [0, 1, 4, 9]
     """
     global _pool, _pool_size
     items = list(items)
     nested = getattr(_worker, "busy", False)
-    threads = 1 if is_gpu_array(like) or nested else min(num_threads(), len(items))
+    wanted = num_threads() if threads is None else threads
+    threads = 1 if is_gpu_array(like) or nested else min(wanted, len(items))
     if threads <= 1:
-        for item in items:
-            task(item)
-        return
+        return [task(item) for item in items]
     if _pool is None or _pool_size < threads:
         if _pool is not None:
             _pool.shutdown(wait=False)
         _pool, _pool_size = ThreadPoolExecutor(threads, "layergraph"), threads
-    for _ in _pool.map(lambda item: _as_worker(task, item), items):
-        pass
+    return list(_pool.map(lambda item: _as_worker(task, item), items))
 
 
-def _as_worker(task: Callable[[Any], None], item: Any) -> None:
+def _as_worker(task: Callable[[Any], Any], item: Any) -> Any:
     _worker.busy = True
     try:
-        task(item)
+        with _blas_threads.thread_local(1):
+            return task(item)
     finally:
         _worker.busy = False
 

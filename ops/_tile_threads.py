@@ -2,14 +2,11 @@
 
 On a small machine the GEMMs of a convolution tile are skinny (F x C k' @ C k' x n) and its
 column copies are single-threaded NumPy; running whole tiles (copies + GEMMs) on
-``_parallel.num_threads()`` threads, each with ONE BLAS thread (``_blas_threads.thread_local``),
-keeps every core busy in both phases instead of only in the GEMMs. Opt-in like ``_parallel``
-(``LAYERGRAPH_NUM_THREADS``): measured on 2 cores, a 16 -> 16 3x3x3 forward at 32^3 x 8 ran
-1.85x faster (148 -> 80 ms), but inside a training step it only paid together with the
-elementwise threads (2 threads each: within noise, 0-10% faster), and alone it made the step
-~12% slower (OpenBLAS's own workers, still spinning after the other GEMMs, take the cores).
-The tiles are cut into contiguous groups; each group is one work item with its own scratch
-buffers. Tiles must write disjoint outputs, so the result does not depend on the thread count.
+``_parallel.num_threads()`` threads, each with ONE BLAS thread, keeps every core busy in both
+phases instead of only in the GEMMs (measured on 2 cores: a 16 -> 16 3x3x3 forward at
+32^3 x 8, 148 -> 80 ms). The tiles are cut into contiguous groups; each group is one work item
+with its own scratch buffers and returns its own partial results (dW sums), so tiles must write
+disjoint outputs and the result does not depend on the thread count beyond summation order.
 """
 from __future__ import annotations
 
@@ -32,24 +29,18 @@ def groups(items: Sequence[Any], count: int) -> list[list[Any]]:
 
 
 def num_threads(like: Any = None) -> int:
-    """``_parallel.num_threads()`` (``LAYERGRAPH_NUM_THREADS``, default 1); 1 for GPU arrays and
-    when the BLAS thread count cannot be set per thread (then BLAS runs as configured)."""
+    """``_parallel.num_threads()``; 1 for GPU arrays and when the BLAS thread count cannot be set
+    per thread (then BLAS runs as configured)."""
     if is_gpu_array(like) or not _blas_threads.available():
         return 1
     return _parallel.num_threads()
 
 
-def run(task: Callable[[list[Any]], None], tiles: Sequence[Any], threads: int) -> None:
-    """``task(group)`` over at most ``threads`` groups of ``tiles`` (``threads`` from
-    ``num_threads``): one group serially (BLAS threads as set), else one group per pool thread
-    with one BLAS thread each."""
+def run(task: Callable[[list[Any]], Any], tiles: Sequence[Any], threads: int) -> list[Any]:
+    """``[task(group) ...]`` over at most ``threads`` contiguous groups of ``tiles`` (``threads``
+    from ``num_threads``): one group serially in the calling thread, else one group per pool
+    thread (one BLAS thread each)."""
     parts = groups(tiles, threads)
     if len(parts) == 1:
-        task(parts[0])
-        return
-
-    def single_blas(group: list[Any]) -> None:
-        with _blas_threads.thread_local(1):
-            task(group)
-
-    _parallel.run(single_blas, parts)
+        return [task(parts[0])]
+    return _parallel.run(task, parts, threads=len(parts))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from . import _im2col, _tile_threads
+from . import _im2col, _parallel, _pointwise_conv, _tile_threads
 from ._backend import Array, get_xp
 from ._shapes import Padding, check_geometry, output_sizes
 
@@ -42,11 +42,11 @@ def conv_forward(x: Array, w: Array, b: Array | None, stride: Sequence[int], pad
     check_geometry(x.ndim - 2, w.shape[2:], stride, pad, dilation)
     w = w.astype(x.dtype, copy=False)
     out = output_sizes(x.shape[2:], w.shape[2:], stride, pad, dilation)
-    if _is_pointwise(w, pad):
-        y = (w.reshape(w.shape[:2]) @ _subsample(xp, x, stride).reshape(x.shape[0], -1))
-        y = y.reshape((w.shape[0], x.shape[1]) + out)
-    else:
-        y = _columns_forward(xp, x, w, stride, pad, dilation, out)
+    with _parallel.owning_cores(x):
+        if _is_pointwise(w, pad):
+            y = _pointwise_conv.pointwise_forward(xp, x, w, stride, out)
+        else:
+            y = _columns_forward(xp, x, w, stride, pad, dilation, out)
     if b is not None:
         y.reshape(w.shape[0], -1)[...] += b.astype(x.dtype, copy=False).reshape(-1, 1)
     return y, (x, w, b is not None, stride, pad, dilation)
@@ -66,8 +66,15 @@ def conv_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, True, T
         else None
     if not (need_dx or need_dw):
         return None, None, db
+    with _parallel.owning_cores(x):
+        dx, dw = _weight_and_input_gradients(xp, dy, x, w, stride, pad, dilation, need_dx,
+                                             need_dw)
+    return dx, dw, db
+
+
+def _weight_and_input_gradients(xp, dy, x, w, stride, pad, dilation, need_dx, need_dw):
     if _is_pointwise(w, pad):
-        dx, dw = _pointwise_backward(xp, dy, x, w, stride, need_dx, need_dw)
+        dx, dw = _pointwise_conv.pointwise_backward(xp, dy, x, w, stride, need_dx, need_dw)
     else:
         dx = None
         if need_dx and _has_full_convolution_dx(w, stride, pad, dilation):
@@ -75,7 +82,7 @@ def conv_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, True, T
         elif need_dx:
             dx = _tiled_backward(xp, dy, x, w, stride, pad, dilation, True, False)[0]
         dw = _columns_dw(xp, dy, x, w, stride, pad, dilation) if need_dw else None
-    return dx, dw, db
+    return dx, dw
 
 
 def _check_shapes(x: Array, w: Array, b: Array | None) -> None:
@@ -91,32 +98,6 @@ def _check_shapes(x: Array, w: Array, b: Array | None) -> None:
 def _is_pointwise(w: Array, pad: Padding) -> bool:
     """1x1 kernel without padding: a plain GEMM, dilation is irrelevant."""
     return all(k == 1 for k in w.shape[2:]) and not any(b or a for b, a in pad)
-
-
-def _subsample(xp, x: Array, stride: Sequence[int]) -> Array:
-    """``x[:, :, ::s1, ::s2, ...]`` as a contiguous array (``x`` itself for unit stride)."""
-    if all(s == 1 for s in stride):
-        return xp.ascontiguousarray(x)
-    return xp.ascontiguousarray(x[(slice(None), slice(None)) + tuple(slice(None, None, s)
-                                                                   for s in stride)])
-
-
-def _pointwise_backward(xp, dy, x, w, stride, need_dx, need_dw):
-    f, c = w.shape[:2]
-    dy2 = dy.reshape(f, -1)
-    dw = None
-    if need_dw:
-        dw = xp.ascontiguousarray((_subsample(xp, x, stride).reshape(c, -1) @ dy2.T).T)
-        dw = dw.reshape(w.shape)
-    dx = None
-    if need_dx:
-        dxs = (w.reshape(f, c).T @ dy2).reshape((c,) + dy.shape[1:])
-        if all(s == 1 for s in stride):
-            dx = dxs
-        else:
-            dx = xp.zeros(x.shape, dtype=x.dtype)
-            dx[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)] = dxs
-    return dx, dw
 
 
 def _has_full_convolution_dx(w: Array, stride, pad: Padding, dilation) -> bool:
@@ -139,9 +120,18 @@ def _full_convolution_dx(xp, dy, w, pad, dilation, in_sizes):
     return _columns_forward(xp, dy, w_t, (1,) * ndim, pad_t, dilation, tuple(in_sizes))
 
 
-def _tiles(x: Array, kernel: Sequence[int], out: Sequence[int]) -> list[_im2col.Tile]:
-    rows = x.shape[0] * math.prod(kernel)
-    return _im2col.plan_tiles(x.shape[1], out, rows * x.dtype.itemsize, _tile_budget())
+def _tiles(x: Array, kernel: Sequence[int], out: Sequence[int], pieces: int = 1
+           ) -> list[_im2col.Tile]:
+    """Full-im2col tiles within the budget, at least ``pieces`` of them when possible."""
+    position_bytes = x.shape[0] * math.prod(kernel) * x.dtype.itemsize
+    total = position_bytes * x.shape[1] * math.prod(out)
+    budget = min(_tile_budget(), max(1, -(-total // pieces)))
+    return _im2col.plan_tiles(x.shape[1], out, position_bytes, budget)
+
+
+def _tile_thread_count(x: Array, column_bytes: int) -> int:
+    """Threads for the tiles of a convolution whose columns (all tiles) take ``column_bytes``."""
+    return _tile_threads.num_threads(like=x) if column_bytes > THREAD_ABOVE_BYTES else 1
 
 
 def _tile_budget() -> int:
@@ -154,43 +144,77 @@ def _buffer(xp, x: Array, kernel: Sequence[int], tiles: list[_im2col.Tile], out)
     return xp.empty(x.shape[0] * math.prod(kernel) * positions, dtype=x.dtype)
 
 
+def _full_column_bytes(x: Array, kernel: Sequence[int], out: Sequence[int]) -> int:
+    return x.shape[0] * math.prod(kernel) * x.shape[1] * math.prod(out) * x.dtype.itemsize
+
+
 def _tiled_forward(xp, x, w, stride, pad, dilation, out):
     kernel = w.shape[2:]
     f = w.shape[0]
     xpad = _im2col.pad_array(x, pad)
     y = xp.empty((f, x.shape[1]) + tuple(out), dtype=x.dtype)
     wmat = w.reshape(f, -1)
-    tiles = _tiles(x, kernel, out)
-    buffer = _buffer(xp, x, kernel, tiles, out)
-    for tile in tiles:
-        cols = _im2col.im2col(xpad, kernel, stride, dilation, tile, out, buffer)
-        target = y[:, tile.batch, tile.rows]
-        target[...] = (wmat @ cols).reshape(target.shape)
+    threads = _tile_thread_count(x, _full_column_bytes(x, kernel, out))
+    tiles = _tiles(x, kernel, out, threads)
+
+    def run_tiles(group: list[_im2col.Tile]) -> None:
+        buffer = _buffer(xp, x, kernel, group, out)
+        for tile in group:
+            cols = _im2col.im2col(xpad, kernel, stride, dilation, tile, out, buffer)
+            target = y[:, tile.batch, tile.rows]
+            target[...] = (wmat @ cols).reshape(target.shape)
+
+    _tile_threads.run(run_tiles, tiles, threads)
     return y
 
 
 def _tiled_backward(xp, dy, x, w, stride, pad, dilation, need_dx, need_dw):
+    """dx by col2im and/or dW by full im2col, tile groups on threads (dW partial sums added;
+    dx only threaded when no observation is cut across two groups, col2im windows overlap)."""
     kernel, out = w.shape[2:], dy.shape[2:]
     f = w.shape[0]
     wmat = w.reshape(f, -1)
-    tiles = _tiles(x, kernel, out)
+    threads = _tile_thread_count(x, _full_column_bytes(x, kernel, out))
+    tiles = _tiles(x, kernel, out, threads)
+    if need_dx and not _whole_observation_groups(tiles, threads):
+        threads = 1
     xpad = _im2col.pad_array(x, pad) if need_dw else None
-    dw_t = xp.zeros(wmat.shape[::-1], dtype=x.dtype) if need_dw else None   # (C*k, F)
-    cols_buffer = _buffer(xp, x, kernel, tiles, out) if need_dw else None
     dxpad = xp.zeros(_im2col.padded_shape(x.shape, pad), dtype=x.dtype) if need_dx else None
-    dcols_buffer = _buffer(xp, x, kernel, tiles, out) if need_dx else None
-    for tile in tiles:
-        dy_tile = dy[:, tile.batch, tile.rows].reshape(f, -1)
-        if need_dw:
-            cols = _im2col.im2col(xpad, kernel, stride, dilation, tile, out, cols_buffer)
-            dw_t += cols @ dy_tile.T        # faster in BLAS than dy_tile @ cols.T
-        if need_dx:
-            dcols = dcols_buffer[:wmat.shape[1] * dy_tile.shape[1]].reshape(wmat.shape[1], -1)
-            xp.matmul(wmat.T, dy_tile, out=dcols)
-            _im2col.col2im_add(dcols, dxpad, kernel, stride, dilation, tile, out)
+
+    def run_tiles(group: list[_im2col.Tile]) -> Array | None:
+        dw_t = xp.zeros(wmat.shape[::-1], dtype=x.dtype) if need_dw else None   # (C*k, F)
+        cols_buffer = _buffer(xp, x, kernel, group, out) if need_dw else None
+        dcols_buffer = _buffer(xp, x, kernel, group, out) if need_dx else None
+        for tile in group:
+            dy_tile = dy[:, tile.batch, tile.rows].reshape(f, -1)
+            if need_dw:
+                cols = _im2col.im2col(xpad, kernel, stride, dilation, tile, out, cols_buffer)
+                dw_t += cols @ dy_tile.T        # faster in BLAS than dy_tile @ cols.T
+            if need_dx:
+                dcols = dcols_buffer[:wmat.shape[1] * dy_tile.shape[1]]
+                dcols = dcols.reshape(wmat.shape[1], -1)
+                xp.matmul(wmat.T, dy_tile, out=dcols)
+                _im2col.col2im_add(dcols, dxpad, kernel, stride, dilation, tile, out)
+        return dw_t
+
+    partials = _tile_threads.run(run_tiles, tiles, threads)
     dx = xp.ascontiguousarray(dxpad[_im2col.interior(x.shape[2:], pad)]) if need_dx else None
-    dw = xp.ascontiguousarray(dw_t.T).reshape(w.shape) if need_dw else None
+    dw = None
+    if need_dw:
+        dw_t = partials[0]
+        for partial in partials[1:]:
+            dw_t += partial
+        dw = xp.ascontiguousarray(dw_t.T).reshape(w.shape)
     return dx, dw
+
+
+def _whole_observation_groups(tiles: list[_im2col.Tile], threads: int) -> bool:
+    """True when no observation has tiles in two of the ``threads`` groups."""
+    parts = _tile_threads.groups(tiles, threads)
+    for before, after in zip(parts[:-1], parts[1:]):
+        if before[-1].batch.stop > after[0].batch.start:
+            return False
+    return True
 
 
 # ---- plane-shifted GEMMs ---------------------------------------------------------------------
@@ -209,9 +233,9 @@ STACK_BELOW_FILTERS = 64
 (F, K) @ (K, n) product with small F well below peak); else one GEMM per offset, no halo work."""
 
 
-THREAD_ABOVE_BYTES = 12 * 2**20
-"""Plane columns of all tiles above this: tiles run on ``_tile_threads`` threads (below, the
-thread hand-offs cost more than they save: measured 8^3 x 32 channels x 8 slower, 16^3 faster)."""
+THREAD_ABOVE_BYTES = 2**20
+"""Columns of all tiles above this: tiles run on ``_tile_threads`` threads (below, the thread
+hand-offs cost more than they save)."""
 
 
 def _column_bytes(x: Array, w: Array, out) -> int:
@@ -263,8 +287,7 @@ def _columns_forward(xp, x, w, stride, pad, dilation, out):
     if not _uses_plane_shifts(x, w, stride):
         return _tiled_forward(xp, x, w, stride, pad, dilation, out)
     f, kh = w.shape[:3:2]
-    threads = _tile_threads.num_threads(like=x) if _column_bytes(x, w, out) > THREAD_ABOVE_BYTES \
-        else 1
+    threads = _tile_thread_count(x, _column_bytes(x, w, out))
     plan = _PlaneTiling(xp, x, w, stride, pad, dilation, out, threads)
     w_by_offset = xp.ascontiguousarray(xp.moveaxis(w, 2, 0)).reshape(kh, f, plan.rows)
     y = xp.empty((f, x.shape[1]) + tuple(out), dtype=x.dtype)
@@ -325,13 +348,27 @@ def _columns_dw(xp, dy, x, w, stride, pad, dilation):
     if not _uses_plane_shifts(x, w, stride):
         return _tiled_backward(xp, dy, x, w, stride, pad, dilation, False, True)[1]
     f, kh = w.shape[:3:2]
-    plan = _PlaneTiling(xp, x, w, stride, pad, dilation, dy.shape[2:])
+    threads = _tile_thread_count(x, _column_bytes(x, w, dy.shape[2:]))
+    plan = _PlaneTiling(xp, x, w, stride, pad, dilation, dy.shape[2:], threads)
+    partials = _tile_threads.run(lambda tiles: _dw_tiles(xp, plan, tiles, dy, f, kh),
+                                 plan.tiles, threads)
+    dw_by_offset = partials[0]
+    for partial in partials[1:]:
+        dw_by_offset += partial
+    dw = dw_by_offset.reshape((kh, x.shape[0]) + tuple(w.shape[3:]) + (f,))
+    return xp.ascontiguousarray(xp.moveaxis(dw, (0, -1), (2, 0)))
+
+
+def _dw_tiles(xp, plan: _PlaneTiling, tiles: list[_im2col.Tile], dy: Array, f: int, kh: int
+              ) -> Array:
+    """dW of ``tiles`` as ``(K_1, C k', F)`` (own buffers: one call per thread)."""
+    dtype = dy.dtype
     dy3 = dy.reshape(f, dy.shape[1], -1)
-    dw_by_offset = xp.zeros((kh, plan.rows, f), dtype=x.dtype)   # (K_1, C k', F)
+    dw_by_offset = xp.zeros((kh, plan.rows, f), dtype=dtype)   # (K_1, C k', F)
     stack = f < STACK_BELOW_FILTERS
-    buffer = xp.empty(plan.rows * plan.most, dtype=x.dtype)
-    shifted_buffer = xp.empty(kh * f * plan.most if stack else 0, dtype=x.dtype)
-    for tile in plan.tiles:
+    buffer = xp.empty(plan.rows * plan.most, dtype=dtype)
+    shifted_buffer = xp.empty(kh * f * plan.most if stack else 0, dtype=dtype)
+    for tile in tiles:
         for phase, offsets in plan.phases.items():
             cols, outputs, span = plan.columns(tile, phase, buffer)
             if stack:
@@ -351,5 +388,4 @@ def _columns_dw(xp, dy, x, w, stride, pad, dilation):
                 dy_t = dy3[:, n, outputs].T
                 for j, q in offsets:
                     dw_by_offset[j] += cols[:, i, q * plan.plane:q * plan.plane + span] @ dy_t
-    dw = dw_by_offset.reshape((kh, x.shape[0]) + tuple(w.shape[3:]) + (f,))
-    return xp.ascontiguousarray(xp.moveaxis(dw, (0, -1), (2, 0)))
+    return dw_by_offset

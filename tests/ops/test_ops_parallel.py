@@ -2,18 +2,30 @@
 import numpy as np
 import pytest
 
-from layergraph.ops import _parallel, activation, batchnorm, pooling
+from layergraph.ops import _blas_threads, _parallel, activation, batchnorm, pooling
 
 
-def test_thread_count_is_opt_in(monkeypatch):
+def test_thread_count_setting_and_default(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "5")
     assert _parallel.num_threads() == 5
-    for value in ("junk", "0"):
+    for value in ("junk", "0", "-2"):
         monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", value)
         assert _parallel.num_threads() == 1
     monkeypatch.delenv("LAYERGRAPH_NUM_THREADS")
-    assert _parallel.num_threads() == 1
+    monkeypatch.setattr(_parallel.os, "sched_getaffinity", lambda pid: set(range(8)))
+    monkeypatch.setattr(_blas_threads, "available", lambda: True)
+    _parallel._default_threads.cache_clear()
+    assert _parallel.num_threads() == 3                      # the cores, capped by OMP
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    assert _parallel.num_threads() == 2                      # ... and by OpenBLAS's variable
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS")
+    assert _parallel.num_threads() == 8                      # every usable core
+    monkeypatch.setattr(_blas_threads, "available", lambda: False)
+    _parallel._default_threads.cache_clear()
+    assert _parallel.num_threads() == 1      # no per-thread BLAS control: BLAS threads alone
+    _parallel._default_threads.cache_clear()
 
 
 def test_split_covers_every_index_once(monkeypatch):

@@ -100,3 +100,62 @@ def test_docstring_examples():
 
     result = doctest.testmod(_tile_threads)
     assert result.attempted > 0 and result.failed == 0
+
+
+def _conv_run(x, w, dy, stride, pad):
+    y, cache = convolution.conv_forward(x, w, None, stride, pad, (1,) * (x.ndim - 2))
+    return [y, *convolution.conv_backward(dy, cache, (True, True, False))[:2]]
+
+
+@pytest.mark.parametrize("case", [
+    # (C, F, kernel, stride, pad): the full-im2col path (1 input channel, as a first conv),
+    # the col2im dx of a strided 3x3x3, and 1x1 convolutions (plain and strided GEMMs)
+    (1, 8, 3, 1, 1), (4, 6, 3, 2, 1), (6, 5, 1, 1, 0), (6, 5, 1, 2, 0)])
+def test_every_threaded_conv_path_matches_serial(rng, monkeypatch, case):
+    """Forward, dx and dW with 3 threads (tiles / column ranges per thread, dW partial sums
+    added) against 1 thread; dW differs only by float32 summation order."""
+    from layergraph.ops import _pointwise_conv
+
+    c, f, k, s, p = case
+    monkeypatch.setattr(convolution, "THREAD_ABOVE_BYTES", 0)
+    monkeypatch.setattr(convolution, "CACHE_TILE_BYTES", 6_000)      # many tiles
+    monkeypatch.setattr(_pointwise_conv, "SPLIT_ABOVE_BYTES", 0)
+    x = rng.standard_normal((c, 5, 9, 7, 6)).astype(np.float32)
+    w = rng.standard_normal((f, c, k, k, k)).astype(np.float32)
+    out = [(n + 2 * p - k) // s + 1 for n in x.shape[2:]]
+    dy = rng.standard_normal((f, 5, *out)).astype(np.float32)
+    pad, stride = ((p, p),) * 3, (s,) * 3
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "1")
+    serial = _conv_run(x, w, dy, stride, pad)
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "3")
+    calls = []
+    original = _parallel.run
+    monkeypatch.setattr(_parallel, "run", lambda *a, **kw: calls.append(1) or original(*a, **kw))
+    threaded = _conv_run(x, w, dy, stride, pad)
+    assert calls, "the threaded paths were not taken"
+    for a, b in zip(serial, threaded):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5 * np.abs(a).max())
+    ref = np.einsum("fcijk,cijk->f", w, np.pad(x, ((0, 0), (0, 0)) + ((p, p),) * 3)[:, 0, :k, :k, :k])
+    np.testing.assert_allclose(threaded[0][:, 0, 0, 0, 0], ref, rtol=1e-4, atol=1e-5)
+
+
+def test_blas_runs_single_threaded_inside_a_threaded_conv(monkeypatch):
+    """With more than one thread the conv's calling thread holds one BLAS thread (OpenBLAS's own
+    pool would compete with ours), and the setting is restored afterwards."""
+    seen = []
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "2")
+    real = _blas_threads.thread_local
+
+    def spy(n):
+        seen.append(n)
+        return real(n)
+    monkeypatch.setattr(_blas_threads, "thread_local", spy)
+    x = np.ones((2, 1, 4, 4, 4), np.float32)
+    convolution.conv_forward(x, np.ones((3, 2, 1, 1, 1), np.float32), None, (1,) * 3,
+                             ((0, 0),) * 3, (1,) * 3)
+    assert seen and seen[0] == 1
+    seen.clear()
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "1")
+    convolution.conv_forward(x, np.ones((3, 2, 1, 1, 1), np.float32), None, (1,) * 3,
+                             ((0, 0),) * 3, (1,) * 3)
+    assert not seen
