@@ -16,6 +16,11 @@ SPLIT_ABOVE_BYTES = 2**20
 """A GEMM operand above this is split over the threads (below, hand-offs cost more)."""
 
 
+def applies(w: Array, pad: Sequence[Sequence[int]]) -> bool:
+    """1x1 kernel without padding: a plain GEMM, dilation is irrelevant."""
+    return all(k == 1 for k in w.shape[2:]) and not any(b or a for b, a in pad)
+
+
 def subsample(xp, x: Array, stride: Sequence[int]) -> Array:
     """``x[:, :, ::s1, ::s2, ...]`` as a contiguous array (``x`` itself for unit stride)."""
     if all(s == 1 for s in stride):

@@ -44,7 +44,7 @@ def conv_forward(x: Array, w: Array, b: Array | None, stride: Sequence[int], pad
     w = w.astype(x.dtype, copy=False)
     out = output_sizes(x.shape[2:], w.shape[2:], stride, pad, dilation)
     with _parallel.owning_cores(x):
-        if _is_pointwise(w, pad):
+        if _pointwise_conv.applies(w, pad):
             y = _pointwise_conv.pointwise_forward(xp, x, w, stride, out)
         else:
             y = _columns_forward(xp, x, w, stride, pad, dilation, out)
@@ -74,7 +74,7 @@ def conv_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, True, T
 
 
 def _weight_and_input_gradients(xp, dy, x, w, stride, pad, dilation, need_dx, need_dw):
-    if _is_pointwise(w, pad):
+    if _pointwise_conv.applies(w, pad):
         dx, dw = _pointwise_conv.pointwise_backward(xp, dy, x, w, stride, need_dx, need_dw)
     else:
         dx = None
@@ -94,11 +94,6 @@ def _check_shapes(x: Array, w: Array, b: Array | None) -> None:
     if b is not None and b.shape != (w.shape[0],):
         raise ValueError(
             f"Expected a bias of shape ({w.shape[0]},). Received: b of shape {b.shape}.")
-
-
-def _is_pointwise(w: Array, pad: Padding) -> bool:
-    """1x1 kernel without padding: a plain GEMM, dilation is irrelevant."""
-    return all(k == 1 for k in w.shape[2:]) and not any(b or a for b, a in pad)
 
 
 def _has_full_convolution_dx(w: Array, stride, pad: Padding, dilation) -> bool:
@@ -163,10 +158,21 @@ def _tiled_forward(xp, x, w, stride, pad, dilation, out):
         for tile in group:
             cols = _im2col.im2col(xpad, kernel, stride, dilation, tile, out, buffer)
             target = y[:, tile.batch, tile.rows]
-            target[...] = (wmat @ cols).reshape(target.shape)
+            matrix = _matrix_view(target)
+            if matrix is not None:            # the GEMM writes the output in place
+                xp.matmul(wmat, cols, out=matrix)
+            else:
+                target[...] = (wmat @ cols).reshape(target.shape)
 
     _tile_threads.run(run_tiles, tiles, threads)
     return y
+
+
+def _matrix_view(target: Array) -> Array | None:
+    """``target (F, ...)`` as an ``(F, rest)`` VIEW, or None when its rows are not contiguous."""
+    if not target[0].flags.c_contiguous:
+        return None
+    return target.reshape(target.shape[0], -1)     # merges contiguous axes: always a view
 
 
 def _tiled_backward(xp, dy, x, w, stride, pad, dilation, need_dx, need_dw):

@@ -93,7 +93,7 @@ def test_pointwise_gemm_matches_plain_path(ndim, stride, rng, monkeypatch):
     dy = rng.standard_normal(y.shape)
     grads = convolution.conv_backward(dy, cache)
     np.testing.assert_allclose(y, reference.conv(x, w, b, *args), rtol=1e-12)
-    monkeypatch.setattr(convolution, "_is_pointwise", lambda w, pad: False)
+    monkeypatch.setattr(convolution._pointwise_conv, "applies", lambda w, pad: False)
     y_plain, cache_plain = convolution.conv_forward(x, w, b, *args)
     np.testing.assert_allclose(y, y_plain, rtol=1e-12, atol=1e-12)
     for g, g_plain in zip(grads, convolution.conv_backward(dy, cache_plain)):
