@@ -17,6 +17,10 @@ NETWORKS = {
     "small": (dict(inputSize=[32, 32, 32, 1], numClasses=4, InitialFilterSize=3, InitialStride=1,
                    InitialNumFilters=16, BottleneckType="none", StackDepth=[1, 1],
                    NumFilters=[16, 32]), 8),
+    # wider and deeper: 6 basic blocks, 32 -> 128 channels, stride-2 stages, batch 4
+    "medium": (dict(inputSize=[32, 32, 32, 1], numClasses=4, InitialFilterSize=3,
+                    InitialStride=1, InitialNumFilters=32, BottleneckType="none",
+                    StackDepth=[2, 2, 2], NumFilters=[32, 64, 128]), 4),
     # smoke-test size (--quick, --dry-run)
     "tiny": (dict(inputSize=[8, 8, 8, 1], numClasses=4, InitialFilterSize=3, InitialStride=1,
                   InitialNumFilters=4, BottleneckType="none", StackDepth=[1, 1],
