@@ -57,10 +57,7 @@ def _split_matmul_bt(xp, a: Array, b: Array) -> Array:
     the partial products summed."""
     parts = _column_ranges(a.shape[1], a.shape[0] + b.shape[0], a)
     partials = _parallel.run(lambda part: a[:, part] @ b[:, part].T, parts, threads=len(parts))
-    total = partials[0]
-    for partial in partials[1:]:
-        total += partial
-    return total
+    return _tile_threads.summed(partials)
 
 
 def pointwise_forward(xp, x: Array, w: Array, stride: Sequence[int], out: Sequence[int]) -> Array:

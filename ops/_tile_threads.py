@@ -44,3 +44,15 @@ def run(task: Callable[[list[Any]], Any], tiles: Sequence[Any], threads: int) ->
     if len(parts) == 1:
         return [task(parts[0])]
     return _parallel.run(task, parts, threads=len(parts))
+
+
+def summed(partials: Sequence[Any]) -> Any:
+    """The sum of per-thread partial results (added into the first one, in order).
+
+    >>> summed([1, 2, 3])
+    6
+    """
+    total = partials[0]
+    for partial in partials[1:]:
+        total += partial
+    return total

@@ -121,8 +121,7 @@ def _tiles(x: Array, kernel: Sequence[int], out: Sequence[int], pieces: int = 1
     """Full-im2col tiles within the budget, at least ``pieces`` of them when possible."""
     position_bytes = x.shape[0] * math.prod(kernel) * x.dtype.itemsize
     total = position_bytes * x.shape[1] * math.prod(out)
-    budget = min(_tile_budget(), max(1, -(-total // pieces)))
-    return _im2col.plan_tiles(x.shape[1], out, position_bytes, budget)
+    return _im2col.plan_tiles(x.shape[1], out, position_bytes, _tile_budget(total, pieces))
 
 
 def _tile_thread_count(x: Array, column_bytes: int) -> int:
@@ -130,8 +129,11 @@ def _tile_thread_count(x: Array, column_bytes: int) -> int:
     return _tile_threads.num_threads(like=x) if column_bytes > THREAD_ABOVE_BYTES else 1
 
 
-def _tile_budget() -> int:
-    return min(COLUMN_BUDGET_BYTES, CACHE_TILE_BYTES)
+def _tile_budget(total: int = 0, pieces: int = 1) -> int:
+    """Column bytes of one tile: the cache budget, and small enough for ``pieces`` tiles out of
+    ``total`` bytes of columns (one tile group per thread)."""
+    budget = min(COLUMN_BUDGET_BYTES, CACHE_TILE_BYTES)
+    return min(budget, max(1, -(-total // pieces))) if pieces > 1 else budget
 
 
 def _buffer(xp, x: Array, kernel: Sequence[int], tiles: list[_im2col.Tile], out) -> Array:
@@ -208,10 +210,7 @@ def _tiled_backward(xp, dy, x, w, stride, pad, dilation, need_dx, need_dw):
     dx = xp.ascontiguousarray(dxpad[_im2col.interior(x.shape[2:], pad)]) if need_dx else None
     dw = None
     if need_dw:
-        dw_t = partials[0]
-        for partial in partials[1:]:
-            dw_t += partial
-        dw = xp.ascontiguousarray(dw_t.T).reshape(w.shape)
+        dw = xp.ascontiguousarray(_tile_threads.summed(partials).T).reshape(w.shape)
     return dx, dw
 
 
@@ -270,8 +269,8 @@ class _PlaneTiling:
         self.halo = max(q for offsets in self.phases.values() for _, q in offsets)
         position_bytes = self.rows * x.dtype.itemsize
         total = position_bytes * x.shape[1] * (out[0] + self.halo) * self.plane
-        budget = min(_tile_budget(), max(1, -(-total // pieces)))    # >= pieces tiles
-        self.tiles = _im2col.plan_tiles(x.shape[1], out, position_bytes, budget, self.halo)
+        self.tiles = _im2col.plan_tiles(x.shape[1], out, position_bytes,
+                                        _tile_budget(total, pieces), self.halo)
         self.xpad = _im2col.pad_array(x, pad)
         self.most = max((t.batch.stop - t.batch.start) * (t.rows.stop - t.rows.start + self.halo)
                         for t in self.tiles) * self.plane           # largest nb * ext
@@ -359,9 +358,7 @@ def _columns_dw(xp, dy, x, w, stride, pad, dilation):
     plan = _PlaneTiling(xp, x, w, stride, pad, dilation, dy.shape[2:], threads)
     partials = _tile_threads.run(lambda tiles: _dw_tiles(xp, plan, tiles, dy, f, kh),
                                  plan.tiles, threads)
-    dw_by_offset = partials[0]
-    for partial in partials[1:]:
-        dw_by_offset += partial
+    dw_by_offset = _tile_threads.summed(partials)
     dw = dw_by_offset.reshape((kh, x.shape[0]) + tuple(w.shape[3:]) + (f,))
     return xp.ascontiguousarray(xp.moveaxis(dw, (0, -1), (2, 0)))
 
