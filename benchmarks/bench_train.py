@@ -34,7 +34,7 @@ def main(argv=None) -> int:
     parser.add_argument("--iters", type=int, default=4, help="mini-batches per epoch")
     parser.add_argument("--net", choices=["small", "medium", "tiny"], default=None,
                         help="network (default: small; tiny with --quick)")
-    parser.add_argument("--profile", action="store_true", help="profile two of our steps")
+    parser.add_argument("--profile", action="store_true", help="time each layer type's forward/backward over 4 of our steps")
     args = parser.parse_args(argv)
     _common.setup(args)
     import torch
@@ -83,22 +83,60 @@ def main(argv=None) -> int:
     print(_common.format_table(["measure", "ours ms", "torch ms", "ratio"], rows))
     print("# ratio = median ours / median torch (>1: ours slower)")
     if args.profile:
-        _profile(ours.step, 2)
+        _profile(ours, 4)
     return 0
 
 
-def _profile(step, count: int) -> None:
-    """cProfile ``count`` calls of ``step``; print the 12 functions with the most own time."""
-    import cProfile
-    import pstats
+def _profile(trainer, count: int) -> None:
+    """Where ``count`` of our steps spend their time: wall time inside each layer's forward and
+    backward (the ops' own threads included), by layer type and for the costliest layers.
 
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(count):
-        step()
-    profiler.disable()
-    print(f"# where our step spends its time ({count} steps):")
-    pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(12)
+    (cProfile cannot see into the ops' worker threads: it books their time as lock waits.)
+    """
+    import collections
+    import time
+
+    spent: dict[tuple[str, str], float] = collections.defaultdict(float)
+    classes = {type(layer) for layer in trainer.ex.layers}
+    originals = {(cls, m): cls.__dict__.get(m) for cls in classes for m in ("forward", "backward")}
+
+    def timed(method, direction):
+        def wrapper(layer, *args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return method(layer, *args, **kwargs)
+            finally:
+                spent[(layer.Name, direction)] += time.perf_counter() - start
+        return wrapper
+
+    for (cls, name) in originals:
+        setattr(cls, name, timed(getattr(cls, name), name))
+    try:
+        trainer.step()                                   # warm-up with the wrappers in place
+        spent.clear()
+        start = time.perf_counter()
+        for _ in range(count):
+            trainer.step()
+        step = (time.perf_counter() - start) / count
+    finally:
+        for (cls, name), method in originals.items():
+            if method is None:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, method)
+    kinds = {layer.Name: layer.Type for layer in trainer.ex.layers}
+    by_kind: dict[tuple[str, str], float] = collections.defaultdict(float)
+    for (layer, direction), seconds in spent.items():
+        by_kind[(kinds[layer], direction)] += seconds / count
+    rows = [[kind, direction, 1e3 * t, 100 * t / step]
+            for (kind, direction), t in sorted(by_kind.items(), key=lambda kv: -kv[1])]
+    rows.append(["executor, loss, solver (rest of the step)", "",
+                 1e3 * (step - sum(by_kind.values())), 100 * (1 - sum(by_kind.values()) / step)])
+    print(f"# where our step spends its time (mean of {count} steps, {1e3 * step:.0f} ms a step):")
+    print(_common.format_table(["layer type", "pass", "ms", "% of step"], rows))
+    top = sorted(spent.items(), key=lambda kv: -kv[1])[:8]
+    print("# costliest layers: " + ", ".join(f"{name} {direction} {1e3 * t / count:.1f} ms"
+                                              for (name, direction), t in top))
 
 
 def _row(label, ours, theirs):
