@@ -45,10 +45,8 @@ def _split_matmul(xp, a: Array, b: Array) -> Array:
     if len(parts) == 1:
         return a @ b
     y = xp.empty((a.shape[0], b.shape[1]), dtype=b.dtype)
-
-    def product(part: slice) -> None:
-        y[:, part] = a @ b[:, part]
-    _parallel.run(product, parts, threads=len(parts))
+    _parallel.run(lambda part: xp.matmul(a, b[:, part], out=y[:, part]), parts,
+                  threads=len(parts))
     return y
 
 
