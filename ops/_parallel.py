@@ -113,11 +113,13 @@ MIN_SPLIT_ELEMENTS = 2**16
 
 
 def split(size: int, like: Any = None) -> list[slice]:
-    """About ``num_threads()`` equal ranges of ``range(size)`` (one for small or GPU arrays).
+    """About ``num_threads()`` equal ranges of ``range(size)``, none shorter than
+    MIN_SPLIT_ELEMENTS (one range for small or GPU arrays).
 
     >>> split(10)
     [slice(0, 10, None)]
     """
-    pieces = 1 if size < MIN_SPLIT_ELEMENTS or is_gpu_array(like) else num_threads()
+    pieces = 1 if size < MIN_SPLIT_ELEMENTS or is_gpu_array(like) else \
+        min(num_threads(), max(1, size // MIN_SPLIT_ELEMENTS))
     bounds = [size * i // pieces for i in range(pieces + 1)]
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]

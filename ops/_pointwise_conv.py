@@ -13,7 +13,8 @@ from . import _parallel, _tile_threads
 from ._backend import Array
 
 SPLIT_ABOVE_BYTES = 2**20
-"""A GEMM operand above this is split over the threads (below, hand-offs cost more)."""
+"""A GEMM operand above this is split over the threads, at most one range per this many bytes
+(below, hand-offs cost more)."""
 
 
 def applies(w: Array, pad: Sequence[Sequence[int]]) -> bool:
@@ -32,8 +33,9 @@ def subsample(xp, x: Array, stride: Sequence[int]) -> Array:
 def _column_ranges(count: int, depth: int, like: Array) -> list[slice]:
     """Column ranges of a GEMM with ``count`` columns of ``depth`` elements, one per thread
     (one range when the work is too small to split)."""
-    threads = _tile_threads.num_threads(like=like)
-    if threads <= 1 or count * depth * like.dtype.itemsize <= SPLIT_ABOVE_BYTES:
+    size = count * depth * like.dtype.itemsize
+    threads = min(_tile_threads.num_threads(like=like), max(1, size // max(1, SPLIT_ABOVE_BYTES)))
+    if threads <= 1 or size <= SPLIT_ABOVE_BYTES:
         return [slice(0, count)]
     bounds = [count * i // threads for i in range(threads + 1)]
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]

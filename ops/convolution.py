@@ -126,14 +126,18 @@ def _tiles(x: Array, kernel: Sequence[int], out: Sequence[int], pieces: int = 1
 
 
 def _tile_thread_count(x: Array, column_bytes: int) -> int:
-    """Threads for the tiles of a convolution whose columns (all tiles) take ``column_bytes``."""
-    return _tile_threads.num_threads(like=x) if column_bytes > THREAD_ABOVE_BYTES else 1
+    """Threads for the tiles of a convolution whose columns (all tiles) take ``column_bytes``:
+    at most one per THREAD_ABOVE_BYTES of columns (a many-core machine gets no sliver tiles)."""
+    share = max(1, column_bytes // max(1, THREAD_ABOVE_BYTES))
+    return min(_tile_threads.num_threads(like=x), share) if column_bytes > THREAD_ABOVE_BYTES \
+        else 1
 
 
 def _tile_budget(total: int = 0, pieces: int = 1) -> int:
     """Column bytes of one tile when ``pieces`` threads share the cache budget, and small
     enough for ``pieces`` tiles out of ``total`` bytes of columns (one group per thread)."""
-    budget = min(COLUMN_BUDGET_BYTES, CACHE_TILE_BYTES // max(1, pieces))
+    shared = max(THREAD_ABOVE_BYTES, CACHE_TILE_BYTES // max(1, pieces))
+    budget = min(COLUMN_BUDGET_BYTES, shared)
     return min(budget, max(1, -(-total // pieces))) if pieces > 1 else budget
 
 
@@ -241,8 +245,8 @@ STACK_BELOW_FILTERS = 64
 
 
 THREAD_ABOVE_BYTES = 2**20
-"""Columns of all tiles above this: tiles run on ``_tile_threads`` threads (below, the thread
-hand-offs cost more than they save)."""
+"""Columns of all tiles above this: tiles run on ``_tile_threads`` threads, at most one thread
+per this many bytes, and no tile below it (smaller, the hand-offs cost more than they save)."""
 
 
 def _column_bytes(x: Array, w: Array, out) -> int:

@@ -159,3 +159,20 @@ def test_blas_runs_single_threaded_inside_a_threaded_conv(monkeypatch):
     convolution.conv_forward(x, np.ones((3, 2, 1, 1, 1), np.float32), None, (1,) * 3,
                              ((0, 0),) * 3, (1,) * 3)
     assert not seen
+
+
+def test_many_threads_get_no_sliver_work(monkeypatch):
+    """On a many-core machine each thread gets at least THREAD_ABOVE_BYTES of columns (tiles no
+    smaller), each elementwise range at least MIN_SPLIT_ELEMENTS."""
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "64")
+    monkeypatch.setattr(_blas_threads, "available", lambda: True)
+    x = np.zeros((16, 8, 16, 16, 16), np.float32)
+    mib = 2**20
+    assert convolution._tile_thread_count(x, 5 * mib) == 5
+    assert convolution._tile_thread_count(x, mib) == 1
+    assert convolution._tile_thread_count(x, 200 * mib) == 64
+    threads = convolution._tile_thread_count(x, 40 * mib)
+    assert threads == 40 and convolution._tile_budget(40 * mib, threads) >= mib
+    assert convolution._tile_budget(40 * mib, 2) == convolution.CACHE_TILE_BYTES // 2
+    assert len(_parallel.split(5 * _parallel.MIN_SPLIT_ELEMENTS)) == 5
+    assert len(_parallel.split(500 * _parallel.MIN_SPLIT_ELEMENTS)) == 64
