@@ -79,7 +79,8 @@ class MaxPoolingLayer(_PoolingLayer):
 
     def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
         x = xs[0]
-        y, cache = pool_ops.max_pool_forward(x, self.PoolSize, self.Stride, self.pads(tuple(x.shape[2:])))
+        y, cache = pool_ops.max_pool_forward(x, self.PoolSize, self.Stride,
+                                             self.pads(tuple(x.shape[2:])), keep_argmax=training)
         return [y], cache, {}
 
     def backward(self, params: dict, dys: list, cache: Any, need_dx: bool = True) -> tuple[list, dict]:

@@ -17,7 +17,8 @@ def batchnorm_forward(x: Array, scale: Array, offset: Array, epsilon: float, tra
     """Normalize ``x (C, N, *S)``; returns ``(y, cache, (mean, var))``.
 
     training: statistics of this batch (var biased: divided by M), returned as ``(mean, var)``;
-    inference: uses the given ``mean``/``var`` and returns them unchanged.
+    inference: uses the given ``mean``/``var`` and returns them unchanged, computed as
+    ``y = x a + c`` per channel (two passes; ``xhat`` is rebuilt by a backward, if any).
     See also: batchNormalizationLayer.
 
     >>> import numpy as np
@@ -32,6 +33,10 @@ def batchnorm_forward(x: Array, scale: Array, offset: Array, epsilon: float, tra
         raise ValueError("Inference-mode batch normalization needs mean and var. "
                          f"Received: mean={_describe(mean)}, var={_describe(var)}.")
     x2 = xp.ascontiguousarray(x).reshape(c, -1)
+    if not training:
+        y, inv_std = _affine(xp, x2, scale, offset, epsilon, mean, var)
+        cache = (None, inv_std, scale.astype(x.dtype, copy=False), False, (x2, mean))
+        return y.reshape(x.shape), cache, (mean, var)
     xhat, y = xp.empty_like(x2), xp.empty_like(x2)
     if training:
         stats_mean, stats_var = xp.empty(c, dtype=x.dtype), xp.empty(c, dtype=x.dtype)
@@ -54,7 +59,7 @@ def batchnorm_forward(x: Array, scale: Array, offset: Array, epsilon: float, tra
         y[block] += offset[block, None]
 
     _parallel.run(normalize, _channel_blocks(x2))
-    return y.reshape(x.shape), (xhat, inv_std, scale, training), (stats_mean, stats_var)
+    return y.reshape(x.shape), (xhat, inv_std, scale, training, None), (stats_mean, stats_var)
 
 
 def batchnorm_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, True, True)
@@ -65,7 +70,11 @@ def batchnorm_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, Tr
     ``dx = scale inv_std (dy - mean(dy) - xhat mean(dy xhat))``;
     inference: mean/var are constants, ``dx = scale inv_std dy``.
     """
-    xhat, inv_std, scale, training = cache
+    xhat, inv_std, scale, training, source = cache
+    if xhat is None:                      # inference forward: rebuild xhat from its input
+        x2, mean = source
+        xp = get_xp(x2)
+        xhat = (x2 - mean.astype(x2.dtype, copy=False)[:, None]) * inv_std[:, None]
     xp = get_xp(dy, xhat)
     need_dx, need_dscale, need_doffset = need
     dy2 = xp.ascontiguousarray(dy, dtype=xhat.dtype).reshape(xhat.shape)
@@ -89,6 +98,24 @@ def batchnorm_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, Tr
     _parallel.run(differentiate, _channel_blocks(dy2))
     return (dx.reshape(dy.shape) if need_dx else None, dscale if need_dscale else None,
             doffset if need_doffset else None)
+
+
+def _affine(xp, x2: Array, scale: Array, offset: Array, epsilon: float, mean: Array,
+            var: Array) -> Array:
+    """Inference: ``(y, inv_std)`` with ``y = x a + c``, ``a = scale inv_std``,
+    ``c = offset - mean a`` (per channel row of ``x2 (C, M)``)."""
+    dtype = x2.dtype
+    inv_std = 1.0 / xp.sqrt(var.astype(dtype, copy=False) + epsilon)
+    a = scale.astype(dtype, copy=False) * inv_std
+    c = offset.astype(dtype, copy=False) - mean.astype(dtype, copy=False) * a
+    y = xp.empty_like(x2)
+
+    def transform(block: slice) -> None:
+        xp.multiply(x2[block], a[block, None], out=y[block])
+        y[block] += c[block, None]
+
+    _parallel.run(transform, _channel_blocks(x2))
+    return y, inv_std.astype(dtype, copy=False)
 
 
 BLOCK_BYTES = 2**20

@@ -125,3 +125,20 @@ def test_global_average_pooling(ndim, rng, xp):
     dx += 0  # writable, not a broadcast view
     check_gradients(lambda x: np.vdot(pooling.global_avg_pool_forward(x)[0], dy), (x,),
                     (_backend.to_host(dx),), rng)
+
+
+@pytest.mark.parametrize("padding", PADDINGS)
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("ndim", [1, 2, 3])
+def test_max_pool_without_argmax_is_the_same_pooling(ndim, stride, padding, rng):
+    """Inference skips the argmax bookkeeping: same output, and a backward from that cache
+    (the offsets found then) routes exactly as one from a training forward, ties included."""
+    x, pool, stride, pad = _case(ndim, stride, padding, rng)
+    x = np.round(x)                                         # many ties
+    y, cache = pooling.max_pool_forward(x, pool, stride, pad)
+    y_fast, cache_fast = pooling.max_pool_forward(x, pool, stride, pad, keep_argmax=False)
+    assert cache_fast[0] is None
+    np.testing.assert_array_equal(y_fast, y)
+    dy = rng.standard_normal(y.shape)
+    np.testing.assert_array_equal(pooling.max_pool_backward(dy, cache_fast),
+                                  pooling.max_pool_backward(dy, cache))
