@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from . import _parallel
 from ._backend import Array, get_xp
 
 
@@ -34,7 +35,8 @@ def fc_forward(x: Array, w: Array, b: Array | None) -> tuple[Array, tuple]:
         raise ValueError(f"Expected a bias of shape ({w.shape[0]},). Received: {b.shape}.")
     w = w.astype(x.dtype, copy=False)
     xf = _flatten(xp, x)
-    y = w @ xf
+    with _parallel.owning_cores(x):       # no OpenBLAS pool to wake (see _parallel)
+        y = w @ xf
     if b is not None:
         y += b.astype(x.dtype, copy=False)[:, None]
     return y.reshape((w.shape[0],) + x.shape[1:2] + (1,) * (x.ndim - 2)), (xf, w, b is not None,
@@ -48,9 +50,10 @@ def fc_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, True, Tru
     xp = get_xp(dy, xf)
     need_dx, need_dw, need_db = need
     dy2 = dy.reshape(w.shape[0], -1).astype(w.dtype, copy=False)
-    dw = dy2 @ xf.T if need_dw else None
+    with _parallel.owning_cores(dy):
+        dw = dy2 @ xf.T if need_dw else None
+        dx = _unflatten(xp, w.T @ dy2, shape) if need_dx else None
     db = dy2.sum(axis=1) if need_db and has_bias else None
-    dx = _unflatten(xp, w.T @ dy2, shape) if need_dx else None
     return dx, dw, db
 
 
