@@ -98,6 +98,10 @@ class OursTrainer:
         y = _backend.to_host(scores.outputs["softmax"])
         return y.reshape(y.shape[0], y.shape[1]).T
 
+    def predict(self):
+        """Inference forward of the first mini-batch (trained statistics, no caches kept)."""
+        return self.ex.forward(self.batches[0][0], training=False).outputs
+
     def step(self) -> float:
         """One SGDM step on the next mini-batch (cycling); returns the loss."""
         x, t = self.batches[self.count % len(self.batches)]
@@ -132,6 +136,11 @@ class TorchTrainer:
     def probabilities(self, x_matlab):
         with self.torch.no_grad():
             return self.twin.forward(self.tensor(x_matlab), training=True).cpu().numpy()
+
+    def predict(self):
+        """Inference forward (eval mode, no autograd) of the first mini-batch."""
+        with self.torch.no_grad():
+            return self.twin.forward(self.batches[0][0], training=False)
 
     def step(self) -> float:
         x, labels = self.batches[self.count % len(self.batches)]

@@ -64,7 +64,9 @@ def main(argv=None) -> int:
                                Shuffle="never", Verbose=False, ExecutionEnvironment="cpu",
                                BatchNormalizationStatistics=statistics)
 
-    rows = [_row("SGDM step", step_ours, step_torch)]
+    predict_ours, predict_torch = _common.paired_times(ours.predict, theirs.predict, args.reps)
+    rows = [_row("SGDM step", step_ours, step_torch),
+            _row(f"inference forward of a batch of {batch} (predict)", predict_ours, predict_torch)]
     one_epoch = {}
     for statistics in ("population", "moving"):
         opts = options(statistics)

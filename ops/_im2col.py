@@ -19,6 +19,10 @@ from ._backend import Array, get_xp
 from ._shapes import Padding
 
 
+PARALLEL_COPY_BYTES = 2**20
+"""Columns smaller than this are copied serially (a thread hand-off per offset costs more)."""
+
+
 class Tile(NamedTuple):
     """Observations ``batch`` and output planes ``rows`` (first spatial axis) of one tile."""
 
@@ -92,7 +96,8 @@ def im2col(xpad: Array, kernel: Sequence[int], stride: Sequence[int], dilation: 
         j, offset = j_offset
         cols[:, j] = xpad[window(tile, offset, out_sizes, stride, dilation)]
 
-    _parallel.run(copy, enumerate(np.ndindex(*kernel)), like=xpad)
+    _parallel.run(copy, enumerate(np.ndindex(*kernel)), like=xpad,
+                  threads=None if cols.nbytes >= PARALLEL_COPY_BYTES else 1)
     return cols.reshape(c * k, -1)
 
 
@@ -127,5 +132,6 @@ def plane_columns(xpad: Array, kernel: Sequence[int], stride: Sequence[int],
                    for o, s, d, count in zip(offset, stride, dilation, out_sizes[1:])]
         cols[:, j] = xpad[(slice(None), tile.batch, rows, *spatial)]
 
-    _parallel.run(copy, enumerate(np.ndindex(*kernel)), like=xpad)
+    _parallel.run(copy, enumerate(np.ndindex(*kernel)), like=xpad,
+                  threads=None if cols.nbytes >= PARALLEL_COPY_BYTES else 1)
     return cols.reshape(c * k, nb, -1)

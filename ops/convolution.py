@@ -20,11 +20,10 @@ from ._shapes import Padding, check_geometry, output_sizes
 COLUMN_BUDGET_BYTES = 64 * 2**20
 """Upper bound on the im2col buffer of one tile (forward; backward holds two such buffers)."""
 CACHE_TILE_BYTES = 8 * 2**20
-"""Column bytes of the tiles in flight, shared by the tile threads (each tile gets this / the
-thread count; below COLUMN_BUDGET_BYTES): GEMMs on cache-sized tiles run up to 2x faster than
-on one huge column matrix (measured: 1->16 3x3x3 conv at 32^3). Measured on 2 cores: on one
-thread 8 MiB tiles were up to 16% faster than 4 MiB (even on two of five shapes); in a 2-thread
-training step 4 MiB tiles per thread were 3-10% faster than 8 MiB."""
+"""Column bytes of the tiles in flight, shared by the tile threads (each tile: this / threads,
+below COLUMN_BUDGET_BYTES): cache-sized tiles run GEMMs up to 2x faster than one huge column
+matrix. On 2 cores: one thread, 8 MiB tiles up to 16% faster than 4 MiB (even on two of five
+shapes); a 2-thread training step, 4 MiB per thread 3-10% faster than 8 MiB."""
 
 
 def conv_forward(x: Array, w: Array, b: Array | None, stride: Sequence[int], pad: Padding,
@@ -129,9 +128,9 @@ def _tiles(x: Array, kernel: Sequence[int], out: Sequence[int], pieces: int = 1
 def _tile_thread_count(x: Array, column_bytes: int) -> int:
     """Threads for the tiles of a convolution whose columns (all tiles) take ``column_bytes``:
     at most one per THREAD_ABOVE_BYTES of columns (a many-core machine gets no sliver tiles)."""
-    share = max(1, column_bytes // max(1, THREAD_ABOVE_BYTES))
-    return min(_tile_threads.num_threads(like=x), share) if column_bytes > THREAD_ABOVE_BYTES \
-        else 1
+    if column_bytes <= THREAD_ABOVE_BYTES:
+        return 1
+    return min(_tile_threads.num_threads(like=x), column_bytes // max(1, THREAD_ABOVE_BYTES))
 
 
 def _tile_budget(total: int = 0, pieces: int = 1) -> int:
