@@ -99,6 +99,16 @@ def run(task: Callable[[Any], Any], items: Iterable[Any], like: Any = None,
     return list(_pool.map(lambda item: _as_worker(task, item), items))
 
 
+def _forget_pool() -> None:
+    """In a forked child the pool's threads do not exist: start a new pool on first use."""
+    global _pool, _pool_size
+    _pool, _pool_size = None, 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def _as_worker(task: Callable[[Any], Any], item: Any) -> Any:
     _worker.busy = True
     try:

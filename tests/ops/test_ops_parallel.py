@@ -1,4 +1,6 @@
 """_parallel: thread count, work split, errors; threaded ops give bit-identical results."""
+import os
+
 import numpy as np
 import pytest
 
@@ -72,3 +74,30 @@ def test_threaded_ops_match_single_threaded_bit_for_bit(rng, monkeypatch):
     threaded = _ops(x, dy_pool, dy)
     for a, b in zip(serial, threaded):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
+def test_a_forked_child_gets_a_working_pool(monkeypatch):
+    """After a fork (multiprocessing's default on Linux) the parent's pool threads do not exist
+    in the child; the child must start its own pool instead of waiting on dead threads."""
+    import multiprocessing
+
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "2")
+    done = np.zeros(4)
+    _parallel.run(lambda i: done.__setitem__(i, 1), range(4))      # the parent's pool exists
+    assert done.all()
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_child_runs_pool, args=(queue,))
+    child.start()
+    child.join(30)
+    alive = child.is_alive()
+    if alive:
+        child.kill()
+    assert not alive and queue.get(timeout=5) == [0, 1, 4, 9]
+
+
+def _child_runs_pool(queue):
+    out = [0] * 4
+    _parallel.run(lambda i: out.__setitem__(i, i * i), range(4))
+    queue.put(out)
