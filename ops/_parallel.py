@@ -32,11 +32,15 @@ _LIMIT_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 def num_threads() -> int:
     """Threads for the ops' CPU work: ``LAYERGRAPH_NUM_THREADS`` when set (a positive integer;
-    anything else means 1), else ``default_threads()``."""
+    anything else is a ValueError, not a silent fallback), else ``default_threads()``."""
     value = os.environ.get("LAYERGRAPH_NUM_THREADS", "").strip()
-    if value:
-        return int(value) if value.isdigit() and int(value) > 0 else 1
-    return default_threads()
+    if not value:
+        return default_threads()
+    if not (value.isdigit() and int(value) > 0):
+        raise ValueError("LAYERGRAPH_NUM_THREADS must be a positive integer (the number of CPU "
+                         "threads for layergraph's ops) or unset (every usable core). "
+                         f"Received: LAYERGRAPH_NUM_THREADS={value!r}.")
+    return int(value)
 
 
 def default_threads() -> int:

@@ -11,9 +11,13 @@ def test_thread_count_setting_and_default(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "5")
     assert _parallel.num_threads() == 5
-    for value in ("junk", "0", "-2"):
+    for value in ("junk", "0", "-2", "1.5"):
         monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", value)
-        assert _parallel.num_threads() == 1
+        with pytest.raises(ValueError, match=r"LAYERGRAPH_NUM_THREADS must be a positive "
+                                             r"integer.*Received: LAYERGRAPH_NUM_THREADS='"):
+            _parallel.num_threads()
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", " 2 ")
+    assert _parallel.num_threads() == 2
     monkeypatch.delenv("LAYERGRAPH_NUM_THREADS")
     monkeypatch.setattr(_parallel.os, "sched_getaffinity", lambda pid: set(range(8)))
     monkeypatch.setattr(_blas_threads, "available", lambda: True)
