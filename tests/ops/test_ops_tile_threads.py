@@ -192,3 +192,43 @@ def test_small_layers_stay_on_the_calling_thread(rng, monkeypatch):
         y, cache = convolution.conv_forward(x[:c], w, None, (1,) * 3, ((1, 1),) * 3, (1,) * 3)
         convolution.conv_backward(y, cache)
     assert not dispatched
+
+
+@pytest.mark.parametrize("case", [
+    # (spatial sizes, C, F, kernel, stride, dilation, pad): 1-D, 2-D and 3-D geometries through
+    # every threaded path, float64, with every threshold at zero so each one threads
+    ((11,), 3, 4, (3,), (1,), (2,), ((2, 2),)),
+    ((9, 8), 5, 3, (3, 2), (2, 1), (1, 1), ((1, 0), (0, 1))),
+    ((6, 7, 5), 4, 5, (3, 3, 3), (1, 2, 1), (1, 1, 2), ((1, 1), (0, 2), (2, 2))),
+    ((6, 5, 4), 1, 3, (2, 3, 3), (1, 1, 1), (1, 1, 1), ((0, 1), (1, 1), (1, 1))),
+    ((5, 6, 4), 3, 6, (1, 1, 1), (2, 1, 2), (1, 1, 1), ((0, 0), (0, 0), (0, 0)))])
+def test_threaded_convolutions_match_the_float64_reference(rng, monkeypatch, case):
+    """The default CPU path is threaded: with 3 threads and no size thresholds, forward, dx and
+    dW of varied geometries (dilation, asymmetric padding, strides, 1x1) match the loop oracle
+    and central differences in float64."""
+    from helpers import reference
+    from helpers.gradcheck import check_gradients
+    from layergraph.ops import _im2col, _pointwise_conv
+
+    sizes, c, f, kernel, stride, dilation, pad = case
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "3")
+    monkeypatch.setattr(convolution, "THREAD_ABOVE_BYTES", 0)
+    monkeypatch.setattr(convolution, "CACHE_TILE_BYTES", 2_000)
+    monkeypatch.setattr(_pointwise_conv, "SPLIT_ABOVE_BYTES", 0)
+    monkeypatch.setattr(_im2col, "PARALLEL_COPY_BYTES", 0)
+    monkeypatch.setattr(_parallel, "MIN_SPLIT_ELEMENTS", 1)
+    dispatched = []
+    original = _parallel._as_worker
+    monkeypatch.setattr(_parallel, "_as_worker",
+                        lambda task, item: dispatched.append(item) or original(task, item))
+    x = rng.standard_normal((c, 4) + sizes)
+    w = rng.standard_normal((f, c) + kernel)
+    b = rng.standard_normal(f)
+    y, cache = convolution.conv_forward(x, w, b, stride, pad, dilation)
+    assert dispatched, "the forward did not reach the thread pool"
+    np.testing.assert_allclose(y, reference.conv(x, w, b, stride, pad, dilation), rtol=1e-10,
+                               atol=1e-10)
+    dy = rng.standard_normal(y.shape)
+    grads = convolution.conv_backward(dy, cache)
+    check_gradients(lambda *a: np.vdot(convolution.conv_forward(*a, stride, pad, dilation)[0], dy),
+                    (x, w, b), grads, rng)
