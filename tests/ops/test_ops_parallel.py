@@ -61,6 +61,12 @@ def _ops(x, dy_pool, dy):
     yb, cache_b, stats = batchnorm.batchnorm_forward(x, np.full(4, 1.5, np.float32),
                                                      np.full(4, 0.5, np.float32), 1e-5, True)
     results += [yb, *stats, *batchnorm.batchnorm_backward(dy, cache_b)]
+    yi, cache_i, _ = batchnorm.batchnorm_forward(x, np.full(4, 1.5, np.float32),
+                                                 np.full(4, 0.5, np.float32), 1e-5, False,
+                                                 stats[0], stats[1])
+    results += [yi, *batchnorm.batchnorm_backward(dy, cache_i)]
+    results.append(pooling.max_pool_forward(x, (3, 3, 3), (2, 2, 2), ((0, 1),) * 3,
+                                            keep_argmax=False)[0])
     yr, cache_r = activation.relu_forward(x - 0.5)
     return results + [yr, activation.relu_backward(dy, cache_r)]
 
