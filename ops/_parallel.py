@@ -6,8 +6,9 @@ instead: convolution tiles (copies AND GEMMs, ``_tile_threads``), pooling blocks
 channel blocks, ReLU ranges. Mixing the two schemes loses: OpenBLAS's workers keep spinning
 for a while after each multi-threaded GEMM and take the cores our threads need (measured on 2
 cores: ~12-15% slower steps). Thread count: ``LAYERGRAPH_NUM_THREADS`` when set, else the
-usable cores capped by ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` (as BLAS itself would
-be), and 1 when OpenBLAS's per-thread control is missing (BLAS then threads as configured).
+usable cores (affinity and a container's CPU quota) capped by ``OMP_NUM_THREADS`` /
+``OPENBLAS_NUM_THREADS`` (as BLAS itself would be), and 1 when OpenBLAS's per-thread control
+is missing (BLAS then threads as configured).
 Work items must write disjoint outputs; a ``run`` called from inside a work item runs
 serially (nesting on one pool would deadlock).
 """
@@ -44,8 +45,9 @@ def num_threads() -> int:
 
 
 def default_threads() -> int:
-    """Usable cores, capped by ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` when set; 1 when
-    the calling thread's BLAS thread count cannot be set (no OpenBLAS >= 0.3.27)."""
+    """Usable cores (affinity, and a container's CPU quota), capped by ``OMP_NUM_THREADS`` /
+    ``OPENBLAS_NUM_THREADS`` when set; 1 when the calling thread's BLAS thread count cannot be
+    set (no OpenBLAS >= 0.3.27)."""
     limits = tuple(os.environ.get(name, "") for name in _LIMIT_VARIABLES)
     return _default_threads(limits)
 
@@ -58,11 +60,40 @@ def _default_threads(limits: tuple[str, ...]) -> int:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
+    quota = cgroup_cpu_quota()
+    if quota is not None:
+        cores = min(cores, quota)
     for value in limits:
         value = value.split(",")[0].strip()
         if value.isdigit() and int(value) > 0:
             cores = min(cores, int(value))
     return max(1, cores)
+
+
+_CGROUP_FILES = ("/sys/fs/cgroup/cpu.max",                       # cgroup v2: "quota period"
+                 "/sys/fs/cgroup/cpu/cpu.cfs_quota_us")             # cgroup v1: quota (-1: none)
+
+
+def cgroup_cpu_quota() -> int | None:
+    """CPUs a container's CPU quota allows (rounded up), or None when there is no quota: a
+    ``--cpus=2`` container on a 64-core host sees 64 cores but must not start 64 threads."""
+    for path in _CGROUP_FILES:
+        try:
+            with open(path) as f:
+                fields = f.read().split()
+            if path.endswith("cpu.max"):
+                quota, period = fields[0], fields[1] if len(fields) > 1 else "100000"
+            else:
+                with open(path.replace("cfs_quota_us", "cfs_period_us")) as f:
+                    quota, period = fields[0], f.read().strip()
+        except (OSError, IndexError):
+            continue
+        if quota in ("max", "-1") or not period.isdigit() or int(period) <= 0:
+            return None
+        if quota.isdigit() and int(quota) > 0:
+            return max(1, -(-int(quota) // int(period)))
+        return None
+    return None
 
 
 @contextlib.contextmanager

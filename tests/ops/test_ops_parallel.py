@@ -20,6 +20,7 @@ def test_thread_count_setting_and_default(monkeypatch):
     assert _parallel.num_threads() == 2
     monkeypatch.delenv("LAYERGRAPH_NUM_THREADS")
     monkeypatch.setattr(_parallel.os, "sched_getaffinity", lambda pid: set(range(8)))
+    monkeypatch.setattr(_parallel, "cgroup_cpu_quota", lambda: None)      # no container quota
     monkeypatch.setattr(_blas_threads, "available", lambda: True)
     _parallel._default_threads.cache_clear()
     assert _parallel.num_threads() == 3                      # the cores, capped by OMP
@@ -111,3 +112,31 @@ def _child_runs_pool(queue):
     out = [0] * 4
     _parallel.run(lambda i: out.__setitem__(i, i * i), range(4))
     queue.put(out)
+
+
+def test_a_container_cpu_quota_caps_the_default(tmp_path, monkeypatch):
+    """cgroup v2 ``cpu.max`` and v1 ``cfs_quota_us``/``cfs_period_us``: a quota of 1.5 CPUs
+    allows 2 threads; "max" / -1 means no quota; the default takes the smaller of cores and
+    quota."""
+    v2 = tmp_path / "cpu.max"
+    monkeypatch.setattr(_parallel, "_CGROUP_FILES", (str(v2),))
+    for text, expected in (("150000 100000\n", 2), ("200000 100000", 2), ("50000 100000", 1),
+                           ("max 100000", None), ("junk", None)):
+        v2.write_text(text)
+        assert _parallel.cgroup_cpu_quota() == expected, text
+    v1 = tmp_path / "cpu.cfs_quota_us"
+    (tmp_path / "cpu.cfs_period_us").write_text("100000\n")
+    monkeypatch.setattr(_parallel, "_CGROUP_FILES", (str(tmp_path / "absent"), str(v1)))
+    v1.write_text("300000\n")
+    assert _parallel.cgroup_cpu_quota() == 3
+    v1.write_text("-1\n")
+    assert _parallel.cgroup_cpu_quota() is None
+    v1.write_text("300000\n")
+    monkeypatch.delenv("LAYERGRAPH_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setattr(_parallel.os, "sched_getaffinity", lambda pid: set(range(64)))
+    monkeypatch.setattr(_blas_threads, "available", lambda: True)
+    _parallel._default_threads.cache_clear()
+    assert _parallel.num_threads() == 3
+    _parallel._default_threads.cache_clear()
