@@ -14,7 +14,7 @@ import math
 from collections.abc import Sequence
 
 from . import _im2col, _parallel, _pointwise_conv, _tile_threads
-from ._backend import Array, get_xp
+from ._backend import Array, get_xp, is_gpu_array
 from ._shapes import Padding, check_geometry, output_sizes
 
 COLUMN_BUDGET_BYTES = 64 * 2**20
@@ -176,8 +176,8 @@ def _tiled_forward(xp, x, w, stride, pad, dilation, out):
 
 
 def _matrix_view(target: Array) -> Array | None:
-    """``target (F, ...)`` as an ``(F, rest)`` VIEW, or None when its rows are not contiguous."""
-    if not target[0].flags.c_contiguous:
+    """``target (F, ...)`` as an ``(F, rest)`` view for NumPy's matmul ``out=``, else None."""
+    if is_gpu_array(target) or not target[0].flags.c_contiguous:
         return None
     return target.reshape(target.shape[0], -1)     # merges contiguous axes: always a view
 
