@@ -255,8 +255,8 @@ def _column_bytes(x: Array, w: Array, out) -> int:
 
 
 def _uses_plane_shifts(x: Array, w: Array, stride) -> bool:
-    """A first-axis kernel of 2+ and enough GEMM depth (C k') for BLAS to run well."""
-    return w.shape[2] > 1 and x.shape[0] * math.prod(w.shape[3:]) >= 32
+    """3-D, a first-axis kernel of 2+ and GEMM depth C k' >= 32 (1-D/2-D: full im2col, faster)."""
+    return x.ndim == 5 and w.shape[2] > 1 and x.shape[0] * math.prod(w.shape[3:]) >= 32
 
 
 class _PlaneTiling:

@@ -73,3 +73,13 @@ def test_shift_choice_needs_a_first_axis_kernel_and_depth():
     assert convolution._uses_plane_shifts(x, w, (2, 1, 1))
     assert not convolution._uses_plane_shifts(x, w[:, :, :1], (1, 1, 1))
     assert not convolution._uses_plane_shifts(np.zeros((1, 1, 8, 8, 8)), w[:, :1], (1, 1, 1))
+
+
+def test_one_and_two_dimensional_convolutions_use_full_im2col():
+    """Plane shifts only in 3-D (in 1-D and 2-D full im2col measured faster)."""
+    x2, w2 = np.zeros((64, 1, 8, 8)), np.zeros((4, 64, 3, 3))
+    x1, w1 = np.zeros((64, 1, 8)), np.zeros((4, 64, 3))
+    assert not convolution._uses_plane_shifts(x2, w2, (1, 1))
+    assert not convolution._uses_plane_shifts(x1, w1, (1,))
+    assert convolution._uses_plane_shifts(np.zeros((64, 1, 8, 8, 8)), np.zeros((4, 64, 3, 3, 3)),
+                                          (1, 1, 1))
