@@ -7,7 +7,11 @@ inter-op thread), so both frameworks run with the same number of BLAS/compute th
 
 Timing method: ``paired_times`` alternates ours/theirs inside every repetition (ours first on
 even repetitions, theirs first on odd ones), after one untimed warm-up call of each, and the
-report uses medians, so a burst of load from another process hits both sides alike.
+report uses medians, so a burst of load from another process hits both sides alike. Every
+timed call starts after ``SETTLE_S`` of sleep: torch's OpenMP workers (libgomp) keep spinning
+for ~10 ms of CPU after each torch call, which would otherwise take a core from the call timed
+next (measured: a 2-D conv forward of ours right after a torch call, 12.3 ms instead of 6.2 ms
+on 2 threads). A user runs one framework at a time; the pause measures each side as alone.
 ``--clock cpu`` times with the process CPU clock instead of the wall clock: with ``--threads 1``
 on a shared machine it is much less disturbed by other processes (with more threads it sums
 the threads' CPU time, so use it only with one).
@@ -24,6 +28,8 @@ from typing import Callable
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 clock: Callable[[], float] = time.perf_counter  # set by setup(); read by every timing below
+SETTLE_S = 0.03
+"""Sleep before every timed call of ``paired_times`` (torch's spinning workers go idle)."""
 
 
 def base_parser(description: str) -> argparse.ArgumentParser:
@@ -75,6 +81,7 @@ def paired_times(ours: Callable[[], object], theirs: Callable[[], object], reps:
     for rep in range(reps):
         order = ((ours, ours_s), (theirs, theirs_s))
         for fn, sink in (order if rep % 2 == 0 else order[::-1]):
+            time.sleep(SETTLE_S)
             start = clock()
             fn()
             sink.append(clock() - start)

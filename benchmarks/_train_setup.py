@@ -1,6 +1,7 @@
 """Training-benchmark fixtures shared by bench_train, bench_memory and bench_gpu.
 
-* ``NETWORKS``: resnet3dLayers arguments of the benchmarked networks, and their batch size.
+* ``NETWORKS``: resnet3dLayers (resnetLayers for 2-D inputs) arguments of the benchmarked
+  networks, and their batch size.
 * ``prepare(name, num_obs)``: the LayerGraph with OUR initial weights (He) and the input
   layer's Mean set, plus synthetic data (MATLAB layout) and labels.
 * ``OursTrainer`` / ``TorchTrainer``: one SGDM training step per call on pre-built mini-batches,
@@ -21,6 +22,9 @@ NETWORKS = {
     "medium": (dict(inputSize=[32, 32, 32, 1], numClasses=4, InitialFilterSize=3,
                     InitialStride=1, InitialNumFilters=32, BottleneckType="none",
                     StackDepth=[2, 2, 2], NumFilters=[32, 64, 128]), 4),
+    # 2-D (resnetLayers): MATLAB's default 7x7 stride-2 stem and max pooling, 3 channels, 64^2
+    "small2d": (dict(inputSize=[64, 64, 3], numClasses=4, BottleneckType="none",
+                     StackDepth=[2, 2], NumFilters=[64, 128]), 16),
     # smoke-test size (--quick, --dry-run)
     "tiny": (dict(inputSize=[8, 8, 8, 1], numClasses=4, InitialFilterSize=3, InitialStride=1,
                   InitialNumFilters=4, BottleneckType="none", StackDepth=[1, 1],
@@ -32,13 +36,20 @@ NETWORKS = {
 
 
 def prepare(name: str, num_obs: int, seed: int = 0):
-    """Returns ``(lgraph, X, Y, batch)``: initialised graph, X (h,w,d,1,N) float32, Y categorical."""
-    from layergraph import resnet3dLayers, syntheticShapes3d
+    """Returns ``(lgraph, X, Y, batch)``: initialised graph, X (h,w,d,1,N) float32 (2-D:
+    (h,w,c,N), the middle slices of the volumes, one scaled copy per channel), Y categorical."""
+    from layergraph import resnet3dLayers, resnetLayers, syntheticShapes3d
 
     kwargs, batch = NETWORKS[name]
     kwargs = dict(kwargs)
-    X, Y = syntheticShapes3d(num_obs, kwargs["inputSize"][0], seed=seed)
-    lgraph = resnet3dLayers(kwargs.pop("inputSize"), kwargs.pop("numClasses"), **kwargs)
+    size = kwargs["inputSize"]
+    X, Y = syntheticShapes3d(num_obs, size[0], seed=seed)
+    builder = resnet3dLayers
+    if len(size) == 3:                      # 2-D image input (h, w, c)
+        middle = X[:, :, size[0] // 2]      # (h, w, 1, N)
+        X = np.concatenate([middle * np.float32(1 + 0.5 * c) for c in range(size[2])], axis=2)
+        builder = resnetLayers
+    lgraph = builder(kwargs.pop("inputSize"), kwargs.pop("numClasses"), **kwargs)
     return initialize_graph(lgraph, X, np.random.default_rng(seed)), X, Y, batch
 
 

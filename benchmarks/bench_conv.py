@@ -1,7 +1,7 @@
-"""Benchmark: 3-D convolution forward, and forward+backward (dx, dw), ours vs PyTorch (CPU).
+"""Benchmark: 3-D (and 2-D) convolution forward, and forward+backward (dx, dw), ours vs PyTorch.
 
 Ours: layergraph.ops.convolution conv_forward / conv_backward on the internal layout
-x (C, N, *S), w (F, C, *K). Theirs: torch.nn.functional.conv3d with autograd on (N, C, *S).
+x (C, N, *S), w (F, C, *K). Theirs: torch.nn.functional.conv3d (conv2d) with autograd on (N, C, *S).
 Same data, same float32, same threads, paired repetitions (see _common). Throughput is printed
 beside this process's measured sgemm peak (numpy float32 2048^3 matmul on the same threads).
 
@@ -14,7 +14,7 @@ import sys
 import _common
 from _torch_ops import conv as torch_conv, same_padding
 
-# (label, C, F, kernel, stride, volume, batch): 3-D ResNet shapes, 'same' padding
+# (label, C, F, kernel, stride, volume, batch[, spatial dims = 3]): ResNet shapes, 'same' padding
 CASES = [
     ("3x3x3 s1 16->16 32^3 N8", 16, 16, 3, 1, 32, 8),
     ("3x3x3 s1 32->32 16^3 N8", 32, 32, 3, 1, 16, 8),
@@ -24,11 +24,16 @@ CASES = [
     ("3x3x3 s1 256->256 8^3 N2", 256, 256, 3, 1, 8, 2),
     ("1x1x1 s1 64->256 16^3 N4", 64, 256, 1, 1, 16, 4),
     ("1x1x1 s2 128->256 16^3 N4", 128, 256, 1, 2, 16, 4),
+    # 2-D (resnetLayers): the 7x7 stem and 3x3 convs of the first and last stages
+    ("7x7 s2 3->64 224^2 N2", 3, 64, 7, 2, 224, 2, 2),
+    ("3x3 s1 64->64 56^2 N8", 64, 64, 3, 1, 56, 8, 2),
+    ("3x3 s1 512->512 7^2 N8", 512, 512, 3, 1, 7, 8, 2),
 ]
 QUICK_CASES = [
     ("3x3x3 s1 8->8 8^3 N2", 8, 8, 3, 1, 8, 2),
     ("3x3x3 s2 8->16 8^3 N2", 8, 16, 3, 2, 8, 2),
     ("1x1x1 s1 16->32 8^3 N2", 16, 32, 1, 1, 8, 2),
+    ("3x3 s1 8->8 16^2 N2", 8, 8, 3, 1, 16, 2, 2),
 ]
 
 
@@ -62,22 +67,29 @@ def main(argv=None) -> int:
 
 def conv_problem(np, case):
     """NumPy data of one case: x (C,N,*S), w (F,C,*K), b (F,), dy (F,N,*O); stride; pad."""
-    _, c, f, k, s, vol, n = case
-    kernel, stride = (k,) * 3, (s,) * 3
-    pad = same_padding((vol,) * 3, kernel, stride)
-    out = (-(-vol // s),) * 3  # 'same': ceil(in / stride)
+    _, c, f, k, s, vol, n = case[:7]
+    nd = dims(case)
+    kernel, stride = (k,) * nd, (s,) * nd
+    pad = same_padding((vol,) * nd, kernel, stride)
+    out = (-(-vol // s),) * nd  # 'same': ceil(in / stride)
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((c, n) + (vol,) * 3, dtype=np.float32)
-    w = rng.standard_normal((f, c) + kernel, dtype=np.float32) * np.float32(1 / np.sqrt(c * k ** 3))
+    x = rng.standard_normal((c, n) + (vol,) * nd, dtype=np.float32)
+    w = rng.standard_normal((f, c) + kernel, dtype=np.float32) * np.float32(1 / np.sqrt(c * k ** nd))
     b = np.zeros(f, dtype=np.float32)
     dy = rng.standard_normal((f, n) + out, dtype=np.float32)
     return x, w, b, dy, stride, pad
 
 
+def dims(case) -> int:
+    """Spatial dimensions of a case (3 unless given)."""
+    return case[7] if len(case) > 7 else 3
+
+
 def forward_flops(case) -> float:
     """Multiply-adds x 2 of the forward convolution (backward dx + dw is twice this)."""
-    _, c, f, k, s, vol, n = case
-    return 2.0 * f * c * k ** 3 * n * (-(-vol // s)) ** 3
+    _, c, f, k, s, vol, n = case[:7]
+    nd = dims(case)
+    return 2.0 * f * c * k ** nd * n * (-(-vol // s)) ** nd
 
 
 def torch_layout(np, a):
@@ -88,7 +100,7 @@ def torch_layout(np, a):
 def run_case(np, torch, conv_ops, case, reps):
     """Time one shape; returns a table row (without the % of peak columns)."""
     x, w, b, dy, stride, pad = conv_problem(np, case)
-    dilation = (1,) * 3
+    dilation = (1,) * dims(case)
     xt = torch.from_numpy(torch_layout(np, x)).requires_grad_(True)
     wt = torch.from_numpy(w.copy()).requires_grad_(True)
     bt = torch.from_numpy(b.copy())
