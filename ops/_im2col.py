@@ -50,10 +50,11 @@ def interior(sizes: Sequence[int], pad: Padding) -> tuple[slice, ...]:
 
 
 def plan_tiles(n: int, out_sizes: Sequence[int], bytes_per_position: int,
-               budget_bytes: int, halo: int = 0) -> list[Tile]:
+               budget_bytes: int, halo: int = 0, pieces: int = 1) -> list[Tile]:
     """Split ``n`` observations x ``out_sizes`` into tiles whose columns fit ``budget_bytes``.
 
-    Whole observations are grouped when one fits; otherwise each observation is cut into runs
+    Whole observations are grouped when one fits (into a multiple of ``pieces`` tiles of equal
+    size where ``n`` allows: one share per thread); otherwise each observation is cut into runs
     of output planes along the first spatial axis (at least one plane per tile). ``halo``:
     extra planes the columns of a tile hold per observation (see ``plane_columns``).
     """
@@ -61,6 +62,9 @@ def plan_tiles(n: int, out_sizes: Sequence[int], bytes_per_position: int,
     planes = out_sizes[0]
     if per_plane * (planes + halo) <= budget_bytes:
         group = max(1, budget_bytes // (per_plane * (planes + halo)))
+        count = -(-n // group)
+        count = min(n, -(-count // pieces) * pieces)         # a multiple of pieces, balanced
+        group = -(-n // count)
         return [Tile(slice(i, min(i + group, n)), slice(0, planes)) for i in range(0, n, group)]
     run = max(1, budget_bytes // per_plane - halo)
     return [Tile(slice(i, i + 1), slice(r, min(r + run, planes)))

@@ -121,8 +121,8 @@ def _tiles(x: Array, kernel: Sequence[int], out: Sequence[int], pieces: int = 1
            ) -> list[_im2col.Tile]:
     """Full-im2col tiles within the budget, at least ``pieces`` of them when possible."""
     position_bytes = x.shape[0] * math.prod(kernel) * x.dtype.itemsize
-    total = position_bytes * x.shape[1] * math.prod(out)
-    return _im2col.plan_tiles(x.shape[1], out, position_bytes, _tile_budget(total, pieces))
+    budget = _tile_budget(position_bytes * x.shape[1] * math.prod(out), pieces)
+    return _im2col.plan_tiles(x.shape[1], out, position_bytes, budget, pieces=pieces)
 
 
 def _tile_thread_count(x: Array, column_bytes: int) -> int:
@@ -275,7 +275,7 @@ class _PlaneTiling:
         position_bytes = self.rows * x.dtype.itemsize
         total = position_bytes * x.shape[1] * (out[0] + self.halo) * self.plane
         self.tiles = _im2col.plan_tiles(x.shape[1], out, position_bytes,
-                                        _tile_budget(total, pieces), self.halo)
+                                        _tile_budget(total, pieces), self.halo, pieces)
         self.xpad = _im2col.pad_array(x, pad)
         self.most = max((t.batch.stop - t.batch.start) * (t.rows.stop - t.rows.start + self.halo)
                         for t in self.tiles) * self.plane           # largest nb * ext
