@@ -113,6 +113,11 @@ class OursTrainer:
         """Inference forward of the first mini-batch (trained statistics, no caches kept)."""
         return self.ex.forward(self.batches[0][0], training=False).outputs
 
+    def predict_all(self):
+        """Inference over every mini-batch, as predict/classify run it (batches on the cores)."""
+        return self.ex.map_batches(lambda b: self.ex.forward(b[0], training=False).outputs,
+                                   self.batches)
+
     def step(self) -> float:
         """One SGDM step on the next mini-batch (cycling); returns the loss."""
         x, t = self.batches[self.count % len(self.batches)]
@@ -152,6 +157,11 @@ class TorchTrainer:
         """Inference forward (eval mode, no autograd) of the first mini-batch."""
         with self.torch.no_grad():
             return self.twin.forward(self.batches[0][0], training=False)
+
+    def predict_all(self):
+        """Inference over every mini-batch, one after the other (a torch evaluation loop)."""
+        with self.torch.no_grad():
+            return [self.twin.forward(x, training=False) for x, _ in self.batches]
 
     def step(self) -> float:
         x, labels = self.batches[self.count % len(self.batches)]

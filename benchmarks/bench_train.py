@@ -73,8 +73,10 @@ def main(argv=None) -> int:
                                BatchNormalizationStatistics=statistics)
 
     predict_ours, predict_torch = _common.paired_times(ours.predict, theirs.predict, args.reps)
+    all_ours, all_torch = _common.paired_times(ours.predict_all, theirs.predict_all, args.reps)
     rows = [_row("SGDM step", step_ours, step_torch),
-            _row(f"inference forward of a batch of {batch} (predict)", predict_ours, predict_torch)]
+            _row(f"inference forward of a batch of {batch} (predict)", predict_ours, predict_torch),
+            _row(f"inference over {iters} batches (predict of the data set)", all_ours, all_torch)]
     one_epoch = {}
     for statistics in ("population", "moving"):
         opts = options(statistics)

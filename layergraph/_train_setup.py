@@ -172,12 +172,16 @@ def batchnorm_population_pass(ex: Executor, Xint: np.ndarray, batch_size: int) -
     n = Xint.shape[1]
     collected: dict[str, list] = {name: [] for name in bn}
     outputs = _last_statistics_layers(ex, bn)
-    for start in range(0, n, batch_size):
+
+    def statistics(start: int) -> tuple[int, dict]:
         x = _backend.to_device(Xint[:, start:start + batch_size], ex.device)
         x = x.astype(ex.dtype, copy=False)
-        update = ex.forward(x, training=True, outputs=outputs).state_update
+        return x.shape[1], ex.forward(x, training=True, outputs=outputs,
+                                      keep_caches=False).state_update
+
+    for count, update in ex.map_batches(statistics, range(0, n, batch_size)):
         for name in bn:
-            collected[name].append((x.shape[1], update[(name, "BatchMean")],
+            collected[name].append((count, update[(name, "BatchMean")],
                                     update[(name, "BatchVariance")]))
     for name in bn:
         mean, var = merge_batch_statistics(collected[name])
@@ -203,11 +207,13 @@ def evaluate(ex: Executor, Xint: np.ndarray, T: np.ndarray, batch_size: int,
     """``(loss, accuracy % | RMSE)`` of the network over data ``Xint (C, N, *S)``, ``T (K, N)``."""
     output = ex.output_layers[0]
     out_layer = ex.layers[ex.index[output]]
-    scores = []
-    for start in range(0, Xint.shape[1], batch_size):
+
+    def scores_of(start: int) -> Any:
         x = _backend.to_device(Xint[:, start:start + batch_size], ex.device).astype(ex.dtype)
         y = ex.forward(x, training=False, outputs=[output]).outputs[output]
-        scores.append(y.reshape(y.shape[0], y.shape[1]))
+        return y.reshape(y.shape[0], y.shape[1])
+
+    scores = ex.map_batches(scores_of, range(0, Xint.shape[1], batch_size))
     xp = ex.xp
     y = xp.concatenate(scores, axis=1)
     t = xp.asarray(T, dtype=ex.dtype)

@@ -55,14 +55,13 @@ def run_in_batches(executor: Executor, X: Any, num_spatial: int, outputs: list[s
     Returns ``{output name: [y per batch]}``, each ``y`` internal ``(C, n, *S)`` on the
     executor's device.
     """
-    n = X.shape[-1]
-    chunks: dict[str, list] = {name: [] for name in outputs}
-    for start in range(0, n, batch_size):
-        x = matlab_to_internal(X[..., start:start + batch_size], num_spatial, executor.xp, executor.dtype)
-        fp = executor.forward(x, training=False, outputs=outputs)
-        for name in outputs:
-            chunks[name].append(fp.outputs[name])
-    return chunks
+    def outputs_of(start: int) -> dict[str, Any]:
+        x = matlab_to_internal(X[..., start:start + batch_size], num_spatial, executor.xp,
+                               executor.dtype)
+        return executor.forward(x, training=False, outputs=outputs).outputs
+
+    results = executor.map_batches(outputs_of, range(0, X.shape[-1], batch_size))
+    return {name: [result[name] for result in results] for name in outputs}
 
 
 # ---- DAGNetwork --------------------------------------------------------------------------

@@ -1,0 +1,96 @@
+"""Executor.map_batches: independent mini-batches on the CPU cores, same results as one by one;
+the BN statistics pass without caches; predict / population pass / validation agree with the
+serial run."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from layergraph import _train_setup
+from layergraph.executor import Executor
+from layergraph.network import run_in_batches
+from layergraph.ops import _blas_threads
+from test_executor_support import small_resnet
+
+needs_threads = pytest.mark.skipif(not _blas_threads.available(),
+                                   reason="no per-thread BLAS control: batches run serially")
+
+
+def _threads_seen(ex: Executor, count: int) -> set[int]:
+    barrier = threading.Barrier(2, timeout=5)     # two batches must be in flight at once
+
+    def task(i: int) -> int:
+        if count > 1:
+            barrier.wait()
+        return threading.get_ident()
+
+    return set(ex.map_batches(task, range(count)))
+
+
+@needs_threads
+def test_batches_run_concurrently_on_the_cpu_with_threads(monkeypatch):
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "2")
+    ex = Executor(small_resnet())
+    assert len(_threads_seen(ex, 2)) == 2          # the barrier would time out if serial
+    assert ex.map_batches(lambda i: i * i, range(5)) == [0, 1, 4, 9, 16]    # in order
+
+
+def test_batches_run_one_by_one_with_one_thread_or_one_batch(monkeypatch):
+    ex = Executor(small_resnet())
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "1")
+    assert _threads_seen(ex, 1) == {threading.get_ident()}
+    assert ex.map_batches(lambda i: threading.get_ident(), range(3)) == [threading.get_ident()] * 3
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "2")
+    assert ex.map_batches(lambda i: threading.get_ident(), [0]) == [threading.get_ident()]
+
+
+def test_a_failing_batch_raises(monkeypatch):
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "2")
+    ex = Executor(small_resnet())
+
+    def task(i):
+        if i == 2:
+            raise ValueError("batch 2 is bad")
+        return i
+
+    with pytest.raises(ValueError, match="batch 2 is bad"):
+        ex.map_batches(task, range(4))
+
+
+def test_statistics_pass_keeps_no_caches_and_the_same_statistics():
+    ex = Executor(small_resnet(), dtype=np.float64)
+    x = np.random.default_rng(1).standard_normal((2, 4, 6, 6, 5))
+    full = ex.forward(x, training=True)
+    light = ex.forward(x, training=True, keep_caches=False)
+    assert full.caches and not light.caches
+    assert light.state_update.keys() == full.state_update.keys()
+    for key, value in full.state_update.items():
+        np.testing.assert_array_equal(light.state_update[key], value)
+
+
+@needs_threads
+@pytest.mark.parametrize("batch", [1, 2, 3])
+def test_threaded_batches_give_the_serial_results(batch, monkeypatch):
+    """predict (run_in_batches), validation (evaluate) and the BN population pass."""
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((6, 6, 5, 2, 7)).astype(np.float32)     # MATLAB layout, 7 obs
+    Xint = np.ascontiguousarray(np.moveaxis(X, (3, 4), (0, 1)))
+    T = np.eye(3, dtype=np.float32)[:, rng.integers(0, 3, 7)]
+    results = {}
+    for threads in ("1", "2"):
+        monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", threads)
+        ex = Executor(small_resnet())
+        scores = run_in_batches(ex, X, 3, ["sm"], batch)["sm"]
+        loss_acc = _train_setup.evaluate(ex, Xint, T, batch, True)
+        _train_setup.batchnorm_population_pass(ex, Xint, batch)
+        results[threads] = (np.concatenate([s.reshape(3, -1) for s in scores], axis=1), loss_acc,
+                            {k: v for k, v in ex.state.items() if k[1] == "TrainedMean"})
+    serial, threaded = results["1"], results["2"]
+    assert serial[0].shape == (3, 7)
+    np.testing.assert_allclose(threaded[0], serial[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(threaded[1], serial[1], rtol=1e-5)
+    assert threaded[2].keys() == serial[2].keys() and serial[2]
+    for key, value in serial[2].items():
+        np.testing.assert_allclose(threaded[2][key], value, rtol=1e-5, atol=1e-6)
