@@ -239,7 +239,8 @@ class Executor:
         validation, the BN statistics pass). On the CPU with several cores, whole batches run
         on the ops' threads, each batch's ops single-threaded: 19-24% faster than splitting
         every op over 2 cores (a batch's ops hand off work many times; batches never do).
-        Costs one batch's activations per thread at once."""
+        Costs one batch's activations per thread at once. Tasks run concurrently: they must
+        not share mutable state or draw random numbers (results come back in order)."""
         batches = list(batches)
         if self.device != "cpu" or len(batches) < 2 or _tile_threads.num_threads() < 2:
             return [task(batch) for batch in batches]
