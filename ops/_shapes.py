@@ -73,3 +73,14 @@ def check_geometry(ndim: int, k: Sequence[int], stride: Sequence[int], pad: Padd
         raise ValueError(
             "Padding must be one (before, after) pair of non-negative integers per spatial "
             f"dimension. Received: padding={tuple(pad)}.")
+
+
+def check_operands(x, w, b) -> None:
+    """Convolution operands: x ``(C, N, *S)``, w ``(F, C, *K)`` (1 to 3 spatial dims), b ``(F,)``."""
+    if x.ndim not in (3, 4, 5) or w.ndim != x.ndim or w.shape[1] != x.shape[0]:
+        raise ValueError(
+            "Expected x (C, N, *S) and w (F, C, *K) with 1 to 3 spatial dims and matching C. "
+            f"Received: x of shape {x.shape} and w of shape {w.shape}.")
+    if b is not None and b.shape != (w.shape[0],):
+        raise ValueError(
+            f"Expected a bias of shape ({w.shape[0]},). Received: b of shape {b.shape}.")

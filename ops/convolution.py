@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from . import _im2col, _parallel, _pointwise_conv, _tile_threads
 from ._backend import Array, get_xp, is_gpu_array
-from ._shapes import Padding, check_geometry, output_sizes
+from ._shapes import Padding, check_geometry, check_operands, output_sizes
 
 COLUMN_BUDGET_BYTES = 64 * 2**20
 """Upper bound on the im2col buffer of one tile (forward; backward holds two such buffers)."""
@@ -40,7 +40,7 @@ def conv_forward(x: Array, w: Array, b: Array | None, stride: Sequence[int], pad
     xp = get_xp(x, w, b)
     stride, dilation = tuple(int(s) for s in stride), tuple(int(d) for d in dilation)
     pad = tuple((int(p[0]), int(p[1])) for p in pad)
-    _check_shapes(x, w, b)
+    check_operands(x, w, b)
     check_geometry(x.ndim - 2, w.shape[2:], stride, pad, dilation)
     w = w.astype(x.dtype, copy=False)
     out = output_sizes(x.shape[2:], w.shape[2:], stride, pad, dilation)
@@ -68,9 +68,16 @@ def conv_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, True, T
         else None
     if not (need_dx or need_dw):
         return None, None, db
+    def gradients(want_dx: bool, want_dw: bool) -> tuple[Array | None, Array | None]:
+        return _weight_and_input_gradients(xp, dy, x, w, stride, pad, dilation, want_dx, want_dw)
+
     with _parallel.owning_cores(x):
-        dx, dw = _weight_and_input_gradients(xp, dy, x, w, stride, pad, dilation, need_dx,
-                                             need_dw)
+        big = _full_column_bytes(x, w.shape[2:], dy.shape[2:]) > THREAD_ABOVE_BYTES
+        if need_dx and need_dw and big:    # independent halves: one core each on two cores
+            (dx, _), (_, dw) = _tile_threads.in_pair(lambda: gradients(True, False),
+                                                     lambda: gradients(False, True), like=x)
+        else:
+            dx, dw = gradients(need_dx, need_dw)
     return dx, dw, db
 
 
@@ -85,16 +92,6 @@ def _weight_and_input_gradients(xp, dy, x, w, stride, pad, dilation, need_dx, ne
             dx = _tiled_backward(xp, dy, x, w, stride, pad, dilation, True, False)[0]
         dw = _columns_dw(xp, dy, x, w, stride, pad, dilation) if need_dw else None
     return dx, dw
-
-
-def _check_shapes(x: Array, w: Array, b: Array | None) -> None:
-    if x.ndim not in (3, 4, 5) or w.ndim != x.ndim or w.shape[1] != x.shape[0]:
-        raise ValueError(
-            "Expected x (C, N, *S) and w (F, C, *K) with 1 to 3 spatial dims and matching C. "
-            f"Received: x of shape {x.shape} and w of shape {w.shape}.")
-    if b is not None and b.shape != (w.shape[0],):
-        raise ValueError(
-            f"Expected a bias of shape ({w.shape[0]},). Received: b of shape {b.shape}.")
 
 
 def _has_full_convolution_dx(w: Array, stride, pad: Padding, dilation) -> bool:
