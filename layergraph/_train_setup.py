@@ -179,7 +179,8 @@ def batchnorm_population_pass(ex: Executor, Xint: np.ndarray, batch_size: int) -
         return x.shape[1], ex.forward(x, training=True, outputs=outputs,
                                       keep_caches=False).state_update
 
-    for count, update in ex.map_batches(statistics, range(0, n, batch_size)):
+    for count, update in ex.map_batches(statistics, range(0, n, batch_size),
+                                        ex.activation_bytes(min(n, batch_size), outputs)):
         for name in bn:
             collected[name].append((count, update[(name, "BatchMean")],
                                     update[(name, "BatchVariance")]))
@@ -213,7 +214,8 @@ def evaluate(ex: Executor, Xint: np.ndarray, T: np.ndarray, batch_size: int,
         y = ex.forward(x, training=False, outputs=[output]).outputs[output]
         return y.reshape(y.shape[0], y.shape[1])
 
-    scores = ex.map_batches(scores_of, range(0, Xint.shape[1], batch_size))
+    scores = ex.map_batches(scores_of, range(0, Xint.shape[1], batch_size),
+                            ex.activation_bytes(min(Xint.shape[1], batch_size), [output]))
     xp = ex.xp
     y = xp.concatenate(scores, axis=1)
     t = xp.asarray(T, dtype=ex.dtype)

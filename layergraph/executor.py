@@ -149,6 +149,7 @@ class Executor:
         self._trains = [any(all_gradients or learn_rate_factor(layer, n) != 0 for n in layer.LEARNABLES)
                         for layer in self.layers]
         self._needs_grad = self._compute_needs_grad()
+        self._elements: dict[tuple[int, int], int] | None = None     # activation_bytes, lazily
         self.params, self.state, self.constants = {}, {}, {}
         for layer in self.layers:
             self._load_layer(layer)
@@ -172,6 +173,42 @@ class Executor:
         for i in self.order:
             needs[i] = self._trains[i] or any(needs[s] for s, _ in self.sources[i])
         return needs
+
+    def _activation_elements(self) -> dict[tuple[int, int], int]:
+        """Elements per observation of every ``(layer, port)`` output (from the layer sizes);
+        empty when a layer cannot tell its output size."""
+        sizes: dict[tuple[int, int], tuple[int, ...]] = {}
+        try:
+            for i in self.order:
+                in_sizes = [sizes[s] for s in self.sources[i]]
+                for port, size in enumerate(self.layers[i].output_sizes(in_sizes)):
+                    sizes[(i, port)] = tuple(int(v) for v in size)
+        except (NotImplementedError, ValueError, TypeError, MException):
+            return {}
+        return {key: int(np.prod(size)) for key, size in sizes.items()}
+
+    def activation_bytes(self, observations: int, outputs: Sequence[str] | None = None
+                         ) -> int | None:
+        """Most activation bytes a forward pass of ``observations`` holds at once (inputs and
+        outputs of the running layer included; layers' scratch buffers and caches not); None
+        when the layer sizes are unknown."""
+        if self._elements is None:
+            self._elements = self._activation_elements()
+        if not self._elements:
+            return None
+        outputs = tuple(self.output_layers if outputs is None else outputs)
+        run, last_use = self._plan(outputs)
+        keep = {(self.index[n], 0) for n in outputs}
+        live: dict[tuple[int, int], int] = {}
+        peak = 0
+        for pos, i in enumerate(run):
+            made = {k: n for k, n in self._elements.items() if k[0] == i}
+            peak = max(peak, sum(live.values()) + sum(made.values()))
+            for src in self.sources[i]:
+                if last_use[src] == pos and src not in keep:
+                    live.pop(src, None)
+            live.update({k: n for k, n in made.items() if k in last_use or k in keep})
+        return peak * observations * self.dtype.itemsize
 
     def layer_params(self, i: int) -> dict[str, Any]:
         """The ``params`` dict that layer ``i``'s forward/backward receive."""
@@ -234,15 +271,24 @@ class Executor:
         fp.outputs = {n: acts[(self.index[n], 0)] for n in outputs}
         return fp
 
-    def map_batches(self, task: Callable[[Any], Any], batches: Sequence[Any]) -> list[Any]:
+    def map_batches(self, task: Callable[[Any], Any], batches: Sequence[Any],
+                    batch_bytes: int | None = 0) -> list[Any]:
         """``[task(batch) for batch in batches]`` for independent mini-batches (inference,
-        validation, the BN statistics pass). On the CPU with several cores, whole batches run
-        on the ops' threads, each batch's ops single-threaded: 19-24% faster than splitting
-        every op over 2 cores (a batch's ops hand off work many times; batches never do).
-        Costs one batch's activations per thread at once. Tasks run concurrently: they must
-        not share mutable state or draw random numbers (results come back in order)."""
+        validation, the BN statistics pass). On the CPU, when there are at least as many
+        batches as threads, whole batches run on the ops' threads, each batch's ops
+        single-threaded: 19-24% faster than splitting every op over 2 cores (a batch's ops
+        hand off work many times; batches never do). Each extra batch in flight holds its
+        activations too (``batch_bytes`` each, see ``activation_bytes``): batches run one by
+        one when those would take more than a quarter of the available memory, or when
+        ``batch_bytes`` is None (unknown). Tasks run
+        concurrently: they must not share mutable state or draw random numbers (results
+        come back in order)."""
         batches = list(batches)
-        if self.device != "cpu" or len(batches) < 2 or _tile_threads.num_threads() < 2:
+        threads = _tile_threads.num_threads() if self.device == "cpu" else 1
+        room = _memory.available_bytes()
+        fits = batch_bytes is not None and (threads - 1) * batch_bytes <= (
+            room // 4 if room is not None else 0)
+        if threads < 2 or len(batches) < threads or not fits:
             return [task(batch) for batch in batches]
         return _parallel.run(task, batches)
 

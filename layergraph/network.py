@@ -60,7 +60,9 @@ def run_in_batches(executor: Executor, X: Any, num_spatial: int, outputs: list[s
                                executor.dtype)
         return executor.forward(x, training=False, outputs=outputs).outputs
 
-    results = executor.map_batches(outputs_of, range(0, X.shape[-1], batch_size))
+    results = executor.map_batches(outputs_of, range(0, X.shape[-1], batch_size),
+                                   executor.activation_bytes(min(X.shape[-1], batch_size),
+                                                             outputs))
     return {name: [result[name] for result in results] for name in outputs}
 
 

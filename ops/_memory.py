@@ -46,3 +46,27 @@ def _tune() -> bool:
     # both or neither: setting one alone turns off glibc's dynamic adjustment of the other
     return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
                 and mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES))
+
+
+def available_bytes() -> int | None:
+    """Memory this process may still use: ``MemAvailable`` of ``/proc/meminfo``, lowered to a
+    cgroup v2 limit (``memory.max`` minus ``memory.current``) when one is set; None when
+    neither can be read (not Linux)."""
+    found = []
+    try:
+        with open("/proc/meminfo") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    found.append(int(line.split()[1]) * 1024)
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/memory.max") as f:
+            limit = f.read().strip()
+        if limit != "max":
+            with open("/sys/fs/cgroup/memory.current") as f:
+                found.append(max(0, int(limit) - int(f.read().strip())))
+    except (OSError, ValueError):
+        pass
+    return min(found) if found else None

@@ -11,7 +11,8 @@ import pytest
 from layergraph import _train_setup
 from layergraph.executor import Executor
 from layergraph.network import run_in_batches
-from layergraph.ops import _blas_threads
+import layergraph as lg
+from layergraph.ops import _blas_threads, _memory
 from test_executor_support import small_resnet
 
 needs_threads = pytest.mark.skipif(not _blas_threads.available(),
@@ -44,6 +45,43 @@ def test_batches_run_one_by_one_with_one_thread_or_one_batch(monkeypatch):
     assert ex.map_batches(lambda i: threading.get_ident(), range(3)) == [threading.get_ident()] * 3
     monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "2")
     assert ex.map_batches(lambda i: threading.get_ident(), [0]) == [threading.get_ident()]
+
+
+@needs_threads
+def test_batches_run_one_by_one_when_memory_or_cores_would_be_short(monkeypatch):
+    """Concurrent batches each hold their activations: not above a quarter of the available
+    memory, nor with unknown sizes; fewer batches than threads keep the ops' own threads."""
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "2")
+    ex = Executor(small_resnet())
+    me = threading.get_ident()
+
+    def idents(batch_bytes, count=2):
+        return set(ex.map_batches(lambda i: threading.get_ident(), range(count), batch_bytes))
+
+    monkeypatch.setattr(_memory, "available_bytes", lambda: 4000)
+    assert me not in idents(1000)                    # 1000 extra bytes <= 4000 / 4
+    assert idents(1001) == {me}
+    assert idents(None) == {me}                      # sizes unknown
+    monkeypatch.setattr(_memory, "available_bytes", lambda: None)
+    assert idents(1) == {me}                         # memory unknown: only negligible batches
+    assert me not in idents(0)
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "3")
+    assert idents(0) == {me}                         # 2 batches, 3 threads
+
+
+def test_activation_bytes_follow_the_live_activations():
+    """in (4x4x4x2 = 128 per obs) -> conv (192) -> relu (192) -> gap (3) -> fc (2) -> softmax:
+    the most held at once is the conv output and the relu output (384 values per observation)."""
+    layers = [lg.image3dInputLayer([4, 4, 4, 2], Normalization="none", Name="in"),
+              lg.convolution3dLayer(3, 3, Padding="same", Name="conv"), lg.reluLayer(Name="relu"),
+              lg.globalAveragePooling3dLayer(Name="gap"), lg.fullyConnectedLayer(2, Name="fc"),
+              lg.softmaxLayer(Name="sm")]
+    from test_executor_support import _initialized_graph
+    ex = Executor(_initialized_graph(lg.layerGraph(layers), np.random.default_rng(0)))
+    assert ex.activation_bytes(5, ["sm"]) == 384 * 5 * 4
+    assert ex.activation_bytes(1, ["conv"]) == (128 + 192) * 4
+    # conv output kept to the end: at gap, conv + relu + gap outputs are held
+    assert ex.activation_bytes(1, ["conv", "sm"]) == (192 + 192 + 3) * 4
 
 
 def test_a_failing_batch_raises(monkeypatch):

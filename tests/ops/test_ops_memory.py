@@ -36,3 +36,21 @@ def test_opt_out_or_user_malloc_settings_leave_the_allocator_alone(name, value, 
     monkeypatch.setenv(name, value)
     monkeypatch.setattr(_memory, "_tune", lambda: pytest.fail("allocator tuned"))
     assert _memory.keep_freed_memory() is False
+
+
+def test_available_bytes_reads_meminfo_and_a_cgroup_limit(monkeypatch, tmp_path):
+    files = {"/proc/meminfo": "MemTotal: 100 kB\nMemAvailable: 64 kB\n",
+             "/sys/fs/cgroup/memory.max": "50000\n", "/sys/fs/cgroup/memory.current": "20000\n"}
+
+    def fake_open(path, *args, **kwargs):
+        if path not in files:
+            raise FileNotFoundError(path)
+        import io
+        return io.StringIO(files[path])
+
+    monkeypatch.setattr(_memory, "open", fake_open, raising=False)
+    assert _memory.available_bytes() == 30000          # the cgroup room is the smaller
+    files["/sys/fs/cgroup/memory.max"] = "max\n"
+    assert _memory.available_bytes() == 64 * 1024      # no cgroup limit: MemAvailable
+    del files["/proc/meminfo"]
+    assert _memory.available_bytes() is None           # neither readable
