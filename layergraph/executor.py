@@ -201,8 +201,11 @@ class Executor:
         keep = {(self.index[n], 0) for n in outputs}
         live: dict[tuple[int, int], int] = {}
         peak = 0
+        ports: dict[int, dict[tuple[int, int], int]] = {}
+        for key, n in self._elements.items():
+            ports.setdefault(key[0], {})[key] = n
         for pos, i in enumerate(run):
-            made = {k: n for k, n in self._elements.items() if k[0] == i}
+            made = ports.get(i, {})
             peak = max(peak, sum(live.values()) + sum(made.values()))
             for src in self.sources[i]:
                 if last_use[src] == pos and src not in keep:
