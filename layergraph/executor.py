@@ -149,7 +149,7 @@ class Executor:
         self._trains = [any(all_gradients or learn_rate_factor(layer, n) != 0 for n in layer.LEARNABLES)
                         for layer in self.layers]
         self._needs_grad = self._compute_needs_grad()
-        self._elements: dict[tuple[int, int], int] | None = None     # activation_bytes, lazily
+        self._elements: dict[int, dict[tuple[int, int], int]] | None = None  # lazily
         self.params, self.state, self.constants = {}, {}, {}
         for layer in self.layers:
             self._load_layer(layer)
@@ -174,9 +174,9 @@ class Executor:
             needs[i] = self._trains[i] or any(needs[s] for s, _ in self.sources[i])
         return needs
 
-    def _activation_elements(self) -> dict[tuple[int, int], int]:
-        """Elements per observation of every ``(layer, port)`` output (from the layer sizes);
-        empty when a layer cannot tell its output size."""
+    def _activation_elements(self) -> dict[int, dict[tuple[int, int], int]]:
+        """``{layer: {(layer, port): elements per observation}}`` of every output (from the
+        layer sizes); empty when a layer cannot tell its output size."""
         sizes: dict[tuple[int, int], tuple[int, ...]] = {}
         try:
             for i in self.order:
@@ -185,7 +185,10 @@ class Executor:
                     sizes[(i, port)] = tuple(int(v) for v in size)
         except (NotImplementedError, ValueError, TypeError, MException):
             return {}
-        return {key: int(np.prod(size)) for key, size in sizes.items()}
+        by_layer: dict[int, dict[tuple[int, int], int]] = {}
+        for key, size in sizes.items():
+            by_layer.setdefault(key[0], {})[key] = int(np.prod(size))
+        return by_layer
 
     def activation_bytes(self, observations: int, outputs: Sequence[str] | None = None
                          ) -> int | None:
@@ -201,11 +204,8 @@ class Executor:
         keep = {(self.index[n], 0) for n in outputs}
         live: dict[tuple[int, int], int] = {}
         peak = 0
-        ports: dict[int, dict[tuple[int, int], int]] = {}
-        for key, n in self._elements.items():
-            ports.setdefault(key[0], {})[key] = n
         for pos, i in enumerate(run):
-            made = ports.get(i, {})
+            made = self._elements.get(i, {})
             peak = max(peak, sum(live.values()) + sum(made.values()))
             for src in self.sources[i]:
                 if last_use[src] == pos and src not in keep:
@@ -283,9 +283,8 @@ class Executor:
         hand off work many times; batches never do). Each extra batch in flight holds its
         activations too (``batch_bytes`` each, see ``activation_bytes``): batches run one by
         one when those would take more than a quarter of the available memory, or when
-        ``batch_bytes`` is None (unknown). Tasks run
-        concurrently: they must not share mutable state or draw random numbers (results
-        come back in order)."""
+        ``batch_bytes`` is None (unknown). Tasks run concurrently: they must not share
+        mutable state or draw random numbers (results come back in order)."""
         batches = list(batches)
         threads = _tile_threads.num_threads() if self.device == "cpu" else 1
         room = _memory.available_bytes()
