@@ -48,8 +48,9 @@ def run(task: Callable[[list[Any]], Any], tiles: Sequence[Any], threads: int) ->
 
 def in_pair(first: Callable[[], Any], second: Callable[[], Any], like: Any = None
             ) -> tuple[Any, Any]:
-    """``(first(), second())``: on two pool threads (each running its ops single-threaded, as
-    nested runs are serial) when the ops have exactly two threads, else one after the other.
+    """``(first(), second())``: on two threads, the calling one and a pool thread (each running
+    its ops single-threaded, as nested runs are serial) when the ops have exactly two threads,
+    else one after the other.
     Two independent halves of similar cost (a convolution's dx and dW) scale better so on two
     cores than each split over both threads (fewer hand-offs; measured: training steps of the
     benchmark networks 0-13% faster). With more threads each half keeps its own split."""

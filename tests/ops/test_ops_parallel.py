@@ -1,5 +1,7 @@
 """_parallel: thread count, work split, errors; threaded ops give bit-identical results."""
 import os
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -54,6 +56,36 @@ def test_run_does_every_item_and_reraises(monkeypatch):
             raise ValueError("item 3")
     with pytest.raises(ValueError, match="item 3"):
         _parallel.run(fail, range(6))
+
+
+def test_the_calling_thread_works_beside_the_pool(monkeypatch):
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "2")
+    barrier = threading.Barrier(2, timeout=5)        # times out unless both items run at once
+
+    def item(i):
+        barrier.wait()
+        return threading.get_ident()
+    first, second = _parallel.run(item, [0, 1])
+    assert first == threading.get_ident() and second != first
+
+
+def test_no_item_starts_after_a_failure(monkeypatch):
+    """Item 0 (the calling thread's) fails once item 1 runs on the pool; the items nobody had
+    claimed yet never start, and run returns only after item 1 has finished."""
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "2")
+    started, finished, second_started = [], [], threading.Event()
+
+    def item(i):
+        started.append(i)
+        if i == 0:
+            assert second_started.wait(5)
+            raise ValueError("item 0 failed")
+        second_started.set()
+        time.sleep(0.2)
+        finished.append(i)
+    with pytest.raises(ValueError, match="item 0 failed"):
+        _parallel.run(item, range(8))
+    assert sorted(started) == [0, 1] and finished == [1]
 
 
 def _ops(x, dy_pool, dy):
