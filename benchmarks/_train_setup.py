@@ -22,6 +22,10 @@ NETWORKS = {
     "medium": (dict(inputSize=[32, 32, 32, 1], numClasses=4, InitialFilterSize=3,
                     InitialStride=1, InitialNumFilters=32, BottleneckType="none",
                     StackDepth=[2, 2, 2], NumFilters=[32, 64, 128]), 4),
+    # the 'small' architecture on 64^3 volumes, batch 2: one observation's columns span many tiles
+    "volume64": (dict(inputSize=[64, 64, 64, 1], numClasses=4, InitialFilterSize=3,
+                      InitialStride=1, InitialNumFilters=16, BottleneckType="none",
+                      StackDepth=[1, 1], NumFilters=[16, 32]), 2),
     # 2-D (resnetLayers): MATLAB's default 7x7 stride-2 stem and max pooling, 3 channels, 64^2
     "small2d": (dict(inputSize=[64, 64, 3], numClasses=4, BottleneckType="none",
                      StackDepth=[2, 2], NumFilters=[64, 128]), 16),

@@ -22,6 +22,8 @@ CASES = [
     ("3x3x3 s2 64->128 16^3 N4", 64, 128, 3, 2, 16, 4),
     ("3x3x3 s1 128->128 8^3 N8", 128, 128, 3, 1, 8, 8),
     ("3x3x3 s1 256->256 8^3 N2", 256, 256, 3, 1, 8, 2),
+    # a medical-size volume: one observation's columns span many cache-sized tiles
+    ("3x3x3 s1 32->32 64^3 N2", 32, 32, 3, 1, 64, 2),
     ("1x1x1 s1 64->256 16^3 N4", 64, 256, 1, 1, 16, 4),
     ("1x1x1 s2 128->256 16^3 N4", 128, 256, 1, 2, 16, 4),
     # 2-D (resnetLayers): the 7x7 stem and 3x3 convs of the first and last stages

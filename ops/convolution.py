@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from . import _im2col, _parallel, _pointwise_conv, _tile_threads
+from . import _im2col, _parallel, _plane_shifts, _pointwise_conv, _tile_threads
 from ._backend import Array, get_xp, is_gpu_array
 from ._shapes import Padding, check_geometry, check_operands, output_sizes
 
@@ -130,10 +130,11 @@ def _tile_thread_count(x: Array, column_bytes: int) -> int:
     return min(_tile_threads.num_threads(like=x), column_bytes // max(1, THREAD_ABOVE_BYTES))
 
 
-def _tile_budget(total: int = 0, pieces: int = 1) -> int:
-    """Column bytes of one tile when ``pieces`` threads share the cache budget, and small
-    enough for ``pieces`` tiles out of ``total`` bytes of columns (one group per thread)."""
-    shared = max(THREAD_ABOVE_BYTES, CACHE_TILE_BYTES // max(1, pieces))
+def _tile_budget(total: int = 0, pieces: int = 1, least: int = 0) -> int:
+    """Column bytes of one tile when ``pieces`` threads share the cache budget (or ``least``,
+    if more, within COLUMN_BUDGET_BYTES), and small enough for ``pieces`` tiles out of
+    ``total`` bytes of columns (one group per thread)."""
+    shared = max(THREAD_ABOVE_BYTES, CACHE_TILE_BYTES // max(1, pieces), least)
     budget = min(COLUMN_BUDGET_BYTES, shared)
     return min(budget, max(1, -(-total // pieces))) if pieces > 1 else budget
 
@@ -225,173 +226,24 @@ def _whole_observation_groups(tiles: list[_im2col.Tile], threads: int) -> bool:
     return True
 
 
-# ---- plane-shifted GEMMs ---------------------------------------------------------------------
-# Columns over the trailing spatial axes only (``_im2col.plane_columns``, k' = prod(K[1:]) rows
-# per channel) hold every input plane of a tile once. With first-axis stride s, kernel offset j
-# reads input plane ``o s + j d_1 = (o + q) s + r`` (r, q = divmod(j d_1, s)): the planes of
-# phase r (``xpad[:, :, r::s]``) shifted by q. Per phase, the columns hold ``halo`` (largest q)
-# planes more than the tile's outputs. Forward: per phase ONE GEMM ``W (J F, C k') @ cols``
-# stacking the phase's J offsets (J F rows run far better in BLAS than F), then the shifted
-# slices summed into y. dW: one GEMM ``cols @ DY^T`` with DY (J F, nb ext) holding dy shifted
-# by each offset. K_1 times fewer column copies than full im2col; the stacked GEMMs also cover
-# the halo planes (ext/span more work), so F >= STACK_BELOW_FILTERS runs a GEMM per offset.
-
-STACK_BELOW_FILTERS = 64
-"""Fewer filters than this: stack a phase's first-axis offsets into one GEMM (BLAS runs an
-(F, K) @ (K, n) product with small F well below peak); else one GEMM per offset, no halo work."""
-
-
 THREAD_ABOVE_BYTES = 2**20
 """Columns of all tiles above this: tiles run on ``_tile_threads`` threads, at most one thread
 per this many bytes, and no tile below it (smaller, the hand-offs cost more than they save)."""
 
 
-def _column_bytes(x: Array, w: Array, out) -> int:
-    """Bytes of the plane columns of the whole batch (without halo planes)."""
-    return x.shape[0] * math.prod(w.shape[3:]) * x.shape[1] * math.prod(out) * x.dtype.itemsize
-
-
-def _uses_plane_shifts(x: Array, w: Array, stride) -> bool:
-    """3-D, a first-axis kernel of 2+ and GEMM depth C k' >= 32 (1-D/2-D: full im2col, faster)."""
-    return x.ndim == 5 and w.shape[2] > 1 and x.shape[0] * math.prod(w.shape[3:]) >= 32
-
-
-class _PlaneTiling:
-    """Tiles, padded input, phases and column buffer of a plane-shifted convolution."""
-
-    def __init__(self, xp, x: Array, w: Array, stride, pad, dilation, out, pieces: int = 1):
-        self.kernel_rest, self.out = w.shape[3:], tuple(out)
-        self.stride, self.dilation_rest = stride, dilation[1:]
-        self.rows = x.shape[0] * math.prod(w.shape[3:])              # C k'
-        self.plane = math.prod(out[1:])
-        self.phases: dict[int, list[tuple[int, int]]] = {}           # r -> [(j, q)]
-        for j in range(w.shape[2]):
-            q, r = divmod(j * dilation[0], stride[0])
-            self.phases.setdefault(r, []).append((j, q))
-        self.halo = max(q for offsets in self.phases.values() for _, q in offsets)
-        position_bytes = self.rows * x.dtype.itemsize
-        total = position_bytes * x.shape[1] * (out[0] + self.halo) * self.plane
-        self.tiles = _im2col.plan_tiles(x.shape[1], out, position_bytes,
-                                        _tile_budget(total, pieces), self.halo, pieces)
-        self.xpad = _im2col.pad_array(x, pad)
-        self.most = max((t.batch.stop - t.batch.start) * (t.rows.stop - t.rows.start + self.halo)
-                        for t in self.tiles) * self.plane           # largest nb * ext
-
-    def columns(self, tile: _im2col.Tile, phase: int, buffer: Array
-                ) -> tuple[Array, slice, int]:
-        """``(cols (C k', nb, ext), output columns of the tile, span = its outputs per obs)``;
-        the columns are written into ``buffer`` (``rows * most`` elements)."""
-        halo = max(q for _, q in self.phases[phase])
-        planes = self.xpad[:, :, phase::self.stride[0]]
-        cols = _im2col.plane_columns(planes, self.kernel_rest, self.stride[1:],
-                                     self.dilation_rest, tile, self.out, halo, buffer)
-        span = (tile.rows.stop - tile.rows.start) * self.plane
-        first = tile.rows.start * self.plane
-        return cols, slice(first, first + span), span
-
-
 def _columns_forward(xp, x, w, stride, pad, dilation, out):
     """``_tiled_forward`` or its plane-shifted variant, whichever fits the geometry."""
-    if not _uses_plane_shifts(x, w, stride):
+    if not _plane_shifts.uses_plane_shifts(x, w, stride):
         return _tiled_forward(xp, x, w, stride, pad, dilation, out)
-    f, kh = w.shape[:3:2]
-    threads = _tile_thread_count(x, _column_bytes(x, w, out))
-    plan = _PlaneTiling(xp, x, w, stride, pad, dilation, out, threads)
-    w_by_offset = xp.ascontiguousarray(xp.moveaxis(w, 2, 0)).reshape(kh, f, plan.rows)
-    y = xp.empty((f, x.shape[1]) + tuple(out), dtype=x.dtype)
-    y3 = y.reshape(f, x.shape[1], -1)
-    stack = f < STACK_BELOW_FILTERS
-
-    def run_tiles(tiles: list[_im2col.Tile]) -> None:
-        buffer = xp.empty(plan.rows * plan.most, dtype=x.dtype)
-        products = xp.empty((kh if stack else 1) * f * plan.most, dtype=x.dtype)
-        for tile in tiles:
-            _forward_tile(xp, plan, tile, w_by_offset, y3, stack, buffer, products)
-
-    _tile_threads.run(run_tiles, plan.tiles, threads)
-    return y
-
-
-def _forward_tile(xp, plan: _PlaneTiling, tile: _im2col.Tile, w_by_offset: Array, y3: Array,
-                  stack: bool, buffer: Array, products: Array) -> None:
-    """The outputs ``y3 (F, N, L)`` of one tile (writes only that tile's columns of ``y3``)."""
-    f = w_by_offset.shape[1]
-    terms, used, first = [], 0, True
-    for phase, offsets in plan.phases.items():
-        cols, outputs, span = plan.columns(tile, phase, buffer)
-        if stack:     # one GEMM for the phase's offsets; products stay for the sum below
-            size = len(offsets) * f * cols.shape[1] * cols.shape[2]
-            product = products[used:used + size].reshape((len(offsets), f) + cols.shape[1:])
-            used += size
-            weights = w_by_offset[[j for j, _ in offsets]].reshape(-1, plan.rows)
-            xp.matmul(weights, cols.reshape(plan.rows, -1),
-                      out=product.reshape(len(offsets) * f, -1))
-            terms += [product[i, ..., q * plan.plane:q * plan.plane + span]
-                      for i, (_, q) in enumerate(offsets)]
-            continue
-        target = y3[:, tile.batch, outputs].transpose(1, 0, 2)  # (nb, F, span)
-        product = products[:f * cols.shape[1] * span].reshape(cols.shape[1], f, span)
-        columns = cols.transpose(1, 0, 2)                        # (nb, C k', ext)
-        for j, q in offsets:      # per offset: (nb, F, span) batched GEMMs
-            view = columns[..., q * plan.plane:q * plan.plane + span]
-            xp.matmul(w_by_offset[j], view, out=target if first else product)
-            if not first:
-                target += product
-            first = False
-    if stack:
-        _sum_into(xp, y3[:, tile.batch, outputs], terms)
-
-
-def _sum_into(xp, target: Array, terms: list[Array]) -> None:
-    if len(terms) == 1:
-        target[...] = terms[0]
-        return
-    xp.add(terms[0], terms[1], out=target)
-    for term in terms[2:]:
-        target += term
+    threads = _tile_thread_count(x, _plane_shifts.column_bytes(x, w, out))
+    return _plane_shifts.forward(xp, x, w, stride, pad, dilation, out, threads,
+                                 lambda total, least: _tile_budget(total, threads, least))
 
 
 def _columns_dw(xp, dy, x, w, stride, pad, dilation):
     """``dw (F, C, *K)`` by full im2col tiles, or per phase from plane columns."""
-    if not _uses_plane_shifts(x, w, stride):
+    if not _plane_shifts.uses_plane_shifts(x, w, stride):
         return _tiled_backward(xp, dy, x, w, stride, pad, dilation, False, True)[1]
-    f, kh = w.shape[:3:2]
-    threads = _tile_thread_count(x, _column_bytes(x, w, dy.shape[2:]))
-    plan = _PlaneTiling(xp, x, w, stride, pad, dilation, dy.shape[2:], threads)
-    partials = _tile_threads.run(lambda tiles: _dw_tiles(xp, plan, tiles, dy, f, kh),
-                                 plan.tiles, threads)
-    dw_by_offset = _tile_threads.summed(partials)
-    dw = dw_by_offset.reshape((kh, x.shape[0]) + tuple(w.shape[3:]) + (f,))
-    return xp.ascontiguousarray(xp.moveaxis(dw, (0, -1), (2, 0)))
-
-
-def _dw_tiles(xp, plan: _PlaneTiling, tiles: list[_im2col.Tile], dy: Array, f: int, kh: int
-              ) -> Array:
-    """dW of ``tiles`` as ``(K_1, C k', F)`` (own buffers: one call per thread)."""
-    dtype = dy.dtype
-    dy3 = dy.reshape(f, dy.shape[1], -1)
-    dw_by_offset = xp.zeros((kh, plan.rows, f), dtype=dtype)   # (K_1, C k', F)
-    stack = f < STACK_BELOW_FILTERS
-    buffer = xp.empty(plan.rows * plan.most, dtype=dtype)
-    shifted_buffer = xp.empty(kh * f * plan.most if stack else 0, dtype=dtype)
-    for tile in tiles:
-        for phase, offsets in plan.phases.items():
-            cols, outputs, span = plan.columns(tile, phase, buffer)
-            if stack:
-                shifted = shifted_buffer[:len(offsets) * f * cols.shape[1] * cols.shape[2]]
-                shifted = shifted.reshape((len(offsets), f) + cols.shape[1:])
-                for i, (_, q) in enumerate(offsets):   # dy shifted by q planes, zeros around
-                    first = q * plan.plane
-                    shifted[i, ..., :first] = 0
-                    shifted[i, ..., first:first + span] = dy3[:, tile.batch, outputs]
-                    shifted[i, ..., first + span:] = 0
-                product = cols.reshape(plan.rows, -1) @ shifted.reshape(-1, cols.shape[1] *
-                                                                        cols.shape[2]).T
-                for i, (j, _) in enumerate(offsets):
-                    dw_by_offset[j] += product[:, i * f:(i + 1) * f]
-                continue
-            for i, n in enumerate(range(tile.batch.start, tile.batch.stop)):   # per offset
-                dy_t = dy3[:, n, outputs].T
-                for j, q in offsets:
-                    dw_by_offset[j] += cols[:, i, q * plan.plane:q * plan.plane + span] @ dy_t
-    return dw_by_offset
+    threads = _tile_thread_count(x, _plane_shifts.column_bytes(x, w, dy.shape[2:]))
+    return _plane_shifts.weight_gradient(xp, dy, x, w, stride, pad, dilation, threads,
+                                         lambda total, least: _tile_budget(total, threads, least))

@@ -5,7 +5,7 @@ import importlib
 import pytest
 
 MODULES = ["_backend", "_shapes", "convolution", "batchnorm", "activation", "pooling", "combine",
-           "fully_connected", "loss", "initializers"]
+           "fully_connected", "loss", "initializers", "_plane_shifts", "_parallel"]
 
 
 @pytest.mark.parametrize("name", MODULES)

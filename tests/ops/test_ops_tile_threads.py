@@ -5,7 +5,7 @@ import threading
 import numpy as np
 import pytest
 
-from layergraph.ops import _blas_threads, _parallel, _tile_threads, convolution
+from layergraph.ops import _blas_threads, _parallel, _plane_shifts, _tile_threads, convolution
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_threaded_conv_tiles_match_serial(rng, monkeypatch, filters):
     monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "3")
     threaded = run()
     for a, b in zip(serial, threaded):
-        if filters < convolution.STACK_BELOW_FILTERS:
+        if filters < _plane_shifts.STACK_BELOW_FILTERS:
             np.testing.assert_array_equal(a, b)
         else:
             np.testing.assert_allclose(a, b, rtol=0, atol=1e-6 * np.abs(a).max() * 27 * 4)
