@@ -245,7 +245,8 @@ class Executor:
 
         Returns a ForwardPass whose ``outputs`` maps each requested layer name to its first
         output.  In training mode the pass also holds the caches ``backward`` needs (unless
-        ``keep_caches`` is False: a statistics pass) and the state updates (BN statistics).
+        ``keep_caches`` is False: a statistics pass, in which layers whose training forward only
+        adds a cache, e.g. max pooling's argmax, run as in inference) and the state updates.
         """
         outputs = list(self.output_layers if outputs is None else outputs)
         self._check_names(outputs, "outputs")
@@ -257,7 +258,8 @@ class Executor:
         for pos, i in enumerate(run):
             layer = self.layers[i]
             xs = [inputs[self.names[i]]] if layer.IS_INPUT else [acts[s] for s in self.sources[i]]
-            ys, cache, update = layer.forward(self.layer_params(i), xs, training)
+            layer_training = training and (keep_caches or not layer.CACHE_ONLY_IN_TRAINING)
+            ys, cache, update = layer.forward(self.layer_params(i), xs, layer_training)
             for src in self.sources[i]:
                 if last_use[src] == pos and src not in keep:
                     acts.pop(src, None)

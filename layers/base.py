@@ -35,6 +35,9 @@ class Layer:
     HYPERPARAMETERS: tuple[str, ...] = ()  # "Hyperparameters" display group
     HIDDEN: tuple[str, ...] = ()           # properties only "Show all properties" lists
     READ_ONLY: tuple[str, ...] = ()        # set by the constructor or the layer itself only
+    CACHE_ONLY_IN_TRAINING: bool = False   # training forward = inference forward + a backward
+    #                                        cache (max pooling's argmax): a statistics pass
+    #                                        (no backward) runs it as inference
 
     Name: str = ""
 

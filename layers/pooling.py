@@ -76,6 +76,7 @@ class MaxPoolingLayer(_PoolingLayer):
 
     DEFAULT_NAME = "maxpool"
     KIND = "max"
+    CACHE_ONLY_IN_TRAINING = True        # training only adds the argmax bookkeeping
 
     def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
         x = xs[0]

@@ -132,3 +132,33 @@ def test_threaded_batches_give_the_serial_results(batch, monkeypatch):
     assert threaded[2].keys() == serial[2].keys() and serial[2]
     for key, value in serial[2].items():
         np.testing.assert_allclose(threaded[2][key], value, rtol=1e-5, atol=1e-6)
+
+
+def test_statistics_pass_runs_max_pooling_as_in_inference(monkeypatch):
+    """Max pooling's training forward only adds argmax bookkeeping: a statistics pass skips it
+    (the pooled values and every BN statistic are the same); BN keeps batch statistics."""
+    from layergraph.layers.normalization import BatchNormalizationLayer
+    from layergraph.layers.pooling import MaxPoolingLayer
+    from test_executor_support import _initialized_graph
+
+    lgraph = lg.resnet3dLayers([8, 8, 8, 1], 3, InitialFilterSize=3, InitialStride=1,
+                               InitialNumFilters=4, BottleneckType="none", StackDepth=[1, 1],
+                               NumFilters=[4, 8])
+    ex = Executor(_initialized_graph(lgraph, np.random.default_rng(0)), dtype=np.float64)
+    seen = []
+    for cls in (MaxPoolingLayer, BatchNormalizationLayer):
+        def spy(layer, params, xs, training, _original=cls.forward):
+            seen.append((type(layer).__name__, training))
+            return _original(layer, params, xs, training)
+        monkeypatch.setattr(cls, "forward", spy)
+    x = np.random.default_rng(1).standard_normal((1, 3, 8, 8, 8))
+    full = ex.forward(x, training=True)
+    assert ("MaxPooling3DLayer", True) in seen
+    seen.clear()
+    light = ex.forward(x, training=True, keep_caches=False)
+    assert ("MaxPooling3DLayer", False) in seen and ("MaxPooling3DLayer", True) not in seen
+    assert ("BatchNormalizationLayer", True) in seen
+    for key, value in full.state_update.items():
+        np.testing.assert_array_equal(light.state_update[key], value)
+    for name, y in full.outputs.items():
+        np.testing.assert_array_equal(light.outputs[name], y)
