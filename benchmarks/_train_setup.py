@@ -26,6 +26,10 @@ NETWORKS = {
     "volume64": (dict(inputSize=[64, 64, 64, 1], numClasses=4, InitialFilterSize=3,
                       InitialStride=1, InitialNumFilters=16, BottleneckType="none",
                       StackDepth=[1, 1], NumFilters=[16, 32]), 2),
+    # MATLAB's defaults (7x7x7 stride-2 stem of 64 filters, max pooling, bottleneck blocks) on
+    # 64^3 volumes, two stages, batch 2
+    "default64": (dict(inputSize=[64, 64, 64, 1], numClasses=4, StackDepth=[1, 1],
+                       NumFilters=[16, 32]), 2),
     # 2-D (resnetLayers): MATLAB's default 7x7 stride-2 stem and max pooling, 3 channels, 64^2
     "small2d": (dict(inputSize=[64, 64, 3], numClasses=4, BottleneckType="none",
                      StackDepth=[2, 2], NumFilters=[64, 128]), 16),

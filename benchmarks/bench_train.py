@@ -33,7 +33,7 @@ def main(argv=None) -> int:
     parser = _common.base_parser(__doc__.splitlines()[0])
     parser.add_argument("--iters", type=int, default=4, help="mini-batches per epoch")
     parser.add_argument("--net", default=None,
-                        choices=["small", "medium", "small2d", "volume64", "tiny"],
+                        choices=["small", "medium", "small2d", "volume64", "default64", "tiny"],
                         help="network (default: small; tiny with --quick)")
     parser.add_argument("--profile", action="store_true", help="time each layer type's forward/backward over 4 of our steps")
     args = parser.parse_args(argv)
