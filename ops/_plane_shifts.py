@@ -23,7 +23,7 @@ import math
 from collections.abc import Callable
 
 from . import _im2col, _tile_threads
-from ._backend import Array
+from ._backend import Array, is_gpu_array
 
 STACK_BELOW_FILTERS = 64
 """Fewer filters than this: stack a phase's first-axis offsets into one GEMM (BLAS runs an
@@ -106,9 +106,11 @@ class PlaneTiling:
         return cols, slice(first, first + span), span
 
 
-def _segmented(offsets: list[tuple[int, int]], tile: _im2col.Tile) -> bool:
+def _segmented(offsets: list[tuple[int, int]], tile: _im2col.Tile, cols: Array) -> bool:
+    """Segments pay on the CPU (BLAS time is the cost); a GPU keeps one stacked GEMM."""
     halo = max(q for _, q in offsets)
-    return halo > 0 and halo >= SEGMENT_WASTE * (tile.rows.stop - tile.rows.start)
+    return (halo > 0 and halo >= SEGMENT_WASTE * (tile.rows.stop - tile.rows.start)
+            and not is_gpu_array(cols))
 
 
 def forward(xp, x: Array, w: Array, stride, pad, dilation, out, threads: int,
@@ -165,7 +167,7 @@ def _stacked_products(xp, weights: Array, cols: Array, product: Array, offsets, 
     """``product (J, F, nb, ext) = weights (J F, C k') @ cols (C k', nb, ext)``, computed only
     where the offsets' outputs read it when the halo wastes enough (see the module docstring)."""
     rows = product.reshape(-1, *product.shape[2:])                   # (J F, nb, ext)
-    if not _segmented(offsets, tile):
+    if not _segmented(offsets, tile, cols):
         xp.matmul(weights, cols.reshape(cols.shape[0], -1), out=rows.reshape(rows.shape[0], -1))
         return
     f = product.shape[1]
@@ -230,7 +232,7 @@ def _stacked_dw(xp, cols: Array, shifted: Array, dy_tile: Array, offsets, tile, 
     offset into ``shifted (J, F, nb, ext)``; zeros around the shifts, or (one observation and
     enough halo) segments that read only the shifted parts."""
     span = dy_tile.shape[-1]
-    segmented = cols.shape[1] == 1 and _segmented(offsets, tile)
+    segmented = cols.shape[1] == 1 and _segmented(offsets, tile, cols)
     for i, (_, q) in enumerate(offsets):
         first = q * plane
         if not segmented:
