@@ -42,9 +42,19 @@ times. Measured on 2 threads, f+b at 64^3 and 32^3 x 4: 1.3-1.6x faster than no 
 16 planes no better."""
 
 
+PLANE_2D_MIN_POSITIONS = 256
+"""2-D: plane shifts (row shifts) only at unit stride and at least this many positions per
+observation (measured with halo-free segments, f+b: 0.86-0.93x full im2col's time from 16^2
+up; 8^2 (per-observation GEMMs of 64 columns) and stride 2, 0.98-1.23x)."""
+
+
 def uses_plane_shifts(x: Array, w: Array, stride) -> bool:
-    """3-D, a first-axis kernel of 2+ and GEMM depth C k' >= 32 (1-D/2-D: full im2col, faster)."""
-    return x.ndim == 5 and w.shape[2] > 1 and x.shape[0] * math.prod(w.shape[3:]) >= 32
+    """A first-axis kernel of 2+ and GEMM depth C k' >= 32; in 3-D always, in 2-D on the CPU at
+    unit stride on PLANE_2D_MIN_POSITIONS+ positions; 1-D: full im2col (measured faster)."""
+    if x.ndim not in (4, 5) or w.shape[2] < 2 or x.shape[0] * math.prod(w.shape[3:]) < 32:
+        return False
+    return x.ndim == 5 or (all(s == 1 for s in stride) and not is_gpu_array(x)
+                           and math.prod(x.shape[2:]) >= PLANE_2D_MIN_POSITIONS)
 
 
 def column_bytes(x: Array, w: Array, out) -> int:
