@@ -1,4 +1,4 @@
-"""Plane-shifted GEMMs of a 3-D convolution: im2col over the trailing spatial axes only.
+"""Plane-shifted GEMMs of a 3-D (or large 2-D) convolution: im2col over the trailing axes only.
 
 Columns over the trailing axes (``_im2col.plane_columns``, k' = prod(K[1:]) rows per channel)
 hold every input plane of a tile once. With first-axis stride s, kernel offset j reads input
