@@ -118,8 +118,12 @@ class OursTrainer:
         return y.reshape(y.shape[0], y.shape[1]).T
 
     def predict(self):
-        """Inference forward of the first mini-batch (trained statistics, no caches kept)."""
-        return self.ex.forward(self.batches[0][0], training=False).outputs
+        """Inference of the first mini-batch as ``predict`` runs it (on the CPU one share of
+        the batch per thread: ``Executor.inference_batches``; trained statistics)."""
+        x = self.batches[0][0]
+        parts = self.ex.inference_batches(x.shape[1], x.shape[1])
+        return self.ex.map_batches(lambda p: self.ex.forward(x[:, p], training=False).outputs,
+                                   parts)
 
     def predict_all(self):
         """Inference over every mini-batch, as predict/classify run it (batches on the cores)."""

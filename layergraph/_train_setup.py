@@ -209,13 +209,14 @@ def evaluate(ex: Executor, Xint: np.ndarray, T: np.ndarray, batch_size: int,
     output = ex.output_layers[0]
     out_layer = ex.layers[ex.index[output]]
 
-    def scores_of(start: int) -> Any:
-        x = _backend.to_device(Xint[:, start:start + batch_size], ex.device).astype(ex.dtype)
+    def scores_of(part: slice) -> Any:
+        x = _backend.to_device(Xint[:, part], ex.device).astype(ex.dtype)
         y = ex.forward(x, training=False, outputs=[output]).outputs[output]
         return y.reshape(y.shape[0], y.shape[1])
 
-    scores = ex.map_batches(scores_of, range(0, Xint.shape[1], batch_size),
-                            ex.activation_bytes(min(Xint.shape[1], batch_size), [output]))
+    parts = ex.inference_batches(Xint.shape[1], batch_size)
+    scores = ex.map_batches(scores_of, parts, ex.activation_bytes(
+        max(p.stop - p.start for p in parts), [output]))
     xp = ex.xp
     y = xp.concatenate(scores, axis=1)
     t = xp.asarray(T, dtype=ex.dtype)

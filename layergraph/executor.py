@@ -296,6 +296,20 @@ class Executor:
             return [task(batch) for batch in batches]
         return _parallel.run(task, batches)
 
+    def inference_batches(self, count: int, batch_size: int) -> list[slice]:
+        """Slices of ``count`` observations for an inference pass (predict, validation), at
+        most ``batch_size`` each: MiniBatchSize chunks in order; on the CPU, fewer chunks
+        than threads are cut into one share per thread instead (an observation's inference
+        output does not depend on its batch, and whole batches on the cores run faster than
+        each op split over them: see map_batches). Not for training-mode passes (batch
+        statistics)."""
+        threads = _tile_threads.num_threads() if self.device == "cpu" else 1
+        if -(-count // batch_size) >= threads:
+            return [slice(s, min(s + batch_size, count)) for s in range(0, count, batch_size)]
+        pieces = min(threads, count)
+        bounds = [count * i // pieces for i in range(pieces + 1)]
+        return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+
     def backward(self, fp: ForwardPass, doutputs: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
         """Reverse sweep from ``{layer name: d loss / d output}``; gradients keyed (layer, learnable).
 

@@ -50,19 +50,19 @@ def check_network(net: Any, func: str) -> None:
 def run_in_batches(executor: Executor, X: Any, num_spatial: int, outputs: list[str],
                    batch_size: int) -> dict[str, list]:
     """Inference forward over checked MATLAB-layout ``X`` (``*S x C x N``, see
-    :func:`inference_data`) in mini-batches of ``batch_size`` observations.
+    :func:`inference_data`) in mini-batches of at most ``batch_size`` observations
+    (``Executor.inference_batches``).
 
     Returns ``{output name: [y per batch]}``, each ``y`` internal ``(C, n, *S)`` on the
     executor's device.
     """
-    def outputs_of(start: int) -> dict[str, Any]:
-        x = matlab_to_internal(X[..., start:start + batch_size], num_spatial, executor.xp,
-                               executor.dtype)
+    def outputs_of(part: slice) -> dict[str, Any]:
+        x = matlab_to_internal(X[..., part], num_spatial, executor.xp, executor.dtype)
         return executor.forward(x, training=False, outputs=outputs).outputs
 
-    results = executor.map_batches(outputs_of, range(0, X.shape[-1], batch_size),
-                                   executor.activation_bytes(min(X.shape[-1], batch_size),
-                                                             outputs))
+    parts = executor.inference_batches(X.shape[-1], batch_size)
+    results = executor.map_batches(outputs_of, parts, executor.activation_bytes(
+        max(p.stop - p.start for p in parts), outputs))
     return {name: [result[name] for result in results] for name in outputs}
 
 

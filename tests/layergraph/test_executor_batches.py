@@ -7,6 +7,8 @@ import threading
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from layergraph import _train_setup
 from layergraph.executor import Executor
@@ -109,9 +111,10 @@ def test_statistics_pass_keeps_no_caches_and_the_same_statistics():
 
 
 @needs_threads
-@pytest.mark.parametrize("batch", [1, 2, 3])
+@pytest.mark.parametrize("batch", [1, 2, 3, 128])
 def test_threaded_batches_give_the_serial_results(batch, monkeypatch):
-    """predict (run_in_batches), validation (evaluate) and the BN population pass."""
+    """predict (run_in_batches), validation (evaluate) and the BN population pass (batch 128:
+    one MiniBatchSize chunk, cut into one share per thread for inference only)."""
     rng = np.random.default_rng(2)
     X = rng.standard_normal((6, 6, 5, 2, 7)).astype(np.float32)     # MATLAB layout, 7 obs
     Xint = np.ascontiguousarray(np.moveaxis(X, (3, 4), (0, 1)))
@@ -162,3 +165,38 @@ def test_statistics_pass_runs_max_pooling_as_in_inference(monkeypatch):
         np.testing.assert_array_equal(light.state_update[key], value)
     for name, y in full.outputs.items():
         np.testing.assert_array_equal(light.outputs[name], y)
+
+
+@pytest.mark.parametrize("threads, count, batch, expected", [
+    ("2", 8, 128, [(0, 4), (4, 8)]),                    # one chunk, two threads: two shares
+    ("2", 1, 128, [(0, 1)]),
+    ("2", 300, 128, [(0, 128), (128, 256), (256, 300)]),  # enough chunks: MiniBatchSize order
+    ("4", 130, 128, [(0, 32), (32, 65), (65, 97), (97, 130)]),
+    ("1", 8, 3, [(0, 3), (3, 6), (6, 8)]),
+])
+def test_inference_batches(threads, count, batch, expected, monkeypatch):
+    monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", threads)
+    monkeypatch.setattr(_blas_threads, "available", lambda: True)
+    ex = Executor(small_resnet())
+    assert [(p.start, p.stop) for p in ex.inference_batches(count, batch)] == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 8), st.integers(1, 600), st.integers(1, 200))
+def test_inference_batches_cover_the_data_in_order_within_the_batch_size(threads, count, batch):
+    import os
+    old = os.environ.get("LAYERGRAPH_NUM_THREADS")
+    os.environ["LAYERGRAPH_NUM_THREADS"] = str(threads)
+    try:
+        parts = _EXECUTOR.inference_batches(count, batch)
+    finally:
+        if old is None:
+            del os.environ["LAYERGRAPH_NUM_THREADS"]
+        else:
+            os.environ["LAYERGRAPH_NUM_THREADS"] = old
+    assert parts[0].start == 0 and parts[-1].stop == count
+    assert all(a.stop == b.start for a, b in zip(parts[:-1], parts[1:]))
+    assert all(0 < p.stop - p.start <= batch for p in parts)
+
+
+_EXECUTOR = Executor(small_resnet())
