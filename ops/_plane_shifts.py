@@ -36,10 +36,10 @@ for dW over several observations, the extra small GEMMs cost more than the waste
 
 
 MIN_PLANES_PER_TILE = 8
-"""Output planes a tile covers at least (its columns copy ``halo`` more input planes): with
-cache-sized tiles a 64^3 layer of 32 channels got 1-plane tiles, copying every input plane 3
-times. Measured on 2 threads, f+b at 64^3 and 32^3 x 4: 1.3-1.6x faster than no minimum;
-16 planes no better."""
+"""Output planes a tile covers at least, within each thread's share of the column cap (its
+columns copy ``halo`` more input planes): with cache-sized tiles a 64^3 layer of 32 channels
+got 1-plane tiles, copying every input plane 3 times. Measured on 2 threads, f+b at 64^3 and
+32^3 x 4: 1.3-1.6x faster than no minimum; 16 planes no better."""
 
 
 PLANE_2D_MIN_POSITIONS = 256

@@ -132,9 +132,12 @@ def _tile_thread_count(x: Array, column_bytes: int) -> int:
 
 def _tile_budget(total: int = 0, pieces: int = 1, least: int = 0) -> int:
     """Column bytes of one tile when ``pieces`` threads share the cache budget (or ``least``,
-    if more, within COLUMN_BUDGET_BYTES), and small enough for ``pieces`` tiles out of
-    ``total`` bytes of columns (one group per thread)."""
-    shared = max(THREAD_ABOVE_BYTES, CACHE_TILE_BYTES // max(1, pieces), least)
+    if more, within the threads' share of COLUMN_BUDGET_BYTES: the tiles in flight stay
+    within it on any core count), and small enough for ``pieces`` tiles out of ``total``
+    bytes of columns (one group per thread)."""
+    pieces = max(1, pieces)
+    shared = max(THREAD_ABOVE_BYTES, CACHE_TILE_BYTES // pieces,
+                 min(least, COLUMN_BUDGET_BYTES // pieces))
     budget = min(COLUMN_BUDGET_BYTES, shared)
     return min(budget, max(1, -(-total // pieces))) if pieces > 1 else budget
 

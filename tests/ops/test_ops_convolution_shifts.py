@@ -131,7 +131,8 @@ def test_segmented_stacked_gemms_match_one_stacked_gemm(rng, monkeypatch):
 
 def test_plane_tiles_cover_at_least_eight_output_planes_within_the_cap(monkeypatch):
     """A 64^3 layer of 32 channels: one output plane's columns (32*9*64*64*4 bytes, 4.7 MB) are
-    above the cache-sized budget, yet tiles get 8 planes; the hard cap still wins."""
+    above the cache-sized budget, yet tiles get 8 planes; with two threads each tile stays
+    within half of the hard cap (7 column planes: 5 output planes + 2 halo); the cap wins."""
     x, w = np.zeros((32, 1, 64, 64, 64), np.float32), np.zeros((32, 32, 3, 3, 3), np.float32)
     args = ((1, 1, 1), ((1, 1),) * 3, (1, 1, 1), (64, 64, 64))
 
@@ -140,6 +141,7 @@ def test_plane_tiles_cover_at_least_eight_output_planes_within_the_cap(monkeypat
             x, w, *args, lambda total, least: convolution._tile_budget(total, threads, least),
             threads)
         return {t.rows.stop - t.rows.start for t in plan.tiles}
-    assert tile_planes(1) == {8} and tile_planes(2) == {8}
+    assert tile_planes(1) == {8}
+    assert max(tile_planes(2)) == 5 and min(tile_planes(2)) >= 4
     monkeypatch.setattr(convolution, "COLUMN_BUDGET_BYTES", 2**20)
     assert tile_planes(2) == {1}
