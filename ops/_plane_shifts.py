@@ -48,13 +48,23 @@ observation (measured with halo-free segments, f+b: 0.86-0.93x full im2col's tim
 up; 8^2 (per-observation GEMMs of 64 columns) and stride 2, 0.98-1.23x)."""
 
 
+PLANE_3D_MIN_POSITIONS = 64
+"""3-D: plane shifts from this many positions per observation (4^3) up. On 2^3 (ResNet's last
+stage) a tile's 2 output planes copy 4 input planes and the per-observation GEMMs are tiny:
+full im2col took 0.61-0.83x the time (f+b, 128-512 channels, 1 and 2 threads); on 4^3 the
+two were within 0.85-1.21x of each other."""
+
+
 def uses_plane_shifts(x: Array, w: Array, stride) -> bool:
-    """A first-axis kernel of 2+ and GEMM depth C k' >= 32; in 3-D always, in 2-D on the CPU at
-    unit stride on PLANE_2D_MIN_POSITIONS+ positions; 1-D: full im2col (measured faster)."""
+    """A first-axis kernel of 2+ and GEMM depth C k' >= 32; in 3-D from PLANE_3D_MIN_POSITIONS
+    positions per observation, in 2-D on the CPU at unit stride from PLANE_2D_MIN_POSITIONS;
+    1-D: full im2col (measured faster)."""
     if x.ndim not in (4, 5) or w.shape[2] < 2 or x.shape[0] * math.prod(w.shape[3:]) < 32:
         return False
-    return x.ndim == 5 or (all(s == 1 for s in stride) and not is_gpu_array(x)
-                           and math.prod(x.shape[2:]) >= PLANE_2D_MIN_POSITIONS)
+    if x.ndim == 5:
+        return math.prod(x.shape[2:]) >= PLANE_3D_MIN_POSITIONS
+    return (all(s == 1 for s in stride) and not is_gpu_array(x)
+            and math.prod(x.shape[2:]) >= PLANE_2D_MIN_POSITIONS)
 
 
 def column_bytes(x: Array, w: Array, out) -> int:

@@ -75,6 +75,8 @@ def test_shift_choice_needs_a_first_axis_kernel_and_depth():
     assert _plane_shifts.uses_plane_shifts(x, w, (2, 1, 1))
     assert not _plane_shifts.uses_plane_shifts(x, w[:, :, :1], (1, 1, 1))
     assert not _plane_shifts.uses_plane_shifts(np.zeros((1, 1, 8, 8, 8)), w[:, :1], (1, 1, 1))
+    assert not _plane_shifts.uses_plane_shifts(np.zeros((16, 1, 2, 2, 2)), w, (1, 1, 1))  # 2^3
+    assert _plane_shifts.uses_plane_shifts(np.zeros((16, 1, 4, 4, 4)), w, (1, 1, 1))
 
 
 def test_one_dimensional_and_small_or_strided_two_dimensional_convolutions_use_full_im2col():
