@@ -49,10 +49,12 @@ up; 8^2 (per-observation GEMMs of 64 columns) and stride 2, 0.98-1.23x)."""
 
 
 PLANE_3D_MIN_POSITIONS = 64
-"""3-D: plane shifts from this many positions per observation (4^3) up. On 2^3 (ResNet's last
-stage) a tile's 2 output planes copy 4 input planes and the per-observation GEMMs are tiny:
-full im2col took 0.61-0.83x the time (f+b, 128-512 channels, 1 and 2 threads); on 4^3 the
-two were within 0.85-1.21x of each other."""
+"""3-D: plane shifts from this many positions per observation (4^3) up, and with at least as
+many positions in the batch as filters. On 2^3 (ResNet's last stage) a tile's 2 output
+planes copy 4 input planes and the per-observation GEMMs are tiny: full im2col took
+0.61-0.83x the time (f+b, 128-512 channels, 1 and 2 threads). A weight bigger than the data
+(512 filters on 4^3 x 2) costs more in the plane path's permuted weight copies than it saves.
+ResNet-50 3-D (MATLAB's default resnet3dLayers) on 64^3 x 2, 2 threads: step 0.93x."""
 
 
 def uses_plane_shifts(x: Array, w: Array, stride) -> bool:
@@ -61,8 +63,9 @@ def uses_plane_shifts(x: Array, w: Array, stride) -> bool:
     1-D: full im2col (measured faster)."""
     if x.ndim not in (4, 5) or w.shape[2] < 2 or x.shape[0] * math.prod(w.shape[3:]) < 32:
         return False
-    if x.ndim == 5:
-        return math.prod(x.shape[2:]) >= PLANE_3D_MIN_POSITIONS
+    if x.ndim == 5:       # and not for a weight larger than the data (its permuted copies)
+        positions = math.prod(x.shape[2:])
+        return positions >= PLANE_3D_MIN_POSITIONS and x.shape[1] * positions >= w.shape[0]
     return (all(s == 1 for s in stride) and not is_gpu_array(x)
             and math.prod(x.shape[2:]) >= PLANE_2D_MIN_POSITIONS)
 

@@ -86,7 +86,8 @@ def _weight_and_input_gradients(xp, dy, x, w, stride, pad, dilation, need_dx, ne
         dx, dw = _pointwise_conv.pointwise_backward(xp, dy, x, w, stride, need_dx, need_dw)
     else:
         dx = None
-        if need_dx and _has_full_convolution_dx(w, stride, pad, dilation):
+        if need_dx and _has_full_convolution_dx(w, stride, pad, dilation) and \
+                dy.size >= w.shape[0] ** 2:     # else the flipped weight copy costs more
             dx = _full_convolution_dx(xp, dy, w, pad, dilation, x.shape[2:])
         elif need_dx:
             dx = _tiled_backward(xp, dy, x, w, stride, pad, dilation, True, False)[0]
@@ -197,27 +198,31 @@ def _tiled_backward(xp, dy, x, w, stride, pad, dilation, need_dx, need_dw):
     dxpad = xp.zeros(_im2col.padded_shape(x.shape, pad), dtype=x.dtype) if need_dx else None
 
     def run_tiles(group: list[_im2col.Tile]) -> Array | None:
-        dw_t = xp.zeros(wmat.shape[::-1], dtype=x.dtype) if need_dw else None   # (C*k, F)
+        dw = None                                                          # (F, C*k)
         cols_buffer = _buffer(xp, x, kernel, group, out) if need_dw else None
         dcols_buffer = _buffer(xp, x, kernel, group, out) if need_dx else None
         for tile in group:
             dy_tile = dy[:, tile.batch, tile.rows].reshape(f, -1)
-            if need_dw:
+            if need_dw:      # in w's own layout: no transpose of a (large) dW at the end
                 cols = _im2col.im2col(xpad, kernel, stride, dilation, tile, out, cols_buffer)
-                dw_t += cols @ dy_tile.T        # faster in BLAS than dy_tile @ cols.T
+                product = dy_tile @ cols.T
+                dw = product if dw is None else _add_into(dw, product)
             if need_dx:
                 dcols = dcols_buffer[:wmat.shape[1] * dy_tile.shape[1]]
                 dcols = dcols.reshape(wmat.shape[1], -1)
                 xp.matmul(wmat.T, dy_tile, out=dcols)
                 _im2col.col2im_add(dcols, dxpad, kernel, stride, dilation, tile, out)
-        return dw_t
+        return dw
 
     partials = _tile_threads.run(run_tiles, tiles, threads)
     dx = xp.ascontiguousarray(dxpad[_im2col.interior(x.shape[2:], pad)]) if need_dx else None
-    dw = None
-    if need_dw:
-        dw = xp.ascontiguousarray(_tile_threads.summed(partials).T).reshape(w.shape)
+    dw = _tile_threads.summed(partials).reshape(w.shape) if need_dw else None
     return dx, dw
+
+
+def _add_into(total: Array, part: Array) -> Array:
+    total += part
+    return total
 
 
 def _whole_observation_groups(tiles: list[_im2col.Tile], threads: int) -> bool:

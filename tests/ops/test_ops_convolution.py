@@ -136,6 +136,27 @@ def test_unit_stride_dx_by_full_convolution_matches_col2im(ndim, padding, dilati
                                atol=1e-12)
 
 
+def test_few_positions_for_many_filters_take_dx_by_col2im(rng, monkeypatch):
+    """dy with fewer positions (N * prod(O) = 16) than filters: dx by col2im, not by the full
+    convolution (its flipped, transposed copy of a large weight costs more than the GEMMs).
+    Either way dx is the adjoint: <conv(x, w), dy> = <x, dx> (conv is linear in x)."""
+    calls = []
+    original = convolution._full_convolution_dx
+    monkeypatch.setattr(convolution, "_full_convolution_dx",
+                        lambda *args: calls.append(1) or original(*args))
+    x = rng.standard_normal((3, 2, 2, 2, 2))
+    args = ((1, 1, 1), ((1, 1),) * 3, (1, 1, 1))
+    for filters, full in ((17, False), (16, True)):
+        w = rng.standard_normal((filters, 3, 3, 3, 3))
+        y, cache = convolution.conv_forward(x, w, None, *args)
+        dy = rng.standard_normal(y.shape)
+        calls.clear()
+        dx = convolution.conv_backward(dy, cache, need=(True, False, False))[0]
+        assert bool(calls) == full
+        np.testing.assert_allclose(np.vdot(reference.conv(x, w, None, *args), dy),
+                                   np.vdot(x, dx), rtol=1e-10)
+
+
 def test_padding_beyond_the_kernel_extent_uses_col2im(rng):
     x, w = rng.standard_normal((2, 1, 5)), rng.standard_normal((3, 2, 2))
     args = ((1,), ((2, 0),), (1,))

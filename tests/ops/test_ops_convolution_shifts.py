@@ -77,6 +77,9 @@ def test_shift_choice_needs_a_first_axis_kernel_and_depth():
     assert not _plane_shifts.uses_plane_shifts(np.zeros((1, 1, 8, 8, 8)), w[:, :1], (1, 1, 1))
     assert not _plane_shifts.uses_plane_shifts(np.zeros((16, 1, 2, 2, 2)), w, (1, 1, 1))  # 2^3
     assert _plane_shifts.uses_plane_shifts(np.zeros((16, 1, 4, 4, 4)), w, (1, 1, 1))
+    big_weight = np.zeros((128, 16, 3, 3, 3))        # more filters than the 64 positions
+    assert not _plane_shifts.uses_plane_shifts(np.zeros((16, 1, 4, 4, 4)), big_weight, (1, 1, 1))
+    assert _plane_shifts.uses_plane_shifts(np.zeros((16, 2, 4, 4, 4)), big_weight, (1, 1, 1))
 
 
 def test_one_dimensional_and_small_or_strided_two_dimensional_convolutions_use_full_im2col():
