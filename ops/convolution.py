@@ -208,9 +208,7 @@ def _tiled_backward(xp, dy, x, w, stride, pad, dilation, need_dx, need_dw):
                 product = dy_tile @ cols.T
                 dw = product if dw is None else _add_into(dw, product)
             if need_dx:
-                dcols = dcols_buffer[:wmat.shape[1] * dy_tile.shape[1]]
-                dcols = dcols.reshape(wmat.shape[1], -1)
-                xp.matmul(wmat.T, dy_tile, out=dcols)
+                dcols = _columns_gradient(xp, wmat, dy_tile, dcols_buffer)
                 _im2col.col2im_add(dcols, dxpad, kernel, stride, dilation, tile, out)
         return dw
 
@@ -218,6 +216,17 @@ def _tiled_backward(xp, dy, x, w, stride, pad, dilation, need_dx, need_dw):
     dx = xp.ascontiguousarray(dxpad[_im2col.interior(x.shape[2:], pad)]) if need_dx else None
     dw = _tile_threads.summed(partials).reshape(w.shape) if need_dw else None
     return dx, dw
+
+
+def _columns_gradient(xp, wmat: Array, dy_tile: Array, buffer: Array) -> Array:
+    """``dcols (C k, n) = W^T dy``, in ``buffer``. With fewer positions n than filters it is
+    computed as ``(dy^T W)^T`` (a transposed view): ~2x faster in OpenBLAS there (n = 16,
+    512 filters); col2im then reads it strided, which only few positions can afford."""
+    n = dy_tile.shape[1]
+    dcols = buffer[:wmat.shape[1] * n]
+    if n < wmat.shape[0] and not is_gpu_array(dy_tile):
+        return xp.matmul(dy_tile.T, wmat, out=dcols.reshape(n, -1)).T
+    return xp.matmul(wmat.T, dy_tile, out=dcols.reshape(wmat.shape[1], n))
 
 
 def _add_into(total: Array, part: Array) -> Array:
