@@ -206,7 +206,10 @@ def _tiled_backward(xp, dy, x, w, stride, pad, dilation, need_dx, need_dw):
             if need_dw:      # in w's own layout: no transpose of a (large) dW at the end
                 cols = _im2col.im2col(xpad, kernel, stride, dilation, tile, out, cols_buffer)
                 product = dy_tile @ cols.T
-                dw = product if dw is None else _add_into(dw, product)
+                if dw is None:
+                    dw = product
+                else:
+                    dw += product
             if need_dx:
                 dcols = _columns_gradient(xp, wmat, dy_tile, dcols_buffer)
                 _im2col.col2im_add(dcols, dxpad, kernel, stride, dilation, tile, out)
@@ -227,11 +230,6 @@ def _columns_gradient(xp, wmat: Array, dy_tile: Array, buffer: Array) -> Array:
     if n < wmat.shape[0] and not is_gpu_array(dy_tile):
         return xp.matmul(dy_tile.T, wmat, out=dcols.reshape(n, -1)).T
     return xp.matmul(wmat.T, dy_tile, out=dcols.reshape(wmat.shape[1], n))
-
-
-def _add_into(total: Array, part: Array) -> Array:
-    total += part
-    return total
 
 
 def _whole_observation_groups(tiles: list[_im2col.Tile], threads: int) -> bool:
