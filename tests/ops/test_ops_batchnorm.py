@@ -84,3 +84,29 @@ def test_wrong_vector_shape_is_an_error(rng):
     x, scale, offset, _, _ = _case(1, rng)
     with pytest.raises(ValueError, match=r"scale of shape \(2,\)"):
         batchnorm.batchnorm_forward(x, scale[:2], offset, EPSILON, True)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_backward_leaves_its_inputs_and_cache_alone(training, rng):
+    x, scale, offset, mean, var = _case(3, rng, np.float32)
+    stats = (None, None) if training else (mean, var)
+    y, cache, _ = batchnorm.batchnorm_forward(x, scale, offset, EPSILON, training, *stats)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    x_before, dy_before = x.copy(), dy.copy()
+    first = batchnorm.batchnorm_backward(dy, cache)
+    second = batchnorm.batchnorm_backward(dy, cache)     # the cache still gives the same answer
+    np.testing.assert_array_equal(x, x_before)
+    np.testing.assert_array_equal(dy, dy_before)
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_float32_statistics_of_a_large_offset_batch_stay_accurate(rng):
+    """Centred two-pass variance over 2^18 values per channel, far from zero mean."""
+    x = (100.0 + 0.5 * rng.standard_normal((2, 8, 32, 32, 32))).astype(np.float32)
+    ones, zeros = np.ones(2, np.float32), np.zeros(2, np.float32)
+    y, _, (mean, var) = batchnorm.batchnorm_forward(x, ones, zeros, EPSILON, True)
+    exact = x.astype(np.float64).reshape(2, -1)
+    np.testing.assert_allclose(mean, exact.mean(axis=1), rtol=1e-6)
+    np.testing.assert_allclose(var, exact.var(axis=1), rtol=1e-5)
+    np.testing.assert_allclose(y.reshape(2, -1).std(axis=1, dtype=np.float64), 1.0, rtol=1e-4)
