@@ -93,15 +93,13 @@ def im2col(xpad: Array, kernel: Sequence[int], stride: Sequence[int], dilation: 
            tile: Tile, out_sizes: Sequence[int], buffer: Array) -> Array:
     """Columns ``(C * k, nb * L_tile)`` of ``tile``, written into (the start of) ``buffer``."""
     c, k = xpad.shape[0], math.prod(kernel)
-    shape = (c, k) + tile_out_sizes(tile, out_sizes)
-    cols = buffer[:math.prod(shape)].reshape(shape)
-
-    def copy(j_offset) -> None:
-        j, offset = j_offset
-        cols[:, j] = xpad[window(tile, offset, out_sizes, stride, dilation)]
-
-    _parallel.run(copy, enumerate(np.ndindex(*kernel)), like=xpad,
-                  threads=None if cols.nbytes >= PARALLEL_COPY_BYTES else 1)
+    counts = tile_out_sizes(tile, out_sizes)
+    first = tile.rows.start * stride[0]
+    source = xpad[:, tile.batch, first:]
+    steps = [(k_i, d, s, n) for k_i, d, s, n in zip(kernel, dilation, stride, counts[1:])]
+    windows = _windows(source, steps)
+    cols = buffer[:math.prod(windows.shape)].reshape(windows.shape)
+    _copy(cols, windows)
     return cols.reshape(c * k, -1)
 
 
@@ -126,16 +124,41 @@ def plane_columns(xpad: Array, kernel: Sequence[int], stride: Sequence[int],
     """
     c, k = xpad.shape[0], math.prod(kernel)
     nb, ob = tile_out_sizes(tile, out_sizes)[:2]
-    shape = (c, k, nb, ob + halo) + tuple(out_sizes[1:])
-    cols = buffer[:math.prod(shape)].reshape(shape)
-    rows = slice(tile.rows.start, tile.rows.stop + halo)
-
-    def copy(j_offset) -> None:
-        j, offset = j_offset
-        spatial = [slice(o * d, o * d + (count - 1) * s + 1, s)
-                   for o, s, d, count in zip(offset, stride, dilation, out_sizes[1:])]
-        cols[:, j] = xpad[(slice(None), tile.batch, rows, *spatial)]
-
-    _parallel.run(copy, enumerate(np.ndindex(*kernel)), like=xpad,
-                  threads=None if cols.nbytes >= PARALLEL_COPY_BYTES else 1)
+    source = xpad[:, tile.batch, tile.rows.start:tile.rows.stop + halo]
+    steps = [(1, 1, 1, ob + halo)] + [(k_i, d, s, n) for k_i, d, s, n in
+                                      zip(kernel, dilation, stride, out_sizes[1:])]
+    windows = _windows(source, steps)[:, 0]                  # drop the unit offset axis
+    cols = buffer[:math.prod(windows.shape)].reshape(windows.shape)
+    _copy(cols, windows)
     return cols.reshape(c * k, nb, -1)
+
+
+def _windows(source: Array, steps: Sequence[tuple[int, int, int, int]]) -> Array:
+    """A strided view ``(C, *K, nb, *O)`` of ``source (C, nb, *S)``: element
+    ``[c, j, n, o] = source[c, n, o * s + j * d]``; ``steps`` = (k, d, s, o) per spatial
+    axis. Every kernel offset's window in one view: one copy instead of one per offset."""
+    sc, sn, *spatial = source.strides
+    shape = (source.shape[0],) + tuple(k for k, _, _, _ in steps) + (source.shape[1],) + tuple(
+        o for _, _, _, o in steps)
+    strides = (sc,) + tuple(st * d for st, (_, d, _, _) in zip(spatial, steps)) + (sn,) + tuple(
+        st * s for st, (_, _, s, _) in zip(spatial, steps))
+    return get_xp(source).lib.stride_tricks.as_strided(source, shape=shape, strides=strides)
+
+
+def _copy(cols: Array, windows: Array) -> None:
+    """``cols[...] = windows``, split over the channels (or the first kernel axis) on the
+    ``_parallel`` threads when the columns are large."""
+    axis = 0 if windows.shape[0] > 1 or windows.ndim < 3 else 1
+    size = windows.shape[axis]
+    threads = _parallel.num_threads() if cols.nbytes >= PARALLEL_COPY_BYTES else 1
+    pieces = min(size, max(1, threads))
+    if pieces <= 1:
+        cols[...] = windows
+        return
+    bounds = [size * i // pieces for i in range(pieces + 1)]
+    parts = [(slice(None),) * axis + (slice(a, b),) for a, b in zip(bounds[:-1], bounds[1:])]
+
+    def copy(part: tuple) -> None:
+        cols[part] = windows[part]
+
+    _parallel.run(copy, parts, like=cols)
