@@ -36,6 +36,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from . import _fusion
 from .ops import _backend, _memory, _parallel, _tile_threads
 from .layers.errors import MException
 
@@ -118,6 +119,7 @@ class ForwardPass:
     caches: dict[int, Any] = field(default_factory=dict)
     shapes: dict[tuple[int, int], tuple[int, ...]] = field(default_factory=dict)
     ran: list[int] = field(default_factory=list)
+    fused: dict[int, int] = field(default_factory=dict)  # ReLU index -> producer applying it
     peak_live: int = 0          # most activations held at once (memory diagnostic)
 
 
@@ -136,6 +138,7 @@ class Executor:
                              f"Every layer input must be connected. Unconnected inputs: {unconnected}.")
         self.sources = [[tuple(s) for s in lgraph.input_sources(i)] for i in range(len(self.layers))]
         self._plans: dict[tuple[str, ...], tuple[list[int], dict[tuple[int, int], int]]] = {}
+        self._fusions: dict[tuple, dict[int, int]] = {}
         # default outputs: the output layers, else (dlnetwork graphs) layers with a free output
         self.output_layers = list(lgraph.OutputNames) or [
             layer.Name for i, layer in enumerate(self.layers) if any(not t for t in lgraph.output_targets(i))]
@@ -238,6 +241,14 @@ class Executor:
         self._plans[outputs] = (run, last_use)
         return run, last_use
 
+    def _relu_fusions(self, outputs: tuple[str, ...], run: list[int],
+                      keep: set[tuple[int, int]]) -> dict[int, int]:
+        """ReLU layers of this plan folded into their producer (``_fusion``; cached)."""
+        key = (outputs, _fusion.ENABLED)
+        if key not in self._fusions:
+            self._fusions[key] = _fusion.relu_fusions(self.layers, self.sources, run, keep)
+        return self._fusions[key]
+
     # -- forward / backward
     def forward(self, inputs: Mapping[str, Any] | Any, training: bool = False,
                 outputs: Sequence[str] | None = None, keep_caches: bool = True) -> ForwardPass:
@@ -254,12 +265,20 @@ class Executor:
         run, last_use = self._plan(tuple(outputs))
         keep = {(self.index[n], 0) for n in outputs}
         acts: dict[tuple[int, int], Any] = {}
-        fp = ForwardPass(outputs={}, ran=run)
+        fused = self._relu_fusions(tuple(outputs), run, keep)
+        applying = set(fused.values())
+        fp = ForwardPass(outputs={}, ran=run, fused=fused)
         for pos, i in enumerate(run):
             layer = self.layers[i]
             xs = [inputs[self.names[i]]] if layer.IS_INPUT else [acts[s] for s in self.sources[i]]
             layer_training = training and (keep_caches or not layer.CACHE_ONLY_IN_TRAINING)
-            ys, cache, update = layer.forward(self.layer_params(i), xs, layer_training)
+            if i in fused:          # its producer applied it: the output, and its own cache
+                ys, cache, update = xs, xs[0], None
+            elif i in applying:
+                ys, cache, update = layer.forward(self.layer_params(i), xs, layer_training,
+                                                  relu=True)
+            else:
+                ys, cache, update = layer.forward(self.layer_params(i), xs, layer_training)
             for src in self.sources[i]:
                 if last_use[src] == pos and src not in keep:
                     acts.pop(src, None)
@@ -328,6 +347,7 @@ class Executor:
             else:
                 self._accumulate(grad_of, (i, 0), dy)
         grads: dict[tuple[str, str], Any] = {}
+        relu_outputs: dict[int, Any] = {}      # producer -> output of the ReLU folded into it
         for i in reversed(fp.ran):
             layer = self.layers[i]
             if layer.IS_INPUT or layer.IS_OUTPUT:
@@ -338,10 +358,20 @@ class Executor:
                 continue
             dys = [self.xp.zeros(fp.shapes[(i, p)], self.dtype) if d is None else d
                    for p, d in zip(ports, dys)]
+            if i in fp.fused:       # the producer's backward masks the gradient
+                producer = fp.fused[i]
+                if self._needs_grad[producer]:
+                    self._accumulate(grad_of, (producer, 0), dys[0])
+                    relu_outputs[producer] = fp.caches[i]
+                continue
             need_dx = any(self._needs_grad[s] for s, _ in self.sources[i])
             if not (need_dx or self._trains[i]):
                 continue
-            dxs, dparams = layer.backward(self.layer_params(i), dys, fp.caches[i], need_dx)
+            if i in relu_outputs:
+                dxs, dparams = layer.backward(self.layer_params(i), dys, fp.caches[i], need_dx,
+                                              relu_output=relu_outputs.pop(i))
+            else:
+                dxs, dparams = layer.backward(self.layer_params(i), dys, fp.caches[i], need_dx)
             grads.update({(self.names[i], k): v for k, v in dparams.items()})
             if need_dx:
                 for src, dx in zip(self.sources[i], dxs):

@@ -38,6 +38,8 @@ class Layer:
     CACHE_ONLY_IN_TRAINING: bool = False   # training forward = inference forward + a backward
     #                                        cache (max pooling's argmax): a statistics pass
     #                                        (no backward) runs it as inference
+    FUSES_RELU: bool = False   # forward(..., relu=True) / backward(..., relu_output=y): the
+    #                            executor folds a ReLU layer that alone reads this output
 
     Name: str = ""
 

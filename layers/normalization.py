@@ -39,6 +39,7 @@ class BatchNormalizationLayer(Layer):
     DEFAULT_NAME = "batchnorm"
     LEARNABLES = ("Offset", "Scale")
     STATES = ("TrainedMean", "TrainedVariance")
+    FUSES_RELU = True
     GENERAL = ("Name", "NumChannels")
     HYPERPARAMETERS = ("MeanDecay", "VarianceDecay", "Epsilon")
     HIDDEN = ("OffsetInitializer", "ScaleInitializer") + _FACTORS
@@ -144,7 +145,10 @@ class BatchNormalizationLayer(Layer):
         shape = like.shape if like is not None else (1, 1, 1, -1)
         return _backend.to_host(value).reshape(shape[:-1] + (-1,))
 
-    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+    def forward(self, params: dict, xs: list, training: bool, relu: bool = False
+                ) -> tuple[list, Any, dict]:
+        """``relu``: also apply the ReLU layer that alone reads this output (the executor's
+        fusion; the output is then that ReLU's output)."""
         x = xs[0]
         mean, var = params.get("TrainedMean"), params.get("TrainedVariance")
         if not training and (mean is None or var is None):
@@ -153,7 +157,7 @@ class BatchNormalizationLayer(Layer):
                                    "initialized. Initialize or train the network first.")
         y, cache, (batch_mean, batch_var) = bn_ops.batchnorm_forward(
             x, params["Scale"], params["Offset"], self.Epsilon, training,
-            None if training else mean, None if training else var)
+            None if training else mean, None if training else var, relu=relu)
         if not training:
             return [y], cache, {}
         count = x.size // x.shape[0]
@@ -164,8 +168,12 @@ class BatchNormalizationLayer(Layer):
             update["TrainedVariance"] = var + self.VarianceDecay * (unbiased - var)
         return [y], cache, update
 
-    def backward(self, params: dict, dys: list, cache: Any, need_dx: bool = True) -> tuple[list, dict]:
-        dx, dscale, doffset = bn_ops.batchnorm_backward(dys[0], cache, need=(need_dx, True, True))
+    def backward(self, params: dict, dys: list, cache: Any, need_dx: bool = True,
+                 relu_output: Any = None) -> tuple[list, dict]:
+        """``relu_output``: the output of a fused forward; ``dys`` are then the gradients of
+        that ReLU's output."""
+        dx, dscale, doffset = bn_ops.batchnorm_backward(dys[0], cache, need=(need_dx, True, True),
+                                                        relu_output=relu_output)
         return [dx], {"Offset": doffset, "Scale": dscale}
 
 

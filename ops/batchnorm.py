@@ -12,15 +12,16 @@ from ._backend import Array, elementwise_kernel, get_xp, is_gpu_array
 
 
 def batchnorm_forward(x: Array, scale: Array, offset: Array, epsilon: float, training: bool,
-                      mean: Array | None = None, var: Array | None = None
+                      mean: Array | None = None, var: Array | None = None, relu: bool = False
                       ) -> tuple[Array, tuple, tuple[Array, Array]]:
     """Normalize ``x (C, N, *S)``; returns ``(y, cache, (mean, var))``.
 
     training: statistics of this batch (var biased: divided by M), returned as ``(mean, var)``;
     inference: uses the given ``mean``/``var`` and returns them unchanged. Either way ``y`` is
     ``x a + c`` per channel, computed block by block in cache, and the cache keeps ``x`` itself
-    (a backward rebuilds ``x - mean`` per block: no ``xhat`` array is stored).
-    See also: batchNormalizationLayer.
+    (a backward rebuilds ``x - mean`` per block: no ``xhat`` array is stored). ``relu``:
+    ``y = max(y, 0)`` while each block is in cache (a batch norm followed by a ReLU layer;
+    its backward then takes ``relu_output``). See also: batchNormalizationLayer.
 
     >>> import numpy as np
     >>> y, _, (m, v) = batchnorm_forward(np.array([[1.0, 3.0]]), np.ones(1), np.zeros(1), 0.0, True)
@@ -36,7 +37,7 @@ def batchnorm_forward(x: Array, scale: Array, offset: Array, epsilon: float, tra
     x2 = xp.ascontiguousarray(x).reshape(c, -1)
     scale = scale.astype(x.dtype, copy=False)
     if not training:
-        y, inv_std = _affine(xp, x2, scale, offset, epsilon, mean, var)
+        y, inv_std = _affine(xp, x2, scale, offset, epsilon, mean, var, relu)
         cache = (x2, mean.astype(x.dtype, copy=False), inv_std, scale, False)
         return y.reshape(x.shape), cache, (mean, var)
     offset = offset.astype(x.dtype, copy=False)
@@ -52,14 +53,19 @@ def batchnorm_forward(x: Array, scale: Array, offset: Array, epsilon: float, tra
         inv_std[block] = 1.0 / xp.sqrt(stats_var[block] + epsilon)
         yb *= (scale[block] * inv_std[block])[:, None]
         yb += offset[block, None]
+        if relu:
+            xp.maximum(yb, 0, out=yb)
 
     _parallel.run(normalize, _channel_blocks(x2))
     return y.reshape(x.shape), (x2, stats_mean, inv_std, scale, True), (stats_mean, stats_var)
 
 
-def batchnorm_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, True, True)
+def batchnorm_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, True, True),
+                       relu_output: Array | None = None
                        ) -> tuple[Array | None, Array | None, Array | None]:
     """Gradients ``(dx (C, N, *S), dscale (C,), doffset (C,))``; None where not needed.
+    ``relu_output``: the ``y`` of a forward run with ``relu=True``; ``dy`` is then the
+    gradient of that ReLU's output and is masked by ``y > 0`` block by block.
 
     With ``xhat = (x - mean) inv_std``: training, the full batch-statistics gradient
     ``dx = scale inv_std (dy - mean(dy) - xhat mean(dy xhat))``; inference, mean/var are
@@ -76,8 +82,10 @@ def batchnorm_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, Tr
     dx = xp.empty_like(dy2) if need_dx else None
     gain = scale * inv_std
 
+    mask = None if relu_output is None else relu_output.reshape(x2.shape)
+
     def differentiate(block: slice) -> None:
-        dyb = dy2[block]
+        dyb = dy2[block] if mask is None else dy2[block] * (mask[block] > 0)
         if sums:       # x - mean, in dx's rows where dx is wanted (CPU): overwritten below
             centred = dx[block] if need_dx and not is_gpu_array(dyb) else xp.empty_like(dyb)
             xp.subtract(x2[block], mean[block, None], out=centred)
@@ -95,9 +103,9 @@ def batchnorm_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, Tr
 
 
 def _affine(xp, x2: Array, scale: Array, offset: Array, epsilon: float, mean: Array,
-            var: Array) -> Array:
-    """Inference: ``(y, inv_std)`` with ``y = x a + c``, ``a = scale inv_std``,
-    ``c = offset - mean a`` (per channel row of ``x2 (C, M)``)."""
+            var: Array, relu: bool = False) -> Array:
+    """Inference: ``(y, inv_std)`` with ``y = x a + c`` (``max(., 0)`` with ``relu``),
+    ``a = scale inv_std``, ``c = offset - mean a`` (per channel row of ``x2 (C, M)``)."""
     dtype = x2.dtype
     inv_std = 1.0 / xp.sqrt(var.astype(dtype, copy=False) + epsilon)
     a = scale.astype(dtype, copy=False) * inv_std
@@ -107,6 +115,8 @@ def _affine(xp, x2: Array, scale: Array, offset: Array, epsilon: float, mean: Ar
     def transform(block: slice) -> None:
         xp.multiply(x2[block], a[block, None], out=y[block])
         y[block] += c[block, None]
+        if relu:
+            xp.maximum(y[block], 0, out=y[block])
 
     _parallel.run(transform, _channel_blocks(x2))
     return y, inv_std.astype(dtype, copy=False)
