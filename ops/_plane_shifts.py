@@ -49,8 +49,11 @@ up; 8^2 (per-observation GEMMs of 64 columns) and stride 2, 0.98-1.23x)."""
 
 
 PLANE_3D_MIN_POSITIONS = 64
-"""3-D: plane shifts from this many positions per observation (4^3) up, and with at least as
-many positions in the batch as filters. On 2^3 (ResNet's last stage) a tile's 2 output
+"""3-D: plane shifts from this many positions per observation (4^3) up, with at least as
+many positions in the batch as filters, and on the CPU at unit stride (a stride-2 layer's
+columns shrink by 24/17 only, its phases' GEMMs are small: full im2col measured 0.6-1.05x the
+time, f+b and forward, 16-128 channels, 1 and 2 threads; 7x7x7 stems 0.75-0.97x; steps of
+'small' 0.96x, MATLAB's default resnet3dLayers on 64^3 0.89x). On 2^3 (ResNet's last stage) a tile's 2 output
 planes copy 4 input planes and the per-observation GEMMs are tiny: full im2col took
 0.61-0.83x the time (f+b, 128-512 channels, 1 and 2 threads). A weight bigger than the data
 (512 filters on 4^3 x 2) costs more in the plane path's permuted weight copies than it saves.
@@ -59,13 +62,15 @@ ResNet-50 3-D (MATLAB's default resnet3dLayers) on 64^3 x 2, 2 threads: step 0.9
 
 def uses_plane_shifts(x: Array, w: Array, stride) -> bool:
     """A first-axis kernel of 2+ and GEMM depth C k' >= 32; in 3-D from PLANE_3D_MIN_POSITIONS
-    positions per observation, in 2-D on the CPU at unit stride from PLANE_2D_MIN_POSITIONS;
-    1-D: full im2col (measured faster)."""
+    positions per observation (on the CPU at unit stride), in 2-D on the CPU at unit stride
+    from PLANE_2D_MIN_POSITIONS; 1-D: full im2col (measured faster)."""
     if x.ndim not in (4, 5) or w.shape[2] < 2 or x.shape[0] * math.prod(w.shape[3:]) < 32:
         return False
+    unit_stride_or_gpu = all(s == 1 for s in stride) or is_gpu_array(x)
     if x.ndim == 5:       # and not for a weight larger than the data (its permuted copies)
         positions = math.prod(x.shape[2:])
-        return positions >= PLANE_3D_MIN_POSITIONS and x.shape[1] * positions >= w.shape[0]
+        return (unit_stride_or_gpu and positions >= PLANE_3D_MIN_POSITIONS
+                and x.shape[1] * positions >= w.shape[0])
     return (all(s == 1 for s in stride) and not is_gpu_array(x)
             and math.prod(x.shape[2:]) >= PLANE_2D_MIN_POSITIONS)
 
