@@ -81,6 +81,13 @@ def elementwise_kernel(in_params: str, out_params: str, operation: str, name: st
                                                              name)
 
 
+def as_strided(x: Array, shape: tuple[int, ...], strides: tuple[int, ...]) -> Array:
+    """``numpy`` / ``cupy.lib.stride_tricks.as_strided`` for ``x``'s library (a view; the
+    caller guarantees every element lies inside ``x``)."""
+    module = "cupy.lib.stride_tricks" if is_gpu_array(x) else "numpy.lib.stride_tricks"
+    return importlib.import_module(module).as_strided(x, shape=shape, strides=strides)
+
+
 def _require_cupy() -> ModuleType:
     if not gpu_available():
         raise RuntimeError(

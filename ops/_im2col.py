@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _parallel
-from ._backend import Array, get_xp
+from ._backend import Array, as_strided, get_xp
 from ._shapes import Padding
 
 
@@ -142,7 +142,7 @@ def _windows(source: Array, steps: Sequence[tuple[int, int, int, int]]) -> Array
         o for _, _, _, o in steps)
     strides = (sc,) + tuple(st * d for st, (_, d, _, _) in zip(spatial, steps)) + (sn,) + tuple(
         st * s for st, (_, _, s, _) in zip(spatial, steps))
-    return get_xp(source).lib.stride_tricks.as_strided(source, shape=shape, strides=strides)
+    return as_strided(source, shape, strides)
 
 
 def _copy(cols: Array, windows: Array) -> None:
