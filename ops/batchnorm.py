@@ -154,7 +154,8 @@ def _training_dx(dy: Array, centred: Array, gain: Array, mean_dy: Array, k: Arra
 
 def _row_dots(a: Array, b: Array) -> Array:
     """``sum(a * b, axis=1)`` of ``(R, M)`` rows as R BLAS dot products (no ``(R, M)``
-    temporary; relative error ~1e-6 in float32 for M = 2^18, as PyTorch's reductions)."""
+    temporary; measured relative error ~2e-6 in float32 for M = 2^18, against ~1e-7 for
+    NumPy's pairwise sum of a product array, which costs a temporary and ~2x the time)."""
     return (a[:, None, :] @ b[:, :, None]).reshape(a.shape[0])
 
 
