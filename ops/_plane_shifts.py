@@ -55,8 +55,9 @@ columns shrink by 24/17 only, its phases' GEMMs are small: full im2col measured 
 time, f+b and forward, 16-128 channels, 1 and 2 threads; 7x7x7 stems 0.75-0.97x; steps of
 'small' 0.96x, MATLAB's default resnet3dLayers on 64^3 0.89x). On 2^3 (ResNet's last stage)
 a tile's 2 output planes copy 4 input planes and the per-observation GEMMs are tiny: full
-im2col took 0.61-0.83x the time (f+b, 128-512 channels, 1 and 2 threads). A weight bigger than the data
-(512 filters on 4^3 x 2) costs more in the plane path's permuted weight copies than it saves.
+im2col took 0.61-0.83x the time (f+b, 128-512 channels, 1 and 2 threads). A weight bigger
+than the data (512 filters on 4^3 x 2) costs more in the plane path's permuted weight copies
+than it saves.
 ResNet-50 3-D (MATLAB's default resnet3dLayers) on 64^3 x 2, 2 threads: step 0.93x."""
 
 
