@@ -274,11 +274,10 @@ class Executor:
             layer_training = training and (keep_caches or not layer.CACHE_ONLY_IN_TRAINING)
             if i in fused:          # its producer applied it: the output, and its own cache
                 ys, cache, update = xs, xs[0], None
-            elif i in applying:
-                ys, cache, update = layer.forward(self.layer_params(i), xs, layer_training,
-                                                  relu=True)
             else:
-                ys, cache, update = layer.forward(self.layer_params(i), xs, layer_training)
+                fusion = {"relu": True} if i in applying else {}
+                ys, cache, update = layer.forward(self.layer_params(i), xs, layer_training,
+                                                  **fusion)
             for src in self.sources[i]:
                 if last_use[src] == pos and src not in keep:
                     acts.pop(src, None)
@@ -367,11 +366,9 @@ class Executor:
             need_dx = any(self._needs_grad[s] for s, _ in self.sources[i])
             if not (need_dx or self._trains[i]):
                 continue
-            if i in relu_outputs:
-                dxs, dparams = layer.backward(self.layer_params(i), dys, fp.caches[i], need_dx,
-                                              relu_output=relu_outputs.pop(i))
-            else:
-                dxs, dparams = layer.backward(self.layer_params(i), dys, fp.caches[i], need_dx)
+            fusion = {"relu_output": relu_outputs.pop(i)} if i in relu_outputs else {}
+            dxs, dparams = layer.backward(self.layer_params(i), dys, fp.caches[i], need_dx,
+                                          **fusion)
             grads.update({(self.names[i], k): v for k, v in dparams.items()})
             if need_dx:
                 for src, dx in zip(self.sources[i], dxs):
