@@ -91,7 +91,8 @@ class OursTrainer:
     """SGDM steps through layergraph's Executor and solvers (what trainNetwork runs per iteration)."""
 
     def __init__(self, lgraph, X, Y, batch: int, device: str = "cpu"):
-        from layergraph import executor, solvers, trainingOptions
+        from layergraph import trainingOptions
+        from layergraph.runtime import executor, layout, solvers
 
         self.solvers = solvers
         self.ex = executor.Executor(lgraph, device=device)
@@ -102,17 +103,17 @@ class OursTrainer:
             "sgdm", InitialLearnRate=LR, Momentum=MOMENTUM, L2Regularization=L2))
         classes = list(Y.categories)
         xp = self.ex.xp
-        self.batches = [(executor.matlab_to_internal(xb, xb.ndim - 2, xp=xp),
-                         xp.asarray(executor.onehot(yb, classes)))
+        self.batches = [(layout.matlab_to_internal(xb, xb.ndim - 2, xp=xp),
+                         xp.asarray(layout.onehot(yb, classes)))
                         for xb, yb in mini_batches(X, Y, batch)]
         self.count = 0
 
     def probabilities(self, x_matlab):
         """Training-mode forward of a MATLAB-layout batch -> (N, K) host probabilities."""
-        from layergraph import executor
+        from layergraph.runtime import layout
         from layergraph.ops import _backend
 
-        x = executor.matlab_to_internal(x_matlab, x_matlab.ndim - 2, xp=self.ex.xp)
+        x = layout.matlab_to_internal(x_matlab, x_matlab.ndim - 2, xp=self.ex.xp)
         scores = self.ex.forward({self.ex.names[0]: x}, training=True, outputs=["softmax"])
         y = _backend.to_host(scores.outputs["softmax"])
         return y.reshape(y.shape[0], y.shape[1]).T

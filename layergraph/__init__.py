@@ -7,15 +7,14 @@ import importlib as _importlib
 
 __version__ = "0.1.0"
 
-_MODULES = ("graph", "builders", "analysis", "executor", "network", "dlnetwork", "options",
-            "solvers", "train", "io", "datasets", "random")
+_MODULES = ("graph", "builders", "networks", "training", "serialization", "datasets", "rng")
 
 from .layers import *  # noqa: F401,F403,E402
 from .layers import __all__ as _layer_names  # noqa: E402
 
 __all__ = list(_layer_names)
 for _name in _MODULES:
-    # importlib, not attribute access: some exported names equal their module's name (dlnetwork).
+    # importlib, not attribute access: exported names may shadow module names (dlnetwork).
     _module = _importlib.import_module(f"{__name__}.{_name}")
     for _export in _module.__all__:
         globals()[_export] = getattr(_module, _export)

@@ -20,8 +20,9 @@ __all__: list[str] = []
 
 def summary(argv: Sequence[str]) -> int:
     """Print a built or saved network's MATLAB display (and optionally its layers/analysis)."""
-    from . import builders, io
-    from .analysis import analyzeNetwork
+    from .builders import resnet as builders
+    from .serialization import network_file as io
+    from .graph.analysis import analyzeNetwork
 
     parser = argparse.ArgumentParser(prog="layergraph summary",
                                      description="Show a resnet3dLayers / resnetLayers network.")

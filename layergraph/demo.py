@@ -18,13 +18,13 @@ from typing import Sequence
 
 import numpy as np
 
-from .builders import resnet3dLayers
+from .builders.resnet import resnet3dLayers
 from .datasets import syntheticShapes3d
-from .io import loadNetwork, saveNetwork
-from .network import DAGNetwork
-from .options import trainingOptions
-from .random import rng
-from .train import trainNetwork
+from .serialization.network_file import loadNetwork, saveNetwork
+from .networks.dag_network import DAGNetwork
+from .training.options import trainingOptions
+from .rng import rng
+from .training.train_network import trainNetwork
 
 __all__: list[str] = []
 

@@ -11,13 +11,21 @@ TIERS = {"ops": 0, "layers": 1, "layergraph": 2}
 PACKAGE_OF = {"ops": "layergraph.ops", "layers": "layergraph.layers", "layergraph": "layergraph"}
 
 
+# Order inside layergraph/: a module may import its own subpackage and lower levels only.
+LAYERGRAPH_LEVELS = {
+    "rng": 0, "datasets": 0, "data": 0, "autodiff": 0,
+    "graph": 1, "builders": 2, "plotting": 3, "runtime": 4, "networks": 5, "serialization": 6,
+    "training": 7, "cli": 8, "demo": 8, "bench": 8, "__init__": 8, "__main__": 8,
+}
+
+
 def _sources(tier: str) -> list[pathlib.Path]:
-    return sorted((ROOT / tier).glob("*.py"))
+    return sorted((ROOT / tier).rglob("*.py"))
 
 
 def _imported_modules(path: pathlib.Path, tier: str) -> list[str]:
     """Absolute dotted names of everything a file imports (relative imports resolved)."""
-    package = PACKAGE_OF[tier].split(".")
+    package = PACKAGE_OF[tier].split(".") + list(path.parent.relative_to(ROOT / tier).parts)
     out = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
@@ -51,6 +59,46 @@ def test_imports_only_go_down_the_tiers(tier):
             if t is not None and t > TIERS[tier]:
                 bad.append(f"{path.relative_to(ROOT)} imports {mod}")
     assert not bad, "upward imports:\n" + "\n".join(bad)
+
+
+def _layergraph_part(module: str) -> str | None:
+    """The first component under ``layergraph`` ('runtime', 'rng', ...); None for other packages."""
+    parts = module.split(".")
+    if parts[0] != "layergraph" or (len(parts) > 1 and parts[1] in ("ops", "layers")):
+        return None
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def test_layergraph_subpackages_import_only_lower_levels():
+    bad = []
+    for path in _sources("layergraph"):
+        own = path.relative_to(ROOT / "layergraph").parts[0].removesuffix(".py")
+        if own not in LAYERGRAPH_LEVELS:
+            bad.append(f"{path.relative_to(ROOT)}: '{own}' is not in LAYERGRAPH_LEVELS")
+            continue
+        for mod in _imported_modules(path, "layergraph"):
+            part = _layergraph_part(mod)
+            if part is None or part == own or own == "__init__":
+                continue
+            if part not in LAYERGRAPH_LEVELS:
+                bad.append(f"{path.relative_to(ROOT)} imports unknown layergraph.{part}")
+            elif LAYERGRAPH_LEVELS[part] > LAYERGRAPH_LEVELS[own]:
+                bad.append(f"{path.relative_to(ROOT)} ({own}) imports {mod} (higher level)")
+    assert not bad, "imports against the order inside layergraph/:\n" + "\n".join(bad)
+
+
+def test_layergraph_modules_stay_readable():
+    big = {str(p.relative_to(ROOT)): n for p in _sources("layergraph")
+           if (n := len(p.read_text().splitlines())) > 400}
+    assert not big, f"layergraph modules over 400 lines (split by concept): {big}"
+
+
+def test_every_subpackage_is_listed_in_pyproject():
+    text = (ROOT / "pyproject.toml").read_text()
+    missing = [f"layergraph.{p.parent.relative_to(ROOT / 'layergraph').as_posix().replace('/', '.')}"
+               for p in (ROOT / "layergraph").rglob("__init__.py") if p.parent != ROOT / "layergraph"]
+    missing = [m for m in missing if f'"{m}"' not in text]
+    assert not missing, f"subpackages missing from [tool.setuptools] packages: {missing}"
 
 
 def test_only_backend_imports_cupy_and_nothing_imports_torch():

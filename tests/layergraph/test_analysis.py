@@ -8,7 +8,7 @@ import math
 import pytest
 
 import layergraph as lg
-from layergraph import analysis
+from layergraph.graph import analysis
 from layergraph.layers.errors import MException
 from test_builders_model import closed_form_depth, closed_form_learnables, model_activations, model_resnet
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import layergraph as lg
-from layergraph import builders
+from layergraph.builders import resnet as builders
 from layergraph.layers.errors import MException
 from test_builders_model import closed_form_counts, model_resnet
 

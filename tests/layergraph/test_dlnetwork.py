@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 import layergraph as lg
-from layergraph.executor import Executor, matlab_to_internal, onehot
+from layergraph.runtime.executor import Executor
+from layergraph.runtime.layout import matlab_to_internal, onehot
 from layergraph.layers.errors import MException
 from test_executor_support import small_resnet
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import layergraph as lg
-from layergraph.executor import (Executor, internal_to_matlab, learn_rate_factor, matlab_to_internal,
-                                 onehot)
+from layergraph.runtime.executor import Executor, learn_rate_factor
+from layergraph.runtime.layout import internal_to_matlab, matlab_to_internal, onehot
 from layergraph.graph import LayerGraph, connectLayers, layerGraph
 from layergraph.layers.errors import MException
 from test_executor_support import Add, Counter, FakeInput, Scale, small_resnet
@@ -156,7 +156,7 @@ def test_gpu_executor_matches_the_cpu_one():
     if not _backend.gpu_available():
         pytest.skip("CuPy with a CUDA device is not available")
     import cupy
-    from layergraph.network import DAGNetwork
+    from layergraph.networks.dag_network import DAGNetwork
 
     g = small_resnet(seed=5)
     X = np.random.default_rng(2).standard_normal((6, 6, 5, 2, 3)).astype(np.float32)

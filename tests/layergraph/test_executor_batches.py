@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from layergraph import _train_setup
-from layergraph.executor import Executor
-from layergraph.network import run_in_batches
+from layergraph.training import setup as _train_setup
+from layergraph.runtime.executor import Executor
+from layergraph.networks.dag_network import run_in_batches
 import layergraph as lg
 from layergraph.ops import _blas_threads, _memory
 from test_executor_support import small_resnet

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 import layergraph as lg
-from layergraph.dlnetwork import _initialized_graph
+from layergraph.networks.dlnetwork import _initialized_graph
 from layergraph.layers.base import Layer
 
 

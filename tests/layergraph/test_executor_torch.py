@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import layergraph as lg
-from layergraph.executor import Executor, matlab_to_internal, onehot
+from layergraph.runtime.executor import Executor
+from layergraph.runtime.layout import matlab_to_internal, onehot
 from test_executor_support import small_resnet
 
 torch = pytest.importorskip("torch")

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import layergraph as lg
-from layergraph import _fusion
-from layergraph.dlnetwork import _initialized_graph
-from layergraph.executor import Executor
+from layergraph.runtime import fusion as _fusion
+from layergraph.networks.dlnetwork import _initialized_graph
+from layergraph.runtime.executor import Executor
 from layergraph.ops import _backend, activation, batchnorm
 from test_executor_support import small_resnet
 

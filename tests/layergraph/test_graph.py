@@ -9,7 +9,7 @@ from test_graph_fakes import FakeUnpool, FakeUnpoolingMaxPool
 from layergraph import (LayerArray, LayerGraph, MException, addLayers, additionLayer,
                         classificationLayer, connectLayers, convolution2dLayer, disconnectLayers,
                         imageInputLayer, layerGraph, reluLayer, removeLayers, replaceLayer)
-from layergraph._incoming_layers import make_unique_strings
+from layergraph.graph.incoming_layers import make_unique_strings
 
 ID = "nnet_cnn:nnet:cnn:LayerGraph:"
 

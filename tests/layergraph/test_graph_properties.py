@@ -8,7 +8,7 @@ from test_graph_fakes import FakeUnpool, FakeUnpoolingMaxPool
 from layergraph import (MException, addLayers, additionLayer, classificationLayer, connectLayers,
                         disconnectLayers, imageInputLayer, layerGraph, reluLayer, removeLayers,
                         replaceLayer)
-from layergraph.graph import _matlab_edge_order
+from layergraph.graph.layer_graph import _matlab_edge_order
 
 NAMES = ["a", "b", "c", "d", "e", "f", "g", ""]
 KINDS = [

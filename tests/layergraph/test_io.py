@@ -10,7 +10,7 @@ import pytest
 from layergraph import (MException, classificationLayer, dlnetwork, fullyConnectedLayer,
                         imageInputLayer, layerGraph, loadNetwork, reluLayer, resnet3dLayers,
                         saveNetwork, softmaxLayer, trainingOptions, trainNetwork)
-from layergraph import io as lgio
+from layergraph.serialization import network_file as lgio
 
 
 @pytest.fixture(scope="module")

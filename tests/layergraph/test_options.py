@@ -4,7 +4,7 @@ import math
 import pytest
 
 from layergraph import MException, trainingOptions
-from layergraph.options import TrainingOptionsADAM, TrainingOptionsRMSProp, TrainingOptionsSGDM
+from layergraph.training.options import TrainingOptionsADAM, TrainingOptionsRMSProp, TrainingOptionsSGDM
 
 
 def test_sgdm_defaults_match_matlab():

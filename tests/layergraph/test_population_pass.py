@@ -1,8 +1,10 @@
 """The BN population pass stops at the last BN layers and still gives every BN its statistics."""
 import numpy as np
 
-from layergraph import _train_setup, executor, resnet3dLayers
-from layergraph.random import global_generator
+from layergraph import resnet3dLayers
+from layergraph.runtime import executor
+from layergraph.training import setup as _train_setup
+from layergraph.rng import global_generator
 
 
 def test_population_pass_runs_up_to_the_last_batchnorm_layers_only():

@@ -6,7 +6,7 @@ import os
 import numpy as np
 
 import layergraph as lg
-from layergraph.analysis import propagate_sizes
+from layergraph.graph.analysis import propagate_sizes
 
 
 def unfinished_graph():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from layergraph import MException, resnet3dLayers, rng
-from layergraph.random import global_generator
+from layergraph.rng import global_generator
 
 
 def _draw(seed):

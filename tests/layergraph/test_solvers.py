@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from layergraph import trainingOptions
-from layergraph import solvers
+from layergraph.runtime import solvers
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ import doctest
 
 from hypothesis import given, settings, strategies as st
 
-from layergraph import _toposort
-from layergraph._toposort import find_cycle, stable_order
+from layergraph.graph import toposort as _toposort
+from layergraph.graph.toposort import find_cycle, stable_order
 
 
 def test_docstring_examples_run():

@@ -1,7 +1,7 @@
 """Verbose table formatting (matlab-behavior.md §5.3) and the info record."""
 import numpy as np
 
-from layergraph._progress import (TrainingInfo, VerboseTable, format_elapsed, format_learn_rate,
+from layergraph.training.progress import (TrainingInfo, VerboseTable, format_elapsed, format_learn_rate,
                                   format_regression_loss)
 
 

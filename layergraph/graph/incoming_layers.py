@@ -10,8 +10,8 @@ from collections import Counter
 from typing import Any, Iterable, Sequence
 
 from .display import LayerArray
-from .layers.base import Layer
-from .layers.errors import MException
+from ..layers.base import Layer
+from ..layers.errors import MException
 
 Edge = tuple[int, int, int, int]          # (src_idx, src_port, dst_idx, dst_port), 0-based
 GRAPH_ID = "nnet_cnn:nnet:cnn:LayerGraph:"

@@ -20,13 +20,13 @@ from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
-from ._incoming_layers import GRAPH_ID as _ID, graph_error as _error
-from ._incoming_layers import Edge, as_layer_list, chain_edges, check_explicit_names, prepare_layers
-from ._toposort import find_cycle, stable_order
+from .incoming_layers import GRAPH_ID as _ID, graph_error as _error
+from .incoming_layers import Edge, as_layer_list, chain_edges, check_explicit_names, prepare_layers
+from .toposort import find_cycle, stable_order
 from .display import LayerArray, layer_graph_text
-from .layers._validation import parse_name_value, validatestring
-from .layers.base import Layer
-from .layers.errors import MException
+from .properties import check_assignment
+from ..layers._validation import parse_name_value, validatestring
+from ..layers.base import Layer
 
 
 def _matlab_edge_order(edge: Edge) -> tuple[int, int, int, int]:
@@ -72,27 +72,6 @@ def _reconnect_port(old: Layer, old_port: int, new: Layer, kind: str, mode: str)
                  f"replaceLayer with ReconnectBy=\"{mode}\": layer '{new.Name}' has no {kind} "
                  f"{wanted}, which '{old.Name}' had connected. Its {kind}s: "
                  f"{', '.join(repr(n) for n in new_names)}.")
-
-
-def check_assignment(obj: Any, name: str, value: Any) -> None:
-    """Let ``obj.name = value`` through only for private names and properties with a setter.
-
-    MATLAB objects have no ad hoc fields: a misspelt ``lgraph.layers = ...`` or ``net.state =
-    ...`` raises ``MATLAB:noPublicFieldForClass`` (a read-only property
-    ``MATLAB:class:SetProhibited``) instead of silently adding an attribute.
-    """
-    cls = type(obj)
-    prop = getattr(cls, name, None)
-    if name.startswith("_") or (isinstance(prop, property) and prop.fset is not None):
-        return
-    if isinstance(prop, property):
-        raise MException("MATLAB:class:SetProhibited",
-                         f"You cannot set the read-only property '{name}' of {cls.__name__}. "
-                         f"Received: {name}={value!r:.60}.")
-    settable = [n for n in dir(cls) if isinstance(getattr(cls, n), property) and getattr(cls, n).fset]
-    raise MException("MATLAB:noPublicFieldForClass",
-                     f"Unrecognized property '{name}' for class '{cls.__name__}'. "
-                     f"Settable properties: {', '.join(settable) or 'none'}.")
 
 
 class LayerGraph:
@@ -403,61 +382,4 @@ def _names_existing_ports(layers: tuple[Layer, ...], edge: Any) -> bool:
             and 0 <= src_port < layers[src].NumOutputs and 0 <= dst_port < layers[dst].NumInputs)
 
 
-def undefined_function_error(func: str, arg: Any, expected: str) -> MException:
-    """MATLAB's error for a function called on an argument of a class that lacks it."""
-    return MException("MATLAB:UndefinedFunction",
-                      f"Undefined function '{func}' for input arguments of type "
-                      f"'{type(arg).__name__}'. The first argument must be {expected}.")
-
-
-def _method(obj: Any, name: str) -> Any:
-    bound = getattr(obj, name, None)
-    if not callable(bound) or isinstance(obj, type):
-        raise undefined_function_error(name, obj, "a LayerGraph")
-    return bound
-
-
-def layerGraph(x: Any = None) -> LayerGraph:
-    """``lgraph = layerGraph()``, ``layerGraph(layers)`` (chained in order), ``layerGraph(net)``.
-
-    A network argument (an object with a ``layerGraph()`` method or an ``lgraph`` attribute)
-    gives its graph.
-    """
-    if x is None:
-        return LayerGraph()
-    to_graph = getattr(x, "layerGraph", None)
-    if callable(to_graph) and not isinstance(x, type):
-        return to_graph()
-    if isinstance(getattr(x, "lgraph", None), LayerGraph):
-        return x.lgraph
-    return LayerGraph(x)
-
-
-def addLayers(lgraph: LayerGraph, larray: Any) -> LayerGraph:
-    """``lgraph = addLayers(lgraph, larray)``: append the layers, chained in order."""
-    return _method(lgraph, "addLayers")(larray)
-
-
-def removeLayers(lgraph: LayerGraph, layerNames: str | Sequence[str]) -> LayerGraph:
-    """``lgraph = removeLayers(lgraph, layerNames)``: drop layers and their connections."""
-    return _method(lgraph, "removeLayers")(layerNames)
-
-
-def connectLayers(lgraph: LayerGraph, s: str, d: str) -> LayerGraph:
-    """``lgraph = connectLayers(lgraph, s, d)``: connect 'src[/out]' to 'dst[/inK]'."""
-    return _method(lgraph, "connectLayers")(s, d)
-
-
-def disconnectLayers(lgraph: LayerGraph, s: str, d: str) -> LayerGraph:
-    """``lgraph = disconnectLayers(lgraph, s, d)``: remove that connection if present."""
-    return _method(lgraph, "disconnectLayers")(s, d)
-
-
-def replaceLayer(lgraph: LayerGraph, layerName: str, larray: Any, *args: Any,
-                 **kwargs: Any) -> LayerGraph:
-    """``lgraph = replaceLayer(lgraph, layerName, larray, ReconnectBy="name"|"order")``."""
-    return _method(lgraph, "replaceLayer")(layerName, larray, *args, **kwargs)
-
-
-__all__ = ["LayerGraph", "LayerArray", "layerGraph", "addLayers", "removeLayers",
-           "connectLayers", "disconnectLayers", "replaceLayer"]
+__all__ = ["LayerGraph", "LayerArray"]

@@ -20,15 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from . import layers as layer_module
-from .analysis import propagate_sizes
-from .dlnetwork import dlnetwork
-from .graph import LayerGraph, layerGraph
-from .layers.base import Layer, _is_read_only
-from .layers.errors import MException
-from .executor import is_empty
-from .network import DAGNetwork, assembleNetwork
-from .ops import _backend
+from .. import layers as layer_module
+from ..graph.analysis import propagate_sizes
+from ..networks.dlnetwork import dlnetwork
+from ..graph import LayerGraph, layerGraph
+from ..layers.base import Layer, _is_read_only
+from ..layers.errors import MException
+from ..runtime.executor import is_empty
+from ..networks.dag_network import DAGNetwork, assembleNetwork
+from ..ops import _backend
 
 __all__ = ["saveNetwork", "loadNetwork"]
 

@@ -25,9 +25,8 @@ API (all arrays in internal layout ``(C, N, *S)``; class scores ``(K, N)``)::
     ex.apply_state(state_update)   # keep TrainedMean/TrainedVariance, ignore Batch* entries
     ex.to_layers()                 # MATLAB-layout layer objects holding the current values
 
-Data boundary helpers: ``matlab_to_internal(X, num_spatial)``, ``internal_to_matlab(x)``,
-``onehot(labels, classes)``; learn-rate / L2 factor look-ups: ``learn_rate_factor``,
-``l2_factor``.
+Learn-rate / L2 factor look-ups: ``learn_rate_factor``, ``l2_factor``; the data boundary
+(MATLAB layout <-> internal layout) is ``runtime.layout``.
 """
 from __future__ import annotations
 
@@ -36,9 +35,9 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from . import _fusion
-from .ops import _backend, _memory, _parallel, _tile_threads
-from .layers.errors import MException
+from . import fusion as _fusion
+from ..ops import _backend, _memory, _parallel, _tile_threads
+from ..layers.errors import MException
 
 __all__: list[str] = []
 
@@ -69,44 +68,6 @@ def unconnected_inputs(lgraph: Any) -> list[str]:
     """``"layer/port"`` for every layer input that no connection feeds."""
     return [f"{layer.Name}/{port}" for i, layer in enumerate(lgraph.Layers)
             for port, src in zip(layer.InputNames, lgraph.input_sources(i)) if src is None]
-
-
-# ---- data boundary -------------------------------------------------------------------------
-def matlab_to_internal(X: Any, num_spatial: int, xp: Any = np, dtype: Any = np.float32) -> Any:
-    """MATLAB ``(h, w[, d], c, N)`` -> internal ``(c, N, h, w[, d])`` (one transposing copy, C order).
-
-    A missing trailing ``N`` (a single observation, as MATLAB drops it) is allowed.
-    """
-    X = xp.asarray(X, dtype=dtype)
-    if X.ndim == num_spatial + 1:
-        X = X[..., None]
-    if X.ndim != num_spatial + 2:
-        raise MException("nnet_cnn:executor:WrongDataDimensions",
-                         f"Input data must have {num_spatial + 2} dimensions (spatial x channels x "
-                         f"observations). Received: array of size {'x'.join(map(str, X.shape))}.")
-    return xp.ascontiguousarray(X.transpose(num_spatial, num_spatial + 1, *range(num_spatial)))
-
-
-def internal_to_matlab(x: Any) -> np.ndarray:
-    """Internal ``(C, N, *S)`` -> MATLAB ``(*S, C, N)`` on the host; ``(K, N)`` stays ``(K, N)``."""
-    x = _backend.to_host(x)
-    if x.ndim == 2:
-        return np.asarray(x)
-    return np.ascontiguousarray(x.transpose(*range(2, x.ndim), 0, 1))
-
-
-def onehot(labels: Any, classes: Sequence[Any], dtype: Any = np.float32) -> np.ndarray:
-    """Labels (pandas.Categorical or a sequence) -> one-hot ``(K, N)`` in ``classes`` order."""
-    lookup = {c: k for k, c in enumerate(classes)}
-    values = list(labels)
-    unknown = sorted({str(v) for v in values if v not in lookup})
-    if unknown:
-        raise MException("nnet_cnn:executor:UnknownClass",
-                         f"Labels must be among the network classes {list(map(str, classes))}. "
-                         f"Received: {unknown[:5]}.")
-    out = np.zeros((len(classes), len(values)), dtype=dtype)
-    out[[lookup[v] for v in values], np.arange(len(values))] = 1
-    return out
 
 
 # ---- executor ------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ from typing import Any, overload
 
 import numpy as np
 
-from .layers.base import Layer
-from .layers.errors import MException, MIndexError
+from ..layers.base import Layer
+from ..layers.errors import MException, MIndexError
 
 
 class LayerArray(Sequence):

@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .analysis import propagate_sizes
-from .executor import Executor, is_empty, matlab_to_internal, onehot
-from .layers.errors import MException
-from .ops import _backend
+from ..graph.analysis import propagate_sizes
+from ..runtime.layout import matlab_to_internal, onehot
+from ..runtime.executor import Executor, is_empty
+from ..layers.errors import MException
+from ..ops import _backend
 
 _FUNC = "trainNetwork"
 
@@ -64,30 +65,6 @@ def prepare_targets(Y: Any, n: int, classification: bool) -> tuple[np.ndarray, l
         raise MException(f"nnet_cnn:{_FUNC}:NonFiniteResponses",
                          "Responses must be finite. Received: NaN or Inf values.")
     return responses.T.copy(), None
-
-
-def check_predictors(X: Any, input_size: tuple[int, ...], what: str, func: str = _FUNC) -> np.ndarray:
-    """MATLAB-layout predictors ``(*InputSize, N)``, N >= 1, as a host array (N=1 may be dropped).
-
-    Shared by trainNetwork and the inference functions (``func`` names the caller in the
-    identifier): real numeric dtypes only (no bool, complex, object or text).
-    """
-    given = type(X).__name__
-    X = _backend.to_host(X) if _backend.is_gpu_array(X) else np.asarray(X)
-    if X.dtype.kind not in "iuf":
-        raise MException(f"nnet_cnn:{func}:InvalidPredictors",
-                         f"{what} must be a real numeric array. Received: {given}"
-                         f"{f' of dtype {X.dtype}' if given in ('ndarray', 'list', 'tuple') else ''}.")
-    received = "x".join(map(str, X.shape))
-    if X.ndim == len(input_size):
-        X = X[..., None]
-    if tuple(X.shape[:-1]) != tuple(input_size) or X.shape[-1] == 0:
-        size = "x".join(map(str, input_size))
-        raise MException(f"nnet_cnn:{func}:WrongInputSize",
-                         f"{what} must be of size {size}xN (N >= 1 observations) to match the input "
-                         f"layer. Received: array of size {received}.")
-    return X
-
 
 
 def normalization_statistics(layer: Any, X: np.ndarray) -> dict[str, np.ndarray]:

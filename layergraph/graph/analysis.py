@@ -16,12 +16,13 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from . import graph
-from ._toposort import stable_order
+from .editing import layerGraph
+from .layer_graph import LayerGraph
+from .toposort import stable_order
 from .display import LayerArray
-from .layers._validation import parse_name_value, validatestring
-from .layers.base import Layer
-from .layers.errors import MException
+from ..layers._validation import parse_name_value, validatestring
+from ..layers.base import Layer
+from ..layers.errors import MException
 
 __all__ = ["analyzeNetwork", "NetworkAnalysis"]
 
@@ -44,7 +45,7 @@ class _Topology:
     used_outputs: list[set[int]]    # per layer: output ports in use
 
 
-def _topology(lgraph: graph.LayerGraph) -> _Topology:
+def _topology(lgraph: LayerGraph) -> _Topology:
     """The graph's port maps as per-layer lists (input sources, consumers, outputs in use)."""
     layers = list(lgraph.Layers)
     targets = [lgraph.output_targets(i) for i in range(len(layers))]
@@ -65,7 +66,7 @@ def _cycle_members(topo: _Topology, unplaced: list[int]) -> list[int]:
 
 # ---- size propagation over a valid graph -------------------------------------------------
 
-def propagate_sizes(lgraph: graph.LayerGraph,
+def propagate_sizes(lgraph: LayerGraph,
                     visit: Callable[[Layer, list[tuple[int, ...]]], Layer]) -> list[Layer]:
     """Call ``visit(layer, input_sizes)`` on every layer in topological order.
 
@@ -287,7 +288,7 @@ class _Analyzer:
         return max((best[i] for i in order), default=0)
 
 
-def _as_layer_graph(net: Any) -> graph.LayerGraph:
+def _as_layer_graph(net: Any) -> LayerGraph:
     """The LayerGraph of a layer, layer array (list or LayerArray), LayerGraph or network."""
     is_layers = isinstance(net, (Layer, LayerArray)) or (
         isinstance(net, (list, tuple)) and all(isinstance(x, Layer) for x in net))
@@ -296,7 +297,7 @@ def _as_layer_graph(net: Any) -> graph.LayerGraph:
         raise MException("nnet_cnn:analyzeNetwork:InvalidNetwork",
                          "net must be a layer array, a LayerGraph, a DAGNetwork or a dlnetwork. "
                          f"Received: an object of type {type(net).__name__}.")
-    return graph.layerGraph(net)
+    return layerGraph(net)
 
 
 def analyzeNetwork(net: Any, *nameValuePairs: Any, **options: Any) -> NetworkAnalysis:

@@ -14,14 +14,15 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from . import graph as graph_module
-from .display import LayerArray, cell_text, properties_text
-from ._train_setup import check_predictors
-from .executor import (Executor, input_statistics, internal_to_matlab, is_empty, matlab_to_internal,
-                       unconnected_inputs)
-from .ops import _backend
-from .layers._validation import parse_name_value, positive_int_vector, validatestring
-from .layers.errors import MException
+from .. import graph as graph_module
+from ..graph.properties import check_assignment
+from ..graph.editing import undefined_function_error
+from ..graph.display import LayerArray, cell_text, properties_text
+from ..runtime.layout import check_predictors, internal_to_matlab, matlab_to_internal
+from ..runtime.executor import Executor, input_statistics, is_empty, unconnected_inputs
+from ..ops import _backend
+from ..layers._validation import parse_name_value, positive_int_vector, validatestring
+from ..layers.errors import MException
 
 __all__ = ["DAGNetwork", "assembleNetwork", "predict", "classify", "activations"]
 
@@ -43,7 +44,7 @@ def inference_data(lgraph: Any, X: Any, func: str) -> np.ndarray:
 def check_network(net: Any, func: str) -> None:
     """MATLAB's error for a network function called on something that has no such method."""
     if not isinstance(net, GraphNetwork) or not hasattr(net, func):
-        raise graph_module.undefined_function_error(
+        raise undefined_function_error(
             func, net, "a DAGNetwork or a dlnetwork" if func == "predict" else "a DAGNetwork")
 
 
@@ -99,7 +100,7 @@ class GraphNetwork:
         return repr(self)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        graph_module.check_assignment(self, name, value)
+        check_assignment(self, name, value)
         super().__setattr__(name, value)
 
 

@@ -14,10 +14,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .display import properties_text
-from .layers.errors import MException
-from .layers import _validation as v
-from .layers._display import format_number
+from ..graph.display import properties_text
+from ..layers.errors import MException
+from ..layers import _validation as v
+from ..layers._display import format_number
 
 __all__ = ["trainingOptions", "TrainingOptionsSGDM", "TrainingOptionsADAM",
            "TrainingOptionsRMSProp"]

@@ -22,17 +22,18 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import _train_setup as setup
-from . import io as io_module
-from . import solvers
-from ._progress import TrainingInfo, VerboseTable
-from .executor import Executor, l2_factor, learn_rate_factor
-from .layers.errors import MException
-from .graph import layerGraph
-from .network import DAGNetwork, check_rescale_ranges, validate_graph
-from .ops import _backend
+from . import setup
+from ..serialization import network_file as io_module
+from ..runtime import solvers
+from .progress import TrainingInfo, VerboseTable
+from ..runtime.executor import Executor, l2_factor, learn_rate_factor
+from ..layers.errors import MException
+from ..graph.editing import layerGraph
+from ..runtime.layout import check_predictors
+from ..networks.dag_network import DAGNetwork, check_rescale_ranges, validate_graph
+from ..ops import _backend
 from .options import TrainingOptions
-from .random import global_generator
+from ..rng import global_generator
 
 __all__ = ["trainNetwork"]
 
@@ -268,7 +269,7 @@ def trainNetwork(X: Any, Y: Any, layers: Any, options: Any, *,
     validate_graph(lgraph, _FUNC, require_output=True)
     device = _device(options.ExecutionEnvironment)
     input_layer = next(layer for layer in lgraph.Layers if layer.IS_INPUT)
-    Xh = setup.check_predictors(X, tuple(input_layer.InputSize), "X")
+    Xh = check_predictors(X, tuple(input_layer.InputSize), "X")
     if options.MiniBatchSize > Xh.shape[-1]:
         raise MException(f"nnet_cnn:{_FUNC}:MiniBatchSizeTooLarge",
                          f"MiniBatchSize must not exceed the number of observations "
@@ -295,7 +296,7 @@ def _validation_data(options, input_layer, classes, num_targets, num_spatial, dt
     if options.ValidationData is None:
         return None
     XV, YV = options.ValidationData
-    XV = setup.check_predictors(XV, tuple(input_layer.InputSize), "ValidationData predictors")
+    XV = check_predictors(XV, tuple(input_layer.InputSize), "ValidationData predictors")
     if classes is not None:
         TV = setup.label_targets(YV, classes)
     else:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .ops import _backend
+from ..ops import _backend
 
 __all__: list[str] = []
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Sequence
 
-from .layers.activation import ReLULayer
+from ..layers.activation import ReLULayer
 
 ENABLED = True
 """Module switch (tests compare fused and unfused passes)."""

@@ -17,12 +17,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import graph
-from .layers import (activation, combination, convolution, fully_connected, input as input_layers,
-                     normalization, output, pooling)
-from .layers._validation import is_real_numeric, parse_name_value, positive_int_vector, validatestring
-from .layers.base import Layer
-from .layers.errors import MException
+from .. import graph
+from ..layers import (activation, combination, convolution, fully_connected, input as input_layers,
+                      normalization, output, pooling)
+from ..layers._validation import is_real_numeric, parse_name_value, positive_int_vector, validatestring
+from ..layers.base import Layer
+from ..layers.errors import MException
 
 __all__ = ["resnet3dLayers", "resnetLayers"]
 
