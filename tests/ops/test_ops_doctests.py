@@ -5,7 +5,8 @@ import importlib
 import pytest
 
 MODULES = ["_backend", "_shapes", "convolution", "batchnorm", "activation", "pooling", "combine",
-           "fully_connected", "loss", "initializers", "_plane_shifts", "_parallel"]
+           "fully_connected", "loss", "initializers", "_plane_shifts", "_parallel",
+           "transposed_convolution", "crop", "global_pooling", "segmentation_loss"]
 
 
 @pytest.mark.parametrize("name", MODULES)
