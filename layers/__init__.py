@@ -13,11 +13,15 @@ from .pooling import *  # noqa: F401,F403
 from .combination import *  # noqa: F401,F403
 from .fully_connected import *  # noqa: F401,F403
 from .output import *  # noqa: F401,F403
+from .transposed_convolution import *  # noqa: F401,F403
+from .crop import *  # noqa: F401,F403
+from .segmentation_output import *  # noqa: F401,F403
 from . import input, convolution, normalization, activation, pooling, combination, fully_connected, output
+from . import transposed_convolution, crop, segmentation_output
 
 __all__ = ["MException", "Layer"] + [
     name
     for mod in (input, convolution, normalization, activation, pooling, combination,
-                fully_connected, output)
+                fully_connected, output, transposed_convolution, crop, segmentation_output)
     for name in mod.__all__
 ]

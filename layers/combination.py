@@ -1,6 +1,7 @@
-"""additionLayer and depthConcatenationLayer: layers with NumInputs inputs ``in1 .. inN``.
+"""additionLayer, depthConcatenationLayer and concatenationLayer: NumInputs inputs ``in1 .. inN``.
 
-Execution: :mod:`layergraph.ops.combine` (sum; concatenation along channels, axis 0 internally).
+Execution: :mod:`layergraph.ops.combine` (sum; concatenation along channels, axis 0 internally,
+or along MATLAB dimension Dim).
 """
 from __future__ import annotations
 
@@ -93,6 +94,59 @@ class DepthConcatenationLayer(_MultiInputLayer):
         return list(combine_ops.concat_backward(dys[0], cache)), {}
 
 
+class ConcatenationLayer(_MultiInputLayer):
+    """Concatenation along MATLAB dimension Dim (h=1, w=2, [d=3,] channels last);
+    built by :func:`concatenationLayer`."""
+
+    TYPE = "Concatenation"
+    FUNC = "concatenationLayer"
+    DEFAULT_NAME = "concat"
+    GENERAL = ("Name", "Dim", "NumInputs", "InputNames")
+    READ_ONLY = ("Dim",)
+
+    def __init__(self, dim: Any, numInputs: Any, *args: Any, **kwargs: Any):
+        self._init("Dim", dim)
+        self._init("NumInputs", numInputs)
+        self.Name = parse_name_value(args, kwargs, ("Name",), self.FUNC).get("Name", "")
+
+    def _check_Dim(self, value: Any) -> int:
+        return positive_int(value, self.FUNC, "Dim")
+
+    def description(self) -> str:
+        return f"Concatenation of {self.NumInputs} inputs along dimension {self.Dim}"
+
+    def output_sizes(self, input_sizes: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        sizes = self._input_sizes(input_sizes)
+        rank = len(sizes[0])
+        if self.Dim > rank or any(len(s) != rank for s in sizes):
+            raise self.layer_error(
+                "InvalidDim", f"Dim {self.Dim} must be a dimension of the inputs (1 to {rank}: "
+                "spatial dimensions, then channels). Received: input sizes "
+                + ", ".join("x".join(map(str, s)) for s in sizes) + ".")
+        axis = self.Dim - 1
+        if len({s[:axis] + s[axis + 1:] for s in sizes}) != 1:
+            raise self._mismatch(f"All inputs must have the same size outside dimension {self.Dim}",
+                                 sizes)
+        return [(*sizes[0][:axis], sum(s[axis] for s in sizes), *sizes[0][axis + 1:])]
+
+    def _axis(self, x: Any) -> int:
+        """Internal axis of Dim for an internal ``(C, N, *S)`` input."""
+        if self.Dim > x.ndim - 1:           # x.ndim - 1 = spatial dims + channels
+            raise self.layer_error("InvalidDim", f"Dim {self.Dim} is not a dimension of an "
+                                   f"input with {x.ndim - 2} spatial dimensions. Received: "
+                                   f"Dim={self.Dim}.")
+        return 0 if self.Dim == x.ndim - 1 else self.Dim + 1
+
+    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+        y, cache = combine_ops.concat_forward(xs, axis=self._axis(xs[0]))
+        return [y], cache, {}
+
+    def backward(self, params: dict, dys: list, cache: Any, need_dx: bool = True) -> tuple[list, dict]:
+        if not need_dx:
+            return [None] * self.NumInputs, {}
+        return list(combine_ops.concat_backward(dys[0], cache)), {}
+
+
 def additionLayer(numInputs: Any, *args: Any, **kwargs: Any) -> AdditionLayer:
     """MATLAB ``additionLayer(numInputs, Name=name)``: inputs in1..inN, output out."""
     return AdditionLayer(numInputs, *args, **kwargs)
@@ -103,4 +157,11 @@ def depthConcatenationLayer(numInputs: Any, *args: Any, **kwargs: Any) -> DepthC
     return DepthConcatenationLayer(numInputs, *args, **kwargs)
 
 
-__all__ = ["AdditionLayer", "DepthConcatenationLayer", "additionLayer", "depthConcatenationLayer"]
+def concatenationLayer(dim: Any, numInputs: Any, *args: Any, **kwargs: Any) -> ConcatenationLayer:
+    """MATLAB ``concatenationLayer(dim, numInputs, Name=name)``: inputs in1..inN; Dim 3 (2-D
+    images) or 4 (volumes) is the channel dimension."""
+    return ConcatenationLayer(dim, numInputs, *args, **kwargs)
+
+
+__all__ = ["AdditionLayer", "DepthConcatenationLayer", "ConcatenationLayer", "additionLayer",
+           "depthConcatenationLayer", "concatenationLayer"]

@@ -1,7 +1,7 @@
-"""Graph merge points: elementwise addition of N inputs, concatenation along channels (axis 0).
+"""Graph merge points: elementwise addition of N inputs, concatenation along an axis.
 
 Shapes: every x ``(C_i, N, *S)``; addition needs identical shapes, concatenation identical
-``(N, *S)``; y ``(sum C_i, N, *S)`` for concatenation.
+``(N, *S)``; y ``(sum C_i, N, *S)`` for concatenation (channels; any axis alike).
 """
 from __future__ import annotations
 
@@ -30,25 +30,34 @@ def add_backward(dy: Array, cache: int) -> list[Array]:
     return [dy] * cache
 
 
-def concat_forward(xs: Sequence[Array]) -> tuple[Array, list[int]]:
-    """Concatenate along channels (axis 0); returns ``(y, cache)``. See also:
-    depthConcatenationLayer.
+def concat_forward(xs: Sequence[Array], axis: int = 0) -> tuple[Array, tuple]:
+    """Concatenate along ``axis`` (default 0: channels); returns ``(y, cache)``. See also:
+    depthConcatenationLayer, concatenationLayer.
 
     >>> import numpy as np
     >>> concat_forward([np.zeros((1, 2)), np.ones((2, 2))])[0].shape
     (3, 2)
+    >>> concat_forward([np.zeros((1, 2)), np.ones((1, 3))], axis=1)[0].shape
+    (1, 5)
     """
     xp = get_xp(*xs)
-    _check_same(xs, lambda x: (x.shape[1:], x.dtype), "shape after the channel axis and dtype")
-    return xp.concatenate(xs, axis=0), [x.shape[0] for x in xs]
+    if xs and not -xs[0].ndim <= axis < xs[0].ndim:
+        raise ValueError(f"The axis must be one of the {xs[0].ndim} axes of the inputs. "
+                         f"Received: axis={axis}.")
+    axis = axis % xs[0].ndim if xs else axis
+    _check_same(xs, lambda x: (x.shape[:axis] + x.shape[axis + 1:], x.dtype),
+                f"shape outside axis {axis} and dtype")
+    return xp.concatenate(xs, axis=axis), (axis, [x.shape[axis] for x in xs])
 
 
-def concat_backward(dy: Array, cache: list[int]) -> list[Array]:
-    """Split ``dy`` back into the inputs' channel ranges (views of ``dy``: read-only)."""
+def concat_backward(dy: Array, cache: tuple) -> list[Array]:
+    """Split ``dy`` back into the inputs' ranges along the axis (views of ``dy``: read-only)."""
+    axis, sizes = cache
     bounds = [0]
-    for channels in cache:
-        bounds.append(bounds[-1] + channels)
-    return [dy[start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]
+    for size in sizes:
+        bounds.append(bounds[-1] + size)
+    lead = (slice(None),) * axis
+    return [dy[lead + (slice(start, stop),)] for start, stop in zip(bounds[:-1], bounds[1:])]
 
 
 def _check_same(xs: Sequence[Array], key, what: str) -> None:

@@ -41,7 +41,9 @@ LAYER_CLASSES = (
     "MaxPooling3DLayer", "AveragePooling2DLayer", "AveragePooling3DLayer",
     "GlobalAveragePooling2DLayer", "GlobalAveragePooling3DLayer", "AdditionLayer",
     "DepthConcatenationLayer", "FullyConnectedLayer", "ClassificationOutputLayer",
-    "RegressionOutputLayer",
+    "RegressionOutputLayer", "TransposedConvolution2DLayer", "TransposedConvolution3DLayer",
+    "ConcatenationLayer", "Crop2DLayer", "Crop3DLayer", "PixelClassificationLayer",
+    "DicePixelClassificationLayer",
 )
 _KINDS = ("DAGNetwork", "dlnetwork", "LayerGraph")
 _ARRAY_NAME = re.compile(r"arrays/[0-9]{1,9}\.npy")
