@@ -12,7 +12,7 @@ import numpy as np
 
 from .layers.errors import MException
 
-__all__ = ["rng"]
+__all__ = ["rng"]  # also: global_generator, training_seed, batch_seed (internal)
 
 _GENERATOR = [np.random.default_rng(0)]
 
@@ -52,3 +52,16 @@ def rng(seed: Any = 0, generator: str = "twister") -> None:
 def global_generator() -> np.random.Generator:
     """The generator ``rng`` last seeded."""
     return _GENERATOR[0]
+
+
+def training_seed() -> np.random.SeedSequence:
+    """A fresh seed sequence for one training run or one ``forward`` call, spawned from the
+    global generator's seed: drawing nothing from the global stream (initial weights and
+    shuffling are unchanged), reproducible after ``rng(seed)``, different for each call."""
+    return _GENERATOR[0].bit_generator.seed_seq.spawn(1)[0]
+
+
+def batch_seed(seed: np.random.SeedSequence, index: int) -> np.random.SeedSequence:
+    """The seed of mini-batch (iteration) ``index`` of the run seeded ``seed``: independent of
+    which thread runs the mini-batch and of the order mini-batches run in."""
+    return np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (int(index),))

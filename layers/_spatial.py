@@ -61,7 +61,7 @@ def parse_padding(value: Any, ndim: int, func: str, argname: str = "Padding") ->
     return "manual", flat if ndim == 2 else (flat[:3], flat[3:])
 
 
-class WindowLayer(Layer):
+class WindowLayer(Layer, register=False):
     """A layer sliding a window over ``NDIM`` spatial dims (convolution, pooling)."""
 
     NDIM: int = 2

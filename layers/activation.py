@@ -7,23 +7,19 @@ from __future__ import annotations
 from typing import Any
 
 from ..ops import activation as act_ops
-from .base import ParameterFreeLayer
+from .base import ElementwiseLayer, ParameterFreeLayer
+from .context import ForwardContext
 
 
-class ReLULayer(ParameterFreeLayer):
+class ReLULayer(ElementwiseLayer):
     """Rectified linear unit layer, ``max(x, 0)``; built by :func:`reluLayer`."""
 
     TYPE = "ReLU"
     DESCRIPTION = "ReLU"
     FUNC = "reluLayer"
     DEFAULT_NAME = "relu"
-
-    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
-        y, cache = act_ops.relu_forward(xs[0])
-        return [y], cache, {}
-
-    def backward(self, params: dict, dys: list, cache: Any, need_dx: bool = True) -> tuple[list, dict]:
-        return [act_ops.relu_backward(dys[0], cache) if need_dx else None], {}
+    OPS = (act_ops.relu_forward, act_ops.relu_backward)
+    IS_RELU = True
 
 
 class SoftmaxLayer(ParameterFreeLayer):
@@ -34,7 +30,7 @@ class SoftmaxLayer(ParameterFreeLayer):
     FUNC = "softmaxLayer"
     DEFAULT_NAME = "softmax"
 
-    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+    def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
         y, cache = act_ops.softmax_forward(xs[0])
         return [y], cache, {}
 

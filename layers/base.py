@@ -4,7 +4,12 @@ A layer is a value: it holds MATLAB properties (PascalCase names, MATLAB shapes)
 mutates itself during execution. Execution works on *internal* arrays (see ``ops`` for the
 layout): ``forward``/``backward`` take a dict of internal-layout parameters, which the
 executor builds once from the MATLAB-layout properties with ``to_internal`` and writes back
-with ``from_internal``.
+with ``from_internal``. ``forward`` also receives a :class:`~layers.context.ForwardContext`
+(``ctx.training``, ``ctx.rng``).
+
+Every subclass registers itself by class name when it is defined (``registered_layer``):
+loadNetwork resolves layer classes only through this registry. A subclass that is only a
+base for others passes ``register=False`` (``class MyBase(Layer, register=False)``).
 
 Sizes used by ``output_sizes`` / ``initialize`` exclude the batch and are in MATLAB order:
 ``(h, w, c)`` for 2-D images, ``(h, w, d, c)`` for volumes, ``(c,)`` after flattening.
@@ -18,7 +23,33 @@ import numpy as np
 
 from . import _display
 from ._validation import check_name, check_nonnegative_scalar, parse_name_value
+from .context import ForwardContext
 from .errors import MException
+
+_REGISTRY: dict[str, type] = {}
+
+
+def registered_layer(name: str) -> type | None:
+    """The layer class registered under ``name`` (its class name), or None."""
+    return _REGISTRY.get(name)
+
+
+def registered_layers() -> tuple[str, ...]:
+    """Names of every registered layer class, sorted."""
+    return tuple(sorted(_REGISTRY))
+
+
+def _register(cls: type) -> None:
+    """Add ``cls`` to the registry; a different class of the same name from another module
+    is refused (a class redefined in its own module, e.g. on reload, replaces the old one)."""
+    old = _REGISTRY.get(cls.__name__)
+    if old is not None and old is not cls and old.__module__ != cls.__module__:
+        raise MException(
+            "nnet_cnn:Layer:DuplicateClassName",
+            f"A layer class named '{cls.__name__}' is already registered (from module "
+            f"{old.__module__}); layer class names must be unique. Received: "
+            f"{cls.__name__} from module {cls.__module__}. Rename the class.")
+    _REGISTRY[cls.__name__] = cls
 
 
 class Layer:
@@ -39,9 +70,16 @@ class Layer:
     #                                        cache (max pooling's argmax): a statistics pass
     #                                        (no backward) runs it as inference
     FUSES_RELU: bool = False   # forward(..., relu=True) / backward(..., relu_output=y): the
-    #                            executor folds a ReLU layer that alone reads this output
+    #                            executor folds an IS_RELU layer that alone reads this output
+    IS_RELU: bool = False      # computes max(x, 0) exactly: a FUSES_RELU producer may apply it
+    #                            (a subclass changing the function must set it back to False)
 
     Name: str = ""
+
+    def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if register:
+            _register(cls)
 
     # ---- ports ---------------------------------------------------------------------------
     @property
@@ -185,11 +223,12 @@ class Layer:
         """Convert an internal-layout learnable/state back to MATLAB layout (host NumPy)."""
         raise NotImplementedError
 
-    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+    def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
         """Run the layer.  Returns ``(ys, cache, state_update)``.
 
         ``params`` maps learnable and state names to internal arrays; ``xs`` are the inputs in
-        ``InputNames`` order.  ``state_update`` maps state names to new values (training only).
+        ``InputNames`` order; ``ctx``: ``ctx.training``, ``ctx.rng`` (layers.context).
+        ``state_update`` maps state names to new values (training only).
         """
         raise NotImplementedError
 
@@ -198,7 +237,7 @@ class Layer:
         raise NotImplementedError
 
 
-class ParameterFreeLayer(Layer):
+class ParameterFreeLayer(Layer, register=False):
     """A one-input layer whose only constructor argument is Name (relu, softmax, global pooling)."""
 
     DESCRIPTION: str = ""
@@ -211,6 +250,21 @@ class ParameterFreeLayer(Layer):
 
     def output_sizes(self, input_sizes: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
         return [self._one_input(input_sizes)]
+
+
+class ElementwiseLayer(ParameterFreeLayer, register=False):
+    """A parameter-free layer applying an op pair elementwise: subclasses set TYPE,
+    DEFAULT_NAME, FUNC, DESCRIPTION and ``OPS = (op_forward, op_backward)`` where
+    ``op_forward(x) -> (y, cache)`` and ``op_backward(dy, cache) -> dx`` (see ops.activation)."""
+
+    OPS: tuple = ()
+
+    def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
+        y, cache = self.OPS[0](xs[0])
+        return [y], cache, {}
+
+    def backward(self, params: dict, dys: list, cache: Any, need_dx: bool = True) -> tuple[list, dict]:
+        return [self.OPS[1](dys[0], cache) if need_dx else None], {}
 
 
 def _is_read_only(cls: type, name: str) -> bool:

@@ -10,9 +10,10 @@ from typing import Any
 from ..ops import combine as combine_ops
 from ._validation import parse_name_value, positive_int
 from .base import Layer
+from .context import ForwardContext
 
 
-class _MultiInputLayer(Layer):
+class _MultiInputLayer(Layer, register=False):
     """NumInputs (>= 2) inputs named in1..inN, one output."""
 
     NumInputs = 2  # a stored property here (base class derives it from InputNames)
@@ -57,7 +58,7 @@ class AdditionLayer(_MultiInputLayer):
             raise self._mismatch("All inputs of an addition layer must have the same size", sizes)
         return [sizes[0]]
 
-    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+    def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
         y, cache = combine_ops.add_forward(xs)
         return [y], cache, {}
 
@@ -84,7 +85,7 @@ class DepthConcatenationLayer(_MultiInputLayer):
                                  "spatial size", sizes)
         return [(*sizes[0][:-1], sum(s[-1] for s in sizes))]
 
-    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+    def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
         y, cache = combine_ops.concat_forward(xs)
         return [y], cache, {}
 
@@ -137,7 +138,7 @@ class ConcatenationLayer(_MultiInputLayer):
                                    f"Dim={self.Dim}.")
         return 0 if self.Dim == x.ndim - 1 else self.Dim + 1
 
-    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+    def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
         y, cache = combine_ops.concat_forward(xs, axis=self._axis(xs[0]))
         return [y], cache, {}
 

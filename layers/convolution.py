@@ -13,6 +13,7 @@ from ..ops import _backend
 from ..ops import convolution as conv_ops
 from . import _learnables, _spatial
 from ._display import int2str
+from .context import ForwardContext
 from ._spatial import WindowLayer
 from ._validation import (float_array, is_unset, matlab_shape, parse_name_value, positive_int, real_scalar,
                           validatestring)
@@ -21,7 +22,7 @@ _OPTIONS = ("Name", "Stride", "DilationFactor", "Padding", "PaddingValue", "NumC
             "Bias") + _learnables.WEIGHT_BIAS_HIDDEN
 
 
-class ConvolutionLayer(_learnables.WeightsAndBias, WindowLayer):
+class ConvolutionLayer(_learnables.WeightsAndBias, WindowLayer, register=False):
     """N-d convolution layer (see Convolution2DLayer / Convolution3DLayer).
 
     Properties: FilterSize, NumChannels ('auto' until known), NumFilters, Stride,
@@ -142,7 +143,7 @@ class ConvolutionLayer(_learnables.WeightsAndBias, WindowLayer):
             return value.reshape((1,) * self.NDIM + (-1,))
         return value.transpose(*range(2, self.NDIM + 2), 1, 0)
 
-    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+    def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
         x = xs[0]
         pads = self.pads(tuple(x.shape[2:]))
         if self.PaddingValue != 0:

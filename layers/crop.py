@@ -13,10 +13,11 @@ from ..ops import crop as crop_ops
 from ._display import int2str
 from ._validation import _fmt, parse_name_value, positive_int_vector
 from .base import Layer
+from .context import ForwardContext
 from .errors import MException
 
 
-class CropLayer(Layer):
+class CropLayer(Layer, register=False):
     """N-d crop layer with inputs ('in', 'ref') (see Crop2DLayer / Crop3DLayer)."""
 
     NDIM: int = 2
@@ -72,7 +73,7 @@ class CropLayer(Layer):
                                    f"at the crop location) must lie inside 'in'. Received: {shown}.")
         return [(*ref[:-1], size[-1])]
 
-    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+    def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
         x, ref = xs
         out = tuple(ref.shape[2:])
         y, cache = crop_ops.crop_forward(x, self._start(tuple(x.shape[2:]), out), out)

@@ -14,6 +14,7 @@ from ..ops import fully_connected as fc_ops
 from . import _learnables
 from ._validation import float_array, is_unset, matlab_shape, parse_name_value, positive_int
 from .base import Layer
+from .context import ForwardContext
 
 _OPTIONS = ("Name", "Weights", "Bias") + _learnables.WEIGHT_BIAS_HIDDEN
 
@@ -99,7 +100,7 @@ class FullyConnectedLayer(_learnables.WeightsAndBias, Layer):
         value = _backend.to_host(value)
         return value.reshape(-1, 1) if name == "Bias" else value
 
-    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+    def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
         y, cache = fc_ops.fc_forward(xs[0], params["Weights"], params["Bias"])
         return [y], cache, {}
 

@@ -14,6 +14,7 @@ from ..ops import _backend
 from ._validation import (_fmt, float_array, is_unset, parse_name_value, positive_int_vector,
                           validatestring)
 from .base import Layer
+from .context import ForwardContext
 from .errors import MException
 
 NORMALIZATIONS = ("zerocenter", "zscore", "rescale-symmetric", "rescale-zero-one", "none")
@@ -23,7 +24,7 @@ _NEEDS = {"zerocenter": ("Mean",), "zscore": ("Mean", "StandardDeviation"),
           "rescale-symmetric": ("Min", "Max"), "rescale-zero-one": ("Min", "Max"), "none": ()}
 
 
-class _ImageInputLayer(Layer):
+class _ImageInputLayer(Layer, register=False):
     """N-d image input layer (see ImageInputLayer / Image3DInputLayer).
 
     Properties: InputSize (``[h w [d] c]``), Normalization ('zerocenter' | 'zscore' |
@@ -140,7 +141,7 @@ class _ImageInputLayer(Layer):
             out[name] = self.to_internal(name, value, xp, x.dtype)
         return out
 
-    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+    def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
         x = xs[0]
         expected = (self.InputSize[-1], *self.InputSize[:-1])
         if (x.shape[0], *x.shape[2:]) != expected:

@@ -18,6 +18,7 @@ from ..ops import batchnorm as bn_ops
 from . import _learnables
 from ._validation import float_array, initializer, is_unset, parse_name_value, real_scalar
 from .base import Layer
+from .context import ForwardContext
 
 _VECTORS = ("Offset", "Scale", "TrainedMean", "TrainedVariance")
 _FACTORS = ("OffsetLearnRateFactor", "ScaleLearnRateFactor", "OffsetL2Factor", "ScaleL2Factor")
@@ -145,11 +146,11 @@ class BatchNormalizationLayer(Layer):
         shape = like.shape if like is not None else (1, 1, 1, -1)
         return _backend.to_host(value).reshape(shape[:-1] + (-1,))
 
-    def forward(self, params: dict, xs: list, training: bool, relu: bool = False
+    def forward(self, params: dict, xs: list, ctx: ForwardContext, relu: bool = False
                 ) -> tuple[list, Any, dict]:
         """``relu``: also apply the ReLU layer that alone reads this output (the executor's
         fusion; the output is then that ReLU's output)."""
-        x = xs[0]
+        x, training = xs[0], ctx.training
         mean, var = params.get("TrainedMean"), params.get("TrainedVariance")
         if not training and (mean is None or var is None):
             raise self.layer_error("StatisticsNotInitialized",

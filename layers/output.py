@@ -14,6 +14,7 @@ from ..ops import _backend
 from ..ops import loss as loss_ops
 from ._validation import _fmt, float_array, parse_name_value, validatestring
 from .base import Layer
+from .context import ForwardContext
 from .errors import MException
 
 
@@ -35,7 +36,7 @@ def _names(value: Any, func: str, argname: str) -> tuple[str, ...]:
     return tuple(str(n) for n in names)
 
 
-class _OutputLayer(Layer):
+class _OutputLayer(Layer, register=False):
     """A loss layer: one input, no outputs; forward is the identity."""
 
     IS_OUTPUT = True
@@ -44,7 +45,7 @@ class _OutputLayer(Layer):
         self._one_input(input_sizes)
         return []
 
-    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+    def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
         return [xs[0]], None, {}
 
     def backward(self, params: dict, dys: list, cache: Any, need_dx: bool = True) -> tuple[list, dict]:

@@ -12,10 +12,11 @@ from ..ops import pooling as pool_ops
 from ._spatial import WindowLayer, pairs_from_padding_size
 from ._validation import _fmt, is_real_numeric, parse_name_value, real_scalar, validatestring
 from .base import ParameterFreeLayer
+from .context import ForwardContext
 from .errors import MException
 
 
-class _PoolingLayer(WindowLayer):
+class _PoolingLayer(WindowLayer, register=False):
     """Properties PoolSize, Stride (1), PaddingMode ('manual' | 'same'), PaddingSize (zeros);
     subclasses add the op (:mod:`layergraph.ops.pooling`) and the description's pooling kind."""
 
@@ -71,24 +72,24 @@ class _PoolingLayer(WindowLayer):
         return new
 
 
-class MaxPoolingLayer(_PoolingLayer):
+class MaxPoolingLayer(_PoolingLayer, register=False):
     """N-d max pooling (see MaxPooling2DLayer / MaxPooling3DLayer)."""
 
     DEFAULT_NAME = "maxpool"
     KIND = "max"
     CACHE_ONLY_IN_TRAINING = True        # training only adds the argmax bookkeeping
 
-    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+    def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
         x = xs[0]
         y, cache = pool_ops.max_pool_forward(x, self.PoolSize, self.Stride,
-                                             self.pads(tuple(x.shape[2:])), keep_argmax=training)
+                                             self.pads(tuple(x.shape[2:])), keep_argmax=ctx.training)
         return [y], cache, {}
 
     def backward(self, params: dict, dys: list, cache: Any, need_dx: bool = True) -> tuple[list, dict]:
         return [pool_ops.max_pool_backward(dys[0], cache) if need_dx else None], {}
 
 
-class AveragePoolingLayer(_PoolingLayer):
+class AveragePoolingLayer(_PoolingLayer, register=False):
     """N-d average pooling; PaddingValue 0 (pads count as zeros) or "mean" (pads excluded)."""
 
     DEFAULT_NAME = "avgpool"
@@ -105,7 +106,7 @@ class AveragePoolingLayer(_PoolingLayer):
         real_scalar(value, self.FUNC, "PaddingValue", 0, 0, '0 or "mean"')
         return 0
 
-    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+    def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
         x = xs[0]
         y, cache = pool_ops.avg_pool_forward(x, self.PoolSize, self.Stride, self.pads(tuple(x.shape[2:])),
                                              padding_value=self.PaddingValue)
@@ -154,7 +155,7 @@ class AveragePooling3DLayer(AveragePoolingLayer):
     NDIM, TYPE, FUNC = 3, "3-D Average Pooling", "averagePooling3dLayer"
 
 
-class GlobalAveragePoolingLayer(ParameterFreeLayer):
+class GlobalAveragePoolingLayer(ParameterFreeLayer, register=False):
     """N-d global average pooling: output ``1 x 1 [x 1] x C``."""
 
     NDIM = 2
@@ -164,7 +165,7 @@ class GlobalAveragePoolingLayer(ParameterFreeLayer):
         size = self._one_input(input_sizes, self.NDIM + 1)
         return [(1,) * self.NDIM + (size[-1],)]
 
-    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+    def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
         y, cache = pool_ops.global_avg_pool_forward(xs[0])
         return [y], cache, {}
 

@@ -16,6 +16,7 @@ from ..ops import transposed_convolution as tconv_ops
 from . import _learnables, _spatial
 from ._display import int2str
 from ._spatial import WindowLayer
+from .context import ForwardContext
 from ._validation import is_unset, matlab_shape, parse_name_value, positive_int
 from .errors import MException
 
@@ -23,7 +24,7 @@ _OPTIONS = ("Name", "Stride", "Cropping", "NumChannels", "Weights", "Bias") + \
     _learnables.WEIGHT_BIAS_HIDDEN
 
 
-class TransposedConvolutionLayer(_learnables.WeightsAndBias, WindowLayer):
+class TransposedConvolutionLayer(_learnables.WeightsAndBias, WindowLayer, register=False):
     """N-d transposed convolution layer (see TransposedConvolution2DLayer / 3DLayer).
 
     Properties: FilterSize, NumChannels ('auto' until known), NumFilters, Stride,
@@ -169,7 +170,7 @@ class TransposedConvolutionLayer(_learnables.WeightsAndBias, WindowLayer):
             return value.reshape((1,) * self.NDIM + (-1,))
         return value.transpose(*range(2, self.NDIM + 2), 1, 0)
 
-    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+    def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
         y, cache = tconv_ops.transposed_conv_forward(xs[0], params["Weights"], params["Bias"],
                                                      self.Stride, self.crops())
         return [y], cache, {}

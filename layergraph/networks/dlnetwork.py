@@ -19,7 +19,7 @@ from ..builders import resnet as builders
 from .. import graph as graph_module
 from ..graph.editing import undefined_function_error
 from ..graph.analysis import propagate_sizes
-from ..rng import global_generator
+from ..rng import global_generator, training_seed
 from ..runtime.layout import internal_to_matlab, matlab_to_internal
 from ..runtime.executor import Executor, input_statistics, is_empty
 from ..layers._validation import logical_scalar, parse_name_value
@@ -119,7 +119,8 @@ class dlnetwork(GraphNetwork):  # noqa: N801 - MATLAB class name
         ex = self.executor
         X = inference_data(self._lgraph, X, "forward" if training else "predict")
         x = matlab_to_internal(X, num_spatial_dims(self._lgraph), ex.xp, ex.dtype)
-        fp = ex.forward(x, training=training, outputs=names)
+        fp = ex.forward(x, training=training, outputs=names,
+                        seed=training_seed() if training else None)
         ys = [self._to_matlab(n, fp.outputs[n]) for n in names]
         return names, ys, fp
 

@@ -25,8 +25,7 @@ API (all arrays in internal layout ``(C, N, *S)``; class scores ``(K, N)``)::
     ex.apply_state(state_update)   # keep TrainedMean/TrainedVariance, ignore Batch* entries
     ex.to_layers()                 # MATLAB-layout layer objects holding the current values
 
-Learn-rate / L2 factor look-ups: ``learn_rate_factor``, ``l2_factor``; the data boundary
-(MATLAB layout <-> internal layout) is ``runtime.layout``.
+Factor look-ups: ``learn_rate_factor``, ``l2_factor``; data layout: ``runtime.layout``.
 """
 from __future__ import annotations
 
@@ -37,6 +36,7 @@ import numpy as np
 
 from . import fusion as _fusion
 from ..ops import _backend, _memory, _parallel, _tile_threads
+from ..layers.context import ForwardContext
 from ..layers.errors import MException
 
 __all__: list[str] = []
@@ -70,7 +70,6 @@ def unconnected_inputs(lgraph: Any) -> list[str]:
             for port, src in zip(layer.InputNames, lgraph.input_sources(i)) if src is None]
 
 
-# ---- executor ------------------------------------------------------------------------------
 @dataclass
 class ForwardPass:
     """What one forward pass produced.  ``caches``/``shapes`` are empty in inference mode."""
@@ -212,13 +211,15 @@ class Executor:
 
     # -- forward / backward
     def forward(self, inputs: Mapping[str, Any] | Any, training: bool = False,
-                outputs: Sequence[str] | None = None, keep_caches: bool = True) -> ForwardPass:
+                outputs: Sequence[str] | None = None, keep_caches: bool = True,
+                seed: np.random.SeedSequence | int | None = None) -> ForwardPass:
         """Run the graph.  ``inputs``: {input layer name: (C, N, *S)} (or one array).
 
         Returns a ForwardPass whose ``outputs`` maps each requested layer name to its first
         output.  In training mode the pass also holds the caches ``backward`` needs (unless
         ``keep_caches`` is False: a statistics pass, in which layers whose training forward only
         adds a cache, e.g. max pooling's argmax, run as in inference) and the state updates.
+        ``seed``: this mini-batch's random seed (``ctx.rng`` of the layers; rng.batch_seed).
         """
         outputs = list(self.output_layers if outputs is None else outputs)
         self._check_names(outputs, "outputs")
@@ -229,16 +230,17 @@ class Executor:
         fused = self._relu_fusions(tuple(outputs), run, keep)
         applying = set(fused.values())
         fp = ForwardPass(outputs={}, ran=run, fused=fused)
+        ctx = ForwardContext.for_batch(training, seed)
+        inference = ctx.with_training(False)
         for pos, i in enumerate(run):
             layer = self.layers[i]
             xs = [inputs[self.names[i]]] if layer.IS_INPUT else [acts[s] for s in self.sources[i]]
-            layer_training = training and (keep_caches or not layer.CACHE_ONLY_IN_TRAINING)
+            layer_ctx = ctx if keep_caches or not layer.CACHE_ONLY_IN_TRAINING else inference
             if i in fused:          # its producer applied it: the output, and its own cache
                 ys, cache, update = xs, xs[0], None
             else:
                 fusion = {"relu": True} if i in applying else {}
-                ys, cache, update = layer.forward(self.layer_params(i), xs, layer_training,
-                                                  **fusion)
+                ys, cache, update = layer.forward(self.layer_params(i), xs, layer_ctx, **fusion)
             for src in self.sources[i]:
                 if last_use[src] == pos and src not in keep:
                     acts.pop(src, None)
@@ -260,12 +262,12 @@ class Executor:
         """``[task(batch) for batch in batches]`` for independent mini-batches (inference,
         validation, the BN statistics pass). On the CPU, when there are at least as many
         batches as threads, whole batches run on the ops' threads, each batch's ops
-        single-threaded: 19-24% faster than splitting every op over 2 cores (a batch's ops
-        hand off work many times; batches never do). Each extra batch in flight holds its
-        activations too (``batch_bytes`` each, see ``activation_bytes``): batches run one by
-        one when those would take more than a quarter of the available memory, or when
-        ``batch_bytes`` is None (unknown). Tasks run concurrently: they must not share
-        mutable state or draw random numbers (results come back in order)."""
+        single-threaded (faster than splitting every op: docs/benchmarks.md). Each extra
+        batch in flight holds its activations too (``batch_bytes`` each, see
+        ``activation_bytes``): batches run one by one when those would take more than a
+        quarter of the available memory, or when ``batch_bytes`` is None (unknown). Tasks run
+        concurrently: they must not share mutable state nor draw from a shared generator
+        (each forward's ``seed`` gives it its own); results come back in order."""
         batches = list(batches)
         threads = _tile_threads.num_threads() if self.device == "cpu" else 1
         room = _memory.available_bytes()
@@ -341,19 +343,19 @@ class Executor:
     def _accumulate(grad_of: dict, key: tuple[int, int], value: Any) -> None:
         grad_of[key] = value if key not in grad_of else grad_of[key] + value
 
-    def loss_and_gradients(self, x: Mapping[str, Any] | Any, t: Any,
-                           output: str | None = None) -> tuple[float, Any, dict, dict]:
+    def loss_and_gradients(self, x: Mapping[str, Any] | Any, t: Any, output: str | None = None,
+                           seed: Any = None) -> tuple[float, Any, dict, dict]:
         """Training step through an output (loss) layer.
 
         ``x``: network input (internal layout); ``t``: targets ``(K, N)`` (one-hot for
-        classification).  Returns ``(loss, scores (K, N), grads, state_update)``.
+        classification); ``seed``: the mini-batch's random seed (see ``forward``).  Returns ``(loss, scores (K, N), grads, state_update)``.
         """
         output = output or self.output_layers[0]
         out_layer = self.layers[self.index[output]]
         if not out_layer.IS_OUTPUT:
             raise MException("nnet_cnn:executor:NotAnOutputLayer",
                              f"loss_and_gradients needs an output layer. Received: '{output}'.")
-        fp = self.forward(x, training=True, outputs=[output])
+        fp = self.forward(x, training=True, outputs=[output], seed=seed)
         y = fp.outputs[output]
         y2 = y.reshape(y.shape[0], y.shape[1])
         loss, cache = out_layer.loss(y2, t)

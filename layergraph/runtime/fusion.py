@@ -11,23 +11,21 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Sequence
 
-from ..layers.activation import ReLULayer
-
 ENABLED = True
 """Module switch (tests compare fused and unfused passes)."""
 
 
 def relu_fusions(layers: Sequence[Any], sources: Sequence[Sequence[tuple[int, int]]],
                  run: Sequence[int], keep: set[tuple[int, int]]) -> dict[int, int]:
-    """``{ReLU layer index: producer index}`` for the ReLU layers in ``run`` that read
-    output 0 of a FUSES_RELU layer which no other layer in ``run`` reads and ``keep`` (the
+    """``{ReLU layer index: producer index}`` for the ``IS_RELU`` layers in ``run`` that read
+    output 0 of a ``FUSES_RELU`` layer which no other layer in ``run`` reads and ``keep`` (the
     requested outputs) does not hold."""
     if not ENABLED:
         return {}
     readers = Counter(src for i in run for src in sources[i])
     fused = {}
     for i in run:
-        if type(layers[i]) is not ReLULayer or len(sources[i]) != 1:
+        if not getattr(type(layers[i]), "IS_RELU", False) or len(sources[i]) != 1:
             continue
         src = sources[i][0]
         producer = layers[src[0]]

@@ -3,7 +3,8 @@
 A network file is a zip archive holding ``manifest.json`` (format name and version, the kind
 of object, each layer's class and MATLAB properties, the Connections table) and one ``.npy``
 entry per array property (``arrays/<n>.npy``, read with ``allow_pickle=False``).  Layer
-classes are resolved only from :data:`LAYER_CLASSES`; nothing in the file is executed.
+classes are resolved only through the layer registry (``layers.base.registered_layer``: every
+Layer subclass defined so far, by class name); nothing in the file is imported or executed.
 Every malformed or hostile file raises ``MException`` (``layergraph:loadNetwork:<Reason>``).
 """
 from __future__ import annotations
@@ -20,11 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import layers as layer_module
 from ..graph.analysis import propagate_sizes
 from ..networks.dlnetwork import dlnetwork
 from ..graph import LayerGraph, layerGraph
-from ..layers.base import Layer, _is_read_only
+from ..layers.base import Layer, _is_read_only, registered_layer, registered_layers
 from ..layers.errors import MException
 from ..runtime.executor import is_empty
 from ..networks.dag_network import DAGNetwork, assembleNetwork
@@ -35,16 +35,6 @@ __all__ = ["saveNetwork", "loadNetwork"]
 FORMAT_NAME = "layergraph-network"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-LAYER_CLASSES = (
-    "ImageInputLayer", "Image3DInputLayer", "Convolution2DLayer", "Convolution3DLayer",
-    "BatchNormalizationLayer", "ReLULayer", "SoftmaxLayer", "MaxPooling2DLayer",
-    "MaxPooling3DLayer", "AveragePooling2DLayer", "AveragePooling3DLayer",
-    "GlobalAveragePooling2DLayer", "GlobalAveragePooling3DLayer", "AdditionLayer",
-    "DepthConcatenationLayer", "FullyConnectedLayer", "ClassificationOutputLayer",
-    "RegressionOutputLayer", "TransposedConvolution2DLayer", "TransposedConvolution3DLayer",
-    "ConcatenationLayer", "Crop2DLayer", "Crop3DLayer", "PixelClassificationLayer",
-    "DicePixelClassificationLayer",
-)
 _KINDS = ("DAGNetwork", "dlnetwork", "LayerGraph")
 _ARRAY_NAME = re.compile(r"arrays/[0-9]{1,9}\.npy")
 _ALLOWED_DTYPE_KINDS = "biuf"
@@ -118,10 +108,11 @@ def _write(path: Any, net: Any, extra: dict | None = None) -> None:
     records = []
     for layer in layers:
         name = type(layer).__name__
-        if name not in LAYER_CLASSES:
+        if registered_layer(name) is not type(layer):
             raise _error("saveNetwork", "UnsupportedLayer",
-                         f"Layer '{layer.Name}' of class {name} cannot be saved. Supported "
-                         f"classes: {', '.join(LAYER_CLASSES)}.")
+                         f"Layer '{layer.Name}' of class {name} cannot be saved: it is not the "
+                         f"registered layer class of that name. Registered classes: "
+                         f"{', '.join(registered_layers())}.")
         props = {k: writer.encode(v, f"{layer.Name}.{k}") for k, v in layer.properties().items()}
         records.append({"class": name, "properties": props})
     manifest = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "kind": kind,
@@ -275,10 +266,12 @@ def _layer(record: Any, reader: _Reader) -> Layer:
         raise _error("loadNetwork", "CorruptManifest", "Each layer record needs 'class' and "
                      "'properties'.")
     name = record.get("class")
-    if name not in LAYER_CLASSES:
+    cls = registered_layer(name) if isinstance(name, str) else None
+    if cls is None:
         raise _error("loadNetwork", "UnknownLayerClass",
-                     f"Unknown layer class {str(name)[:80]!r}. Allowed: {', '.join(LAYER_CLASSES)}.")
-    cls = getattr(layer_module, name)
+                     f"Unknown layer class {str(name)[:80]!r}: no layer class of that name is "
+                     f"defined (define or import it before loading). Registered: "
+                     f"{', '.join(registered_layers())}.")
     props = {k: reader.decode(v) for k, v in record["properties"].items()}
     layer = cls.from_properties(props)
     # from_properties stores values as given: set the writable ones again so that every

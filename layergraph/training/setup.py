@@ -20,6 +20,7 @@ from ..runtime.layout import matlab_to_internal, onehot
 from ..runtime.executor import Executor, is_empty
 from ..layers.errors import MException
 from ..ops import _backend
+from ..rng import batch_seed, training_seed
 
 _FUNC = "trainNetwork"
 
@@ -149,12 +150,13 @@ def batchnorm_population_pass(ex: Executor, Xint: np.ndarray, batch_size: int) -
     n = Xint.shape[1]
     collected: dict[str, list] = {name: [] for name in bn}
     outputs = _last_statistics_layers(ex, bn)
+    seed = training_seed()
 
     def statistics(start: int) -> tuple[int, dict]:
         x = _backend.to_device(Xint[:, start:start + batch_size], ex.device)
         x = x.astype(ex.dtype, copy=False)
-        return x.shape[1], ex.forward(x, training=True, outputs=outputs,
-                                      keep_caches=False).state_update
+        return x.shape[1], ex.forward(x, training=True, outputs=outputs, keep_caches=False,
+                                      seed=batch_seed(seed, start)).state_update
 
     for count, update in ex.map_batches(statistics, range(0, n, batch_size),
                                         ex.activation_bytes(min(n, batch_size), outputs)):

@@ -33,7 +33,7 @@ from ..runtime.layout import check_predictors
 from ..networks.dag_network import DAGNetwork, check_rescale_ranges, validate_graph
 from ..ops import _backend
 from .options import TrainingOptions
-from ..rng import global_generator
+from ..rng import batch_seed, global_generator, training_seed
 
 __all__ = ["trainNetwork"]
 
@@ -108,6 +108,7 @@ class _Trainer:
                         ("loss", "metric", "lr", "val_loss", "val_metric")}
         self.best = (math.inf, 0, dict(ex.params), dict(ex.state))   # loss, iteration, values
         self.iteration, self.fails, self.stop_reason = 0, 0, "Max epochs completed."
+        self.seed = training_seed()     # iteration i draws from batch_seed(self.seed, i)
 
     def run(self) -> None:
         """Train for MaxEpochs (or until patience / OutputFcn stops it)."""
@@ -132,7 +133,7 @@ class _Trainer:
         self.iteration = it = self.iteration + 1
         ex = self.ex
         x, t = self.X[:, idx], self.T[:, idx]
-        loss, scores, grads, update = ex.loss_and_gradients(x, t)
+        loss, scores, grads, update = ex.loss_and_gradients(x, t, seed=batch_seed(self.seed, it))
         if not math.isfinite(loss):
             raise MException(f"nnet_cnn:{_FUNC}:NonFiniteLoss",
                              f"Training loss is {loss} at iteration {it} (epoch {epoch}). "

@@ -2,6 +2,7 @@
 import numpy as np
 
 from helpers.gradcheck import check_gradients
+from layergraph.layers.context import ForwardContext
 
 
 def matlab_size(y):
@@ -18,7 +19,7 @@ def check_layer(layer, xs, rng, training=False):
     """Initialise from the inputs' sizes, run forward and backward, check sizes and gradients."""
     layer = layer.initialize([matlab_size(x) for x in xs], rng)
     params = internal_params(layer)
-    ys, cache, _ = layer.forward(params, xs, training)
+    ys, cache, _ = layer.forward(params, xs, ForwardContext(training))
     assert [matlab_size(y) for y in ys] == layer.output_sizes([matlab_size(x) for x in xs])
     dys = [rng.standard_normal(y.shape) for y in ys]
     dxs, grads = layer.backward(params, dys, cache)
@@ -28,7 +29,7 @@ def check_layer(layer, xs, rng, training=False):
 
     def fun(*arrays):
         p = dict(params, **dict(zip(names, arrays[len(xs):])))
-        out, _, _ = layer.forward(p, list(arrays[:len(xs)]), training)
+        out, _, _ = layer.forward(p, list(arrays[:len(xs)]), ForwardContext(training))
         return sum(np.vdot(y, dy) for y, dy in zip(out, dys))
 
     check_gradients(fun, list(xs) + [params[n] for n in names],

@@ -150,9 +150,9 @@ def test_statistics_pass_runs_max_pooling_as_in_inference(monkeypatch):
     ex = Executor(_initialized_graph(lgraph, np.random.default_rng(0)), dtype=np.float64)
     seen = []
     for cls in (MaxPoolingLayer, BatchNormalizationLayer):
-        def spy(layer, params, xs, training, _original=cls.forward, **fusion):
-            seen.append((type(layer).__name__, training))
-            return _original(layer, params, xs, training, **fusion)
+        def spy(layer, params, xs, ctx, _original=cls.forward, **fusion):
+            seen.append((type(layer).__name__, ctx.training))
+            return _original(layer, params, xs, ctx, **fusion)
         monkeypatch.setattr(cls, "forward", spy)
     x = np.random.default_rng(1).standard_normal((1, 3, 8, 8, 8))
     full = ex.forward(x, training=True)

@@ -50,7 +50,7 @@ class FakeInput(Layer):
     def parameter_names(self):
         return ()
 
-    def forward(self, params, xs, training):
+    def forward(self, params, xs, ctx):
         return [xs[0]], None, {}
 
 
@@ -70,7 +70,7 @@ class Scale(Layer):
     def from_internal(self, name, value):
         return np.asarray(value)
 
-    def forward(self, params, xs, training):
+    def forward(self, params, xs, ctx):
         w = params["Weights"].reshape((-1,) + (1,) * (xs[0].ndim - 1))
         return [w * xs[0]], xs[0], {}
 
@@ -94,8 +94,8 @@ class Counter(Layer):
     def from_internal(self, name, value):
         return np.asarray(value)
 
-    def forward(self, params, xs, training):
-        return [xs[0]], None, ({"Count": params["Count"] + 1, "Scratch": 0} if training else {})
+    def forward(self, params, xs, ctx):
+        return [xs[0]], None, ({"Count": params["Count"] + 1, "Scratch": 0} if ctx.training else {})
 
     def backward(self, params, dys, cache, need_dx=True):
         return [dys[0]], {}
@@ -112,7 +112,7 @@ class Add(Layer):
     def InputNames(self):
         return tuple(f"in{k}" for k in range(1, self._num_inputs + 1))
 
-    def forward(self, params, xs, training):
+    def forward(self, params, xs, ctx):
         return [sum(xs[1:], xs[0])], None, {}
 
     def backward(self, params, dys, cache, need_dx=True):

@@ -6,6 +6,7 @@ import pytest
 import layergraph as lg
 from layergraph import MException
 from helpers.gradcheck import check_gradients
+from layergraph.layers.context import ForwardContext
 
 
 def _matlab_size(y):
@@ -22,7 +23,7 @@ def check_layer(layer, xs, rng, training=False):
     """Initialise from the inputs' sizes, run forward and backward, check sizes and gradients."""
     layer = layer.initialize([_matlab_size(x) for x in xs], rng)
     params = _internal_params(layer)
-    ys, cache, _ = layer.forward(params, xs, training)
+    ys, cache, _ = layer.forward(params, xs, ForwardContext(training))
     expected = layer.output_sizes([_matlab_size(x) for x in xs])
     assert [_matlab_size(y) for y in ys] == expected
     assert all(y.shape[1] == xs[0].shape[1] for y in ys)
@@ -34,7 +35,7 @@ def check_layer(layer, xs, rng, training=False):
 
     def fun(*arrays):
         p = dict(params, **dict(zip(names, arrays[len(xs):])))
-        out, _, _ = layer.forward(p, list(arrays[:len(xs)]), training)
+        out, _, _ = layer.forward(p, list(arrays[:len(xs)]), ForwardContext(training))
         return sum(np.vdot(y, dy) for y, dy in zip(out, dys))
 
     check_gradients(fun, list(xs) + [params[n] for n in names], list(dxs) + [grads[n] for n in names], rng)
@@ -71,7 +72,7 @@ def test_single_input_layers(layer, size, rng):
 def test_convolution_padding_values(mode, expected):
     layer = lg.convolution2dLayer(1, 1, Weights=np.ones((1, 1)), Bias=0, Padding=[0, 0, 2, 1], PaddingValue=mode)
     x = np.array([1.0, 2.0, 3.0]).reshape(1, 1, 1, 3)  # one row [1 2 3]
-    (y,), _, _ = layer.forward(_internal_params(layer), [x], False)
+    (y,), _, _ = layer.forward(_internal_params(layer), [x], ForwardContext(False))
     assert y.ravel().tolist() == expected
 
 
@@ -81,7 +82,7 @@ def test_batchnorm_training_gradients_and_state_update(rng):
     params = _internal_params(layer)
     params["TrainedMean"] = np.array([1.0, 2.0, 3.0])
     params["TrainedVariance"] = np.array([4.0, 5.0, 6.0])
-    _, _, update = layer.forward(params, [x], True)
+    _, _, update = layer.forward(params, [x], ForwardContext(True))
     flat = x.reshape(3, -1)
     np.testing.assert_allclose(update["BatchMean"], flat.mean(1))
     np.testing.assert_allclose(update["BatchVariance"], flat.var(1))
@@ -95,7 +96,7 @@ def test_batchnorm_inference_uses_trained_statistics(rng):
     layer = lg.batchNormalizationLayer(TrainedMean=np.array([1.0, -1.0]), TrainedVariance=np.array([4.0, 1.0]),
                                        Offset=np.array([0.5, 0.0]), Scale=np.array([2.0, 1.0]))
     x = rng.standard_normal((2, 3, 2, 2))
-    (y,), _, update = layer.forward(_internal_params(layer), [x], False)
+    (y,), _, update = layer.forward(_internal_params(layer), [x], ForwardContext(False))
     assert update == {}
     expected = (x - np.array([1.0, -1.0]).reshape(2, 1, 1, 1)) / np.sqrt(np.array([4.0, 1.0]) + 1e-5).reshape(2, 1, 1, 1)
     expected = expected * np.array([2.0, 1.0]).reshape(2, 1, 1, 1) + np.array([0.5, 0.0]).reshape(2, 1, 1, 1)
@@ -106,7 +107,7 @@ def test_batchnorm_inference_without_statistics_is_an_error(rng):
     layer = lg.batchNormalizationLayer(Name="bn").initialize([(2, 2, 3)], rng)
     params = {n: layer.to_internal(n, getattr(layer, n), np, np.float64) for n in layer.LEARNABLES}
     with pytest.raises(MException) as info:
-        layer.forward(params, [rng.standard_normal((3, 2, 2, 2))], False)
+        layer.forward(params, [rng.standard_normal((3, 2, 2, 2))], ForwardContext(False))
     assert info.value.identifier == "nnet_cnn:batchNormalizationLayer:StatisticsNotInitialized"
     assert "TrainedMean" in info.value.message and "'bn'" in info.value.message
 
@@ -129,7 +130,7 @@ def test_fully_connected_flattens_column_major(rng):
     layer = lg.fullyConnectedLayer(2, Weights=w, Bias=np.array([[1.0], [2.0]]))
     X = rng.standard_normal((2, 3, 2, 5))  # MATLAB h x w x c x N
     x = X.transpose(2, 3, 0, 1)             # internal (c, N, h, w)
-    (y,), _, _ = layer.forward(_internal_params(layer), [x], False)
+    (y,), _, _ = layer.forward(_internal_params(layer), [x], ForwardContext(False))
     expected = w @ X.reshape(12, 5, order="F") + np.array([[1.0], [2.0]])
     np.testing.assert_allclose(y.reshape(2, 5), expected)
 
@@ -146,10 +147,10 @@ def test_input_layer_normalizations(rng):
     }
     for norm, expected in cases.items():
         layer = lg.imageInputLayer([4, 4, 2], Normalization=norm, Mean=mean, StandardDeviation=std, Min=lo, Max=hi)
-        (y,), _, _ = layer.forward({}, [x], False)
+        (y,), _, _ = layer.forward({}, [x], ForwardContext(False))
         np.testing.assert_allclose(y, expected, err_msg=norm)
         params = {n: layer.to_internal(n, getattr(layer, n), np, np.float64) for n in layer.parameter_names()}
-        (y2,), _, _ = layer.forward(params, [x], False)
+        (y2,), _, _ = layer.forward(params, [x], ForwardContext(False))
         np.testing.assert_allclose(y2, expected, err_msg=norm)
     assert layer.backward({}, [x], None) == ([], {})
 
@@ -157,11 +158,11 @@ def test_input_layer_normalizations(rng):
 def test_input_layer_errors(rng):
     x = rng.standard_normal((1, 2, 4, 4))
     with pytest.raises(MException) as info:
-        lg.imageInputLayer([4, 4], Name="input").forward({}, [x], False)
+        lg.imageInputLayer([4, 4], Name="input").forward({}, [x], ForwardContext(False))
     assert info.value.identifier == "nnet_cnn:imageInputLayer:NormalizationStatisticsNotInitialized"
     assert "Mean" in info.value.message and "'input'" in info.value.message
     with pytest.raises(MException) as info:
-        lg.imageInputLayer([5, 4], Normalization="none").forward({}, [x], False)
+        lg.imageInputLayer([5, 4], Normalization="none").forward({}, [x], ForwardContext(False))
     assert info.value.identifier == "nnet_cnn:imageInputLayer:WrongInputSize"
 
 
@@ -169,7 +170,7 @@ def test_classification_loss_and_gradient(rng):
     layer = lg.classificationLayer(Classes=["a", "b", "c"], ClassWeights=[1.0, 2.0, 0.5])
     y = rng.uniform(0.1, 1.0, (3, 4, 1, 1))
     t = np.eye(3)[:, rng.integers(0, 3, 4)]
-    assert layer.forward({}, [y], True)[0][0] is y
+    assert layer.forward({}, [y], ForwardContext(True))[0][0] is y
     loss, cache = layer.loss(y, t)
     w = np.array([1.0, 2.0, 0.5]).reshape(3, 1)
     np.testing.assert_allclose(loss, -(w * t * np.log(y.reshape(3, 4))).sum() / 4)
@@ -190,7 +191,7 @@ def test_regression_loss_and_gradient(rng):
 def test_backward_skips_dx_when_not_needed(rng):
     layer = lg.convolution2dLayer(2, 3).initialize([(3, 3, 2)], rng)
     params = _internal_params(layer)
-    (y,), cache, _ = layer.forward(params, [rng.standard_normal((2, 1, 3, 3))], True)
+    (y,), cache, _ = layer.forward(params, [rng.standard_normal((2, 1, 3, 3))], ForwardContext(True))
     dxs, grads = layer.backward(params, [np.ones_like(y)], cache, need_dx=False)
     assert dxs == [None] and grads["Weights"].shape == (3, 2, 2, 2)
 
@@ -198,5 +199,5 @@ def test_backward_skips_dx_when_not_needed(rng):
 def test_float32_forward_keeps_dtype(rng):
     layer = lg.convolution3dLayer(3, 2, Padding="same").initialize([(4, 4, 4, 1)], rng)
     params = {n: layer.to_internal(n, getattr(layer, n), np, np.float32) for n in layer.LEARNABLES}
-    (y,), _, _ = layer.forward(params, [rng.standard_normal((1, 2, 4, 4, 4)).astype(np.float32)], False)
+    (y,), _, _ = layer.forward(params, [rng.standard_normal((1, 2, 4, 4, 4)).astype(np.float32)], ForwardContext(False))
     assert y.dtype == np.float32 and y.shape == (2, 2, 4, 4, 4)

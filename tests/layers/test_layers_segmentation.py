@@ -8,6 +8,7 @@ import pytest
 import layergraph as lg
 from layergraph import MException
 from helpers.layer_check import check_layer, internal_params, matlab_size
+from layergraph.layers.context import ForwardContext
 
 
 # ---- transposed convolution ----------------------------------------------------------------
@@ -162,9 +163,9 @@ def test_crop_sizes_locations_and_errors(rng):
     assert lg.crop3dLayer().output_sizes([(9, 8, 7, 3), (4, 4, 4, 1)]) == [(4, 4, 4, 3)]
     x = rng.standard_normal((1, 1, 6, 7))
     ref = np.zeros((1, 1, 3, 2))
-    (y,), _, _ = lg.crop2dLayer([4, 2]).forward({}, [x, ref], False)   # X = column 4, Y = row 2
+    (y,), _, _ = lg.crop2dLayer([4, 2]).forward({}, [x, ref], ForwardContext(False))   # X = column 4, Y = row 2
     np.testing.assert_array_equal(y, x[:, :, 1:4, 3:5])
-    (y,), _, _ = lg.crop2dLayer().forward({}, [x, ref], False)
+    (y,), _, _ = lg.crop2dLayer().forward({}, [x, ref], ForwardContext(False))
     np.testing.assert_array_equal(y, x[:, :, 1:4, 2:4])
     for bad in ([(4, 4, 1), (5, 4, 1)], [(4, 4, 1)], [(4, 4, 1), (2, 2, 2, 1)]):
         with pytest.raises(MException):
@@ -182,7 +183,7 @@ def test_crop_sizes_locations_and_errors(rng):
 def test_crop_execution(layer, sizes, rng):
     xs = [rng.standard_normal((s[-1], 2, *s[:-1])) for s in sizes]
     layer = layer.initialize(sizes, rng)
-    (y,), cache, _ = layer.forward({}, xs, False)
+    (y,), cache, _ = layer.forward({}, xs, ForwardContext(False))
     assert matlab_size(y) == layer.output_sizes(sizes)[0]
     dxs, _ = layer.backward({}, [np.ones_like(y)], cache)
     assert dxs[1] is None and dxs[0].shape == xs[0].shape and dxs[0].sum() == y.size

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import layergraph as lg
+from layergraph.layers.context import ForwardContext
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -16,7 +17,7 @@ def _run(layer, X):
     layer = layer.initialize([X.shape[:-1]], np.random.default_rng(0))
     params = {n: layer.to_internal(n, getattr(layer, n), np, np.float64) for n in layer.LEARNABLES}
     x = X.transpose(nd, nd + 1, *range(nd))
-    (y,), _, _ = layer.forward(params, [x], False)
+    (y,), _, _ = layer.forward(params, [x], ForwardContext(False))
     return layer, y.transpose(*range(2, nd + 2), 0, 1)
 
 

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 import layergraph as lg
 from layergraph.ops import _backend
+from layergraph.layers.context import ForwardContext
 
 small = st.integers(1, 3)
 
@@ -25,7 +26,7 @@ def test_convolution_and_pooling_sizes_match_forward(nd, k, s, d, extra, same, p
     for layer in (conv, pool):
         layer = layer.initialize([size], rng)
         params = {n: layer.to_internal(n, getattr(layer, n), np, np.float64) for n in layer.LEARNABLES}
-        (y,), _, _ = layer.forward(params, [x], False)
+        (y,), _, _ = layer.forward(params, [x], ForwardContext(False))
         assert layer.output_sizes([size]) == [(*y.shape[2:], y.shape[0])]
         if same:
             assert y.shape[2:] == tuple(-(-n // s) for n in size[:-1])
@@ -42,7 +43,7 @@ def test_layers_give_the_same_results_on_every_backend(xp, rng):
         for mod in (np, xp):
             params = {n: layer.to_internal(n, getattr(layer, n), mod, np.float32)
                       for n in layer.LEARNABLES + layer.STATES}
-            (y,), cache, _ = layer.forward(params, [mod.asarray(x)], True)
+            (y,), cache, _ = layer.forward(params, [mod.asarray(x)], ForwardContext(True))
             (dx,), grads = layer.backward(params, [mod.ones_like(y)], cache)
             outs.append([_backend.to_host(a) for a in (y, dx, *grads.values())])
             assert all(layer.from_internal(n, params[n]).shape == getattr(layer, n).shape for n in params)
