@@ -13,6 +13,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from .. import autodiff
+from ..autodiff.dlarray import dlarray
 from ..runtime.executor import Executor
 from ..layers.errors import MException
 from ..ops import loss as loss_ops
@@ -29,13 +31,18 @@ def dlfeval(fun: Callable[..., Any], *args: Any) -> Any:
                          f"The first argument of dlfeval must be a function. Received: {type(fun).__name__}.")
     _TRACES.append(_Trace())
     try:
-        return fun(*args)
+        return autodiff.dlfeval(fun, *args)     # the tape records the dlarray operations
     finally:
         _TRACES.pop()
 
 
-def dlgradient(loss: Any, *tables: pd.DataFrame) -> Any:
-    """``gradients = dlgradient(loss, net.Learnables)``: a table like the argument, Value = dloss/dValue."""
+def dlgradient(loss: Any, *tables: Any, **kwargs: Any) -> Any:
+    """``gradients = dlgradient(loss, net.Learnables)``: a table like the argument, Value = dloss/dValue.
+
+    A dlarray ``loss`` is differentiated on the tape (autodiff.dlgradient: any variables).
+    """
+    if isinstance(loss, dlarray):
+        return autodiff.dlgradient(loss, *tables, **kwargs)
     if not _TRACES:
         raise MException("deep:dlgradient:NotTracing",
                          "dlgradient must be called inside a function evaluated with dlfeval.")
@@ -75,13 +82,19 @@ def _check_parameter_rows(table: Any, layers: dict) -> None:
                          f"Every row must name a learnable or state of the network. Received: {unknown}.")
 
 
-def crossentropy(Y: Any, T: Any) -> np.ndarray:
-    """``loss = crossentropy(Y, T)``: -sum(T .* log(Y)) / N for ``K x N`` scores and targets."""
+def crossentropy(Y: Any, T: Any, *args: Any, **kwargs: Any) -> Any:
+    """``loss = crossentropy(Y, T)``: -sum(T .* log(Y)) / N for ``K x N`` scores and targets
+    (a dlarray ``Y``: autodiff.crossentropy with all of MATLAB's options)."""
+    if isinstance(Y, dlarray) or args or kwargs:
+        return autodiff.crossentropy(Y, T, *args, **kwargs)
     return _loss(Y, T, loss_ops.cross_entropy_forward, loss_ops.cross_entropy_backward)
 
 
-def mse(Y: Any, T: Any) -> np.ndarray:
-    """``loss = mse(Y, T)``: half mean squared error, sum((Y - T).^2) / (2 N)."""
+def mse(Y: Any, T: Any, *args: Any, **kwargs: Any) -> Any:
+    """``loss = mse(Y, T)``: half mean squared error, sum((Y - T).^2) / (2 N)
+    (a dlarray ``Y``: autodiff.mse)."""
+    if isinstance(Y, dlarray) or args or kwargs:
+        return autodiff.mse(Y, T, *args, **kwargs)
     return _loss(Y, T, loss_ops.mse_forward, loss_ops.mse_backward)
 
 
