@@ -180,6 +180,6 @@ def test_star_import_gives_the_matlab_api():
     depthConcatenationLayer fullyConnectedLayer softmaxLayer classificationLayer regressionLayer
     trainingOptions trainNetwork assembleNetwork predict classify activations dlnetwork forward
     dlfeval dlgradient crossentropy mse sgdmupdate adamupdate rmspropupdate saveNetwork
-    loadNetwork rng""".split()
+    loadNetwork rng plot""".split()
     missing = [name for name in expected if name not in ns]
     assert not missing, f"missing from `from layergraph import *`: {missing}"

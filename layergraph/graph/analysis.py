@@ -24,7 +24,8 @@ from ..layers._validation import parse_name_value, validatestring
 from ..layers.base import Layer
 from ..layers.errors import MException
 
-__all__ = ["analyzeNetwork", "NetworkAnalysis"]
+# The public analyzeNetwork (which also shows the analyzer page) is layergraph.plotting's.
+__all__: list[str] = []
 
 LAYER_INFO_COLUMNS = ["Name", "Type", "ActivationSizes", "ActivationFormats", "LearnableSizes",
                       "NumLearnables", "StateSizes"]

@@ -3,6 +3,7 @@
 Tier: above ``graph`` and ``builders``, below ``runtime``. matplotlib (the ``plot`` extra) is
 imported only when a figure is drawn; the layout and the analyzer page need NumPy alone.
 """
+from .analyzer import NetworkAnalysis, analyzeNetwork
 from .graph_plot import GraphPlot, plot
 
-__all__ = ["plot"]
+__all__ = ["plot", "analyzeNetwork", "NetworkAnalysis"]

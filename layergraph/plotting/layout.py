@@ -10,7 +10,8 @@ Sugiyama's four steps, deterministic and in NumPy (no plotting library):
    of each rank are ordered by barycenter sweeps, keeping the order with fewest crossings;
 4. x coordinates: weighted least squares over the arcs (long arcs weigh most, so a skip
    connection runs as a straight line beside the chain), each rank projected onto "one unit
-   apart, in order" by isotonic regression (pool adjacent violators).
+   apart, in order" by isotonic regression (pool adjacent violators); then every run of
+   one-in-one-out nodes is put on one vertical line (arcs bend only where the graph branches).
 
 Arcs come back as polylines through their dummies, so skip connections are routed around the
 layers they skip instead of through them.
@@ -244,6 +245,21 @@ def _place(layering: _Layering, rows: list[list[int]]) -> np.ndarray:
             x[row] = new
         if moved < 1e-3:
             break
+    return _straighten_chains(layering, rows, x)
+
+
+def _straighten_chains(layering: _Layering, rows: list[list[int]], x: np.ndarray) -> np.ndarray:
+    """Put each run of one-in-one-out nodes on one vertical line (their mean x), then respace."""
+    simple = [len(u) == 1 and len(d) == 1 for u, d in zip(layering.up, layering.down)]
+    for start in range(len(simple)):
+        if not simple[start] or simple[layering.up[start][0]]:
+            continue
+        chain = [start]
+        while simple[layering.down[chain[-1]][0]]:
+            chain.append(layering.down[chain[-1]][0])
+        x[chain] = x[chain].mean()
+    for row in rows:
+        x[row] = _isotonic_spaced(x[row], np.ones(len(row)))
     return x
 
 
