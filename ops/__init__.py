@@ -11,6 +11,7 @@ Notation (every op; 1, 2 or 3 spatial dims, D = number of spatial dims)::
 Layout: activations are ``(C, N, *S)`` (channels, batch, then the spatial axes in MATLAB order
 h, w, d); conv weights ``(F, C, *K)``; vectors ``(C,)``/``(F,)``; class scores ``(K, N)``.
 Every op is a pair ``<op>_forward(...) -> (y, cache)`` / ``<op>_backward(dy, cache[, need])``;
+a cache of several values is a NamedTuple defined beside the op (``ConvCache``, ``FcCache``...);
 the array module follows the data (``_backend.get_xp``) and the dtype follows the input.
 Modules: convolution, batchnorm, activation, pooling, combine, fully_connected, loss,
 initializers; helpers _backend (the only cupy user), _shapes, _im2col.

@@ -6,14 +6,25 @@ Shapes: x ``(C, N, *S)``; scale, offset, mean, var ``(C,)``; M = N * prod(S) val
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from . import _parallel
 from ._backend import Array, elementwise_kernel, get_xp, is_gpu_array
 
 
+class BatchNormCache(NamedTuple):
+    """What batchnorm_backward needs (x2: x as ``(C, M)``; the statistics used, per channel)."""
+
+    x2: Array
+    mean: Array
+    inv_std: Array
+    scale: Array
+    training: bool
+
+
 def batchnorm_forward(x: Array, scale: Array, offset: Array, epsilon: float, training: bool,
                       mean: Array | None = None, var: Array | None = None, relu: bool = False
-                      ) -> tuple[Array, tuple, tuple[Array, Array]]:
+                      ) -> tuple[Array, BatchNormCache, tuple[Array, Array]]:
     """Normalize ``x (C, N, *S)``; returns ``(y, cache, (mean, var))``.
 
     training: statistics of this batch (var biased: divided by M), returned as ``(mean, var)``;
@@ -38,7 +49,7 @@ def batchnorm_forward(x: Array, scale: Array, offset: Array, epsilon: float, tra
     scale = scale.astype(x.dtype, copy=False)
     if not training:
         y, inv_std = _affine(xp, x2, scale, offset, epsilon, mean, var, relu)
-        cache = (x2, mean.astype(x.dtype, copy=False), inv_std, scale, False)
+        cache = BatchNormCache(x2, mean.astype(x.dtype, copy=False), inv_std, scale, False)
         return y.reshape(x.shape), cache, (mean, var)
     offset = offset.astype(x.dtype, copy=False)
     y = xp.empty_like(x2)
@@ -57,10 +68,11 @@ def batchnorm_forward(x: Array, scale: Array, offset: Array, epsilon: float, tra
             xp.maximum(yb, 0, out=yb)
 
     _parallel.run(normalize, _channel_blocks(x2))
-    return y.reshape(x.shape), (x2, stats_mean, inv_std, scale, True), (stats_mean, stats_var)
+    return (y.reshape(x.shape), BatchNormCache(x2, stats_mean, inv_std, scale, True),
+            (stats_mean, stats_var))
 
 
-def batchnorm_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, True, True),
+def batchnorm_backward(dy: Array, cache: BatchNormCache, need: Sequence[bool] = (True, True, True),
                        relu_output: Array | None = None
                        ) -> tuple[Array | None, Array | None, Array | None]:
     """Gradients ``(dx (C, N, *S), dscale (C,), doffset (C,))``; None where not needed.

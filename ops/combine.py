@@ -6,6 +6,7 @@ Shapes: every x ``(C_i, N, *S)``; addition needs identical shapes, concatenation
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from ._backend import Array, get_xp
 
@@ -30,7 +31,14 @@ def add_backward(dy: Array, cache: int) -> list[Array]:
     return [dy] * cache
 
 
-def concat_forward(xs: Sequence[Array], axis: int = 0) -> tuple[Array, tuple]:
+class ConcatCache(NamedTuple):
+    """What concat_backward needs: the axis and each input's size along it."""
+
+    axis: int
+    sizes: list
+
+
+def concat_forward(xs: Sequence[Array], axis: int = 0) -> tuple[Array, ConcatCache]:
     """Concatenate along ``axis`` (default 0: channels); returns ``(y, cache)``. See also:
     depthConcatenationLayer, concatenationLayer.
 
@@ -47,10 +55,10 @@ def concat_forward(xs: Sequence[Array], axis: int = 0) -> tuple[Array, tuple]:
     axis = axis % xs[0].ndim if xs else axis
     _check_same(xs, lambda x: (x.shape[:axis] + x.shape[axis + 1:], x.dtype),
                 f"shape outside axis {axis} and dtype")
-    return xp.concatenate(xs, axis=axis), (axis, [x.shape[axis] for x in xs])
+    return xp.concatenate(xs, axis=axis), ConcatCache(axis, [x.shape[axis] for x in xs])
 
 
-def concat_backward(dy: Array, cache: tuple) -> list[Array]:
+def concat_backward(dy: Array, cache: ConcatCache) -> list[Array]:
     """Split ``dy`` back into the inputs' ranges along the axis (views of ``dy``: read-only)."""
     axis, sizes = cache
     bounds = [0]

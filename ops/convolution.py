@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from . import _im2col, _parallel, _plane_shifts, _pointwise_conv, _tile_threads
 from ._backend import Array, get_xp, is_gpu_array
@@ -26,8 +27,19 @@ matrix. On 2 cores: one thread, 8 MiB tiles up to 16% faster than 4 MiB (even on
 shapes); a 2-thread training step, 4 MiB per thread 3-10% faster than 8 MiB."""
 
 
+class ConvCache(NamedTuple):
+    """What conv_backward needs: the operands and the geometry of the forward call."""
+
+    x: Array
+    w: Array
+    has_bias: bool
+    stride: tuple
+    pad: Padding
+    dilation: tuple
+
+
 def conv_forward(x: Array, w: Array, b: Array | None, stride: Sequence[int], pad: Padding,
-                 dilation: Sequence[int]) -> tuple[Array, tuple]:
+                 dilation: Sequence[int]) -> tuple[Array, ConvCache]:
     """Convolve ``x (C, N, *S)`` with ``w (F, C, *K)``; returns ``(y (F, N, *O), cache)``.
 
     ``w`` and ``b`` are used in ``x``'s dtype. See also: convolution2dLayer, convolution3dLayer.
@@ -51,10 +63,10 @@ def conv_forward(x: Array, w: Array, b: Array | None, stride: Sequence[int], pad
             y = _columns_forward(xp, x, w, stride, pad, dilation, out)
     if b is not None:
         y.reshape(w.shape[0], -1)[...] += b.astype(x.dtype, copy=False).reshape(-1, 1)
-    return y, (x, w, b is not None, stride, pad, dilation)
+    return y, ConvCache(x, w, b is not None, stride, pad, dilation)
 
 
-def conv_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, True, True)
+def conv_backward(dy: Array, cache: ConvCache, need: Sequence[bool] = (True, True, True)
                   ) -> tuple[Array | None, Array | None, Array | None]:
     """Gradients ``(dx (C, N, *S), dw (F, C, *K), db (F,))`` of ``dy (F, N, *O)``.
 

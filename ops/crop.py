@@ -6,8 +6,17 @@ spatial dim; y ``(C, N, *O)``. The backward pass scatters ``dy`` into zeros of x
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from ._backend import Array, get_xp
+
+
+class CropCache(NamedTuple):
+    """What crop_backward needs: x's shape and dtype, the window's index."""
+
+    shape: tuple
+    dtype: Any
+    index: tuple
 
 
 def center_crop_start(in_sizes: Sequence[int], out_sizes: Sequence[int]) -> tuple[int, ...]:
@@ -20,7 +29,7 @@ def center_crop_start(in_sizes: Sequence[int], out_sizes: Sequence[int]) -> tupl
 
 
 def crop_forward(x: Array, start: Sequence[int], out_sizes: Sequence[int]
-                 ) -> tuple[Array, tuple]:
+                 ) -> tuple[Array, CropCache]:
     """The window ``x[:, :, start:start + O]`` (a copy); returns ``(y, cache)``.
 
     Raises ValueError when the window does not lie inside x. See also: crop2dLayer.
@@ -38,10 +47,10 @@ def crop_forward(x: Array, start: Sequence[int], out_sizes: Sequence[int]
             "The crop window must lie inside the input. Received: input sizes "
             f"{tuple(spatial)}, window start {start} and sizes {out_sizes}.")
     index = _window(start, out_sizes)
-    return x[index].copy(), (x.shape, x.dtype, index)
+    return x[index].copy(), CropCache(x.shape, x.dtype, index)
 
 
-def crop_backward(dy: Array, cache: tuple) -> Array:
+def crop_backward(dy: Array, cache: CropCache) -> Array:
     """``dx``: zeros of x's shape with ``dy`` in the window."""
     shape, dtype, index = cache
     dx = get_xp(dy).zeros(shape, dtype=dtype)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -15,7 +16,16 @@ from . import _parallel
 from ._backend import Array, get_xp
 
 
-def fc_forward(x: Array, w: Array, b: Array | None) -> tuple[Array, tuple]:
+class FcCache(NamedTuple):
+    """What fc_backward needs: x flattened ``(I, N)``, the weights, x's shape."""
+
+    xf: Array
+    w: Array
+    has_bias: bool
+    shape: tuple
+
+
+def fc_forward(x: Array, w: Array, b: Array | None) -> tuple[Array, FcCache]:
     """``y[:, n] = w @ vec(x_n) + b``; returns ``(y (K, N, 1, ..., 1), cache)``.
 
     See also: fullyConnectedLayer.
@@ -39,11 +49,11 @@ def fc_forward(x: Array, w: Array, b: Array | None) -> tuple[Array, tuple]:
         y = w @ xf
     if b is not None:
         y += b.astype(x.dtype, copy=False)[:, None]
-    return y.reshape((w.shape[0],) + x.shape[1:2] + (1,) * (x.ndim - 2)), (xf, w, b is not None,
-                                                                            x.shape)
+    return (y.reshape((w.shape[0],) + x.shape[1:2] + (1,) * (x.ndim - 2)),
+            FcCache(xf, w, b is not None, x.shape))
 
 
-def fc_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, True, True)
+def fc_backward(dy: Array, cache: FcCache, need: Sequence[bool] = (True, True, True)
                 ) -> tuple[Array | None, Array | None, Array | None]:
     """Gradients ``(dx (C, N, *S), dw (K, I), db (K,))``; None where not needed (or no bias)."""
     xf, w, has_bias, shape = cache

@@ -6,11 +6,19 @@ column-major order over the window (h fastest) receives the gradient, as in max 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 from ._backend import Array, get_xp
 
 
-def global_max_pool_forward(x: Array) -> tuple[Array, tuple]:
+class GlobalMaxPoolCache(NamedTuple):
+    """What global_max_pool_backward needs: the flat argmax per (C, N) slice, x's shape."""
+
+    arg: Array
+    shape: tuple
+
+
+def global_max_pool_forward(x: Array) -> tuple[Array, GlobalMaxPoolCache]:
     """Maximum over all spatial positions; returns ``(y (C, N, 1, .., 1), cache)``.
 
     >>> import numpy as np
@@ -26,10 +34,10 @@ def global_max_pool_forward(x: Array) -> tuple[Array, tuple]:
     flat = flat.reshape(x.shape[0], x.shape[1], -1)
     arg = flat.argmax(axis=2)
     y = flat.reshape(-1)[_flat_index(xp, arg, flat.shape[2])]
-    return y.reshape(x.shape[:2] + (1,) * (x.ndim - 2)), (arg, x.shape)
+    return y.reshape(x.shape[:2] + (1,) * (x.ndim - 2)), GlobalMaxPoolCache(arg, x.shape)
 
 
-def global_max_pool_backward(dy: Array, cache: tuple) -> Array:
+def global_max_pool_backward(dy: Array, cache: GlobalMaxPoolCache) -> Array:
     """``dx``: ``dy`` at each (first) maximum, zeros elsewhere."""
     arg, shape = cache
     xp = get_xp(dy, arg)

@@ -5,18 +5,37 @@ Shapes: y, t ``(K, N)`` or ``(K, N, 1, ..., 1)``; N = y.shape[1] observations; t
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ._backend import Array, get_xp
 
 
+class CrossEntropyCache(NamedTuple):
+    """What cross_entropy_backward needs: max(y, eps), the weighted targets, N."""
+
+    bounded: Array
+    weighted: Array
+    n: int
+
+
+class MseCache(NamedTuple):
+    """What mse_backward needs: ``y - t`` and N."""
+
+    diff: Array
+    n: int
+
+
 def cross_entropy_forward(y: Array, t: Array, class_weights: Array | None = None
-                          ) -> tuple[Array, tuple]:
+                          ) -> tuple[Array, CrossEntropyCache]:
     """``loss = -sum_k,n w_k t ln(max(y, eps)) / N``, eps = eps of y's class (single: 2^-23).
 
     Returns ``(loss, cache)``. See also: classificationLayer.
 
-    >>> import numpy as np
+    >>> from typing import NamedTuple
+
+import numpy as np
     >>> y = np.array([[0.5, 1.0], [0.5, 0.0]], dtype=np.float32)   # y = 0 is bounded to 2^-23
     >>> round(float(cross_entropy_forward(y, np.eye(2, dtype=np.float32))[0]), 4)
     8.3178
@@ -33,21 +52,23 @@ def cross_entropy_forward(y: Array, t: Array, class_weights: Array | None = None
     bounded = xp.maximum(y, np.finfo(y.dtype).eps)
     n = y.shape[1]
     value = -(weighted * xp.log(bounded)).sum() / y.dtype.type(n)
-    return xp.asarray(value, dtype=y.dtype), (bounded, weighted, n)
+    return xp.asarray(value, dtype=y.dtype), CrossEntropyCache(bounded, weighted, n)
 
 
-def cross_entropy_backward(cache: tuple) -> Array:
+def cross_entropy_backward(cache: CrossEntropyCache) -> Array:
     """``dy = -w t / (max(y, eps) N)`` (MATLAB's backwardLoss: the bounded y, no masking)."""
     bounded, weighted, n = cache
     return -weighted / (bounded * bounded.dtype.type(n))
 
 
-def mse_forward(y: Array, t: Array) -> tuple[Array, tuple]:
+def mse_forward(y: Array, t: Array) -> tuple[Array, MseCache]:
     """``loss = sum(0.5 (y - t)^2) / N`` (half the squared error, per observation).
 
     Returns ``(loss, cache)``. See also: regressionLayer.
 
-    >>> import numpy as np
+    >>> from typing import NamedTuple
+
+import numpy as np
     >>> float(mse_forward(np.array([[1.0, 3.0]]), np.array([[0.0, 1.0]]))[0])
     1.25
     """
@@ -55,10 +76,10 @@ def mse_forward(y: Array, t: Array) -> tuple[Array, tuple]:
     _check_pair(y, t)
     diff = y - t.astype(y.dtype, copy=False)
     n = y.shape[1]
-    return xp.asarray(0.5 * (diff * diff).sum() / y.dtype.type(n), dtype=y.dtype), (diff, n)
+    return xp.asarray(0.5 * (diff * diff).sum() / y.dtype.type(n), dtype=y.dtype), MseCache(diff, n)
 
 
-def mse_backward(cache: tuple) -> Array:
+def mse_backward(cache: MseCache) -> Array:
     """``dy = (y - t) / N``."""
     diff, n = cache
     return diff / diff.dtype.type(n)

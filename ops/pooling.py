@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,8 +24,27 @@ from ._backend import Array, get_xp, is_gpu_array
 from ._shapes import Padding, check_geometry, output_sizes
 
 
+class MaxPoolCache(NamedTuple):
+    """What max_pool_backward needs: per-pass argmax offsets, x's shape, the pass geometry;
+    without argmax (``keep_argmax=False``): ``args`` None, ``geometry`` (pool, stride, pad)
+    and ``x`` itself, to find the offsets at backward time."""
+
+    args: list | None
+    shape: tuple
+    geometry: tuple
+    x: Array | None = None
+
+
+class AvgPoolCache(NamedTuple):
+    """What avg_pool_backward needs: per pass (divisor, input shape), x's shape, geometry."""
+
+    passes: list
+    shape: tuple
+    geometry: tuple
+
+
 def max_pool_forward(x: Array, pool: Sequence[int], stride: Sequence[int], pad: Padding,
-                     keep_argmax: bool = True) -> tuple[Array, tuple]:
+                     keep_argmax: bool = True) -> tuple[Array, MaxPoolCache]:
     """Maximum of each window; pads are -inf and never win. Returns ``(y, cache)``.
 
     The cache keeps, per pass, the offset of each maximum (on ties the first one in
@@ -54,16 +74,16 @@ def max_pool_forward(x: Array, pool: Sequence[int], stride: Sequence[int], pad: 
         y[block] = v
 
     _parallel.run(pool_block, _blocks(x2))
-    cache = (args, x.shape, geometry) if keep_argmax else (None, x, (pool, stride, pad))
+    cache = MaxPoolCache(args, x.shape, geometry) if keep_argmax else \
+        MaxPoolCache(None, x.shape, (pool, stride, pad), x)
     return y.reshape(x.shape[:2] + y.shape[1:]), cache
 
 
-def max_pool_backward(dy: Array, cache: tuple) -> Array:
+def max_pool_backward(dy: Array, cache: MaxPoolCache) -> Array:
     """Route each output's gradient to its argmax (accumulating where windows overlap)."""
-    if cache[0] is None:                  # forward without argmax: find the offsets now
-        x, (pool, stride, pad) = cache[1:]
-        cache = max_pool_forward(x, pool, stride, pad)[1]
-    args, shape, geometry = cache
+    if cache.args is None:                # forward without argmax: find the offsets now
+        cache = max_pool_forward(cache.x, *cache.geometry)[1]
+    args, shape, geometry = cache[:3]
     xp = get_xp(dy)
     axes = _axes(geometry)
     rows = shape[0] * shape[1]
@@ -84,7 +104,7 @@ def max_pool_backward(dy: Array, cache: tuple) -> Array:
 
 
 def avg_pool_forward(x: Array, pool: Sequence[int], stride: Sequence[int], pad: Padding,
-                     padding_value: float | str = 0) -> tuple[Array, tuple]:
+                     padding_value: float | str = 0) -> tuple[Array, AvgPoolCache]:
     """Mean of each window; returns ``(y, cache)``.
 
     padding_value 0: pads count as zeros, divide by prod(pool) (MATLAB default);
@@ -114,10 +134,10 @@ def avg_pool_forward(x: Array, pool: Sequence[int], stride: Sequence[int], pad: 
         out /= divisor
         passes.append((divisor, y.shape))
         y = out
-    return y, (passes, x.shape, geometry)
+    return y, AvgPoolCache(passes, x.shape, geometry)
 
 
-def avg_pool_backward(dy: Array, cache: tuple) -> Array:
+def avg_pool_backward(dy: Array, cache: AvgPoolCache) -> Array:
     """Spread ``dy / divisor`` evenly over each window (pads receive nothing)."""
     passes, shape, geometry = cache
     xp = get_xp(dy)

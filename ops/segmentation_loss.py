@@ -6,6 +6,8 @@ ignored. Losses are 0-d arrays of y's dtype.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ._backend import Array, get_xp
@@ -16,8 +18,27 @@ WEIGHT_FLOOR = float(np.finfo(np.float64).eps)
 """Floor on the squared class volume before the Dice weight ``1 / volume^2`` (MATLAB: eps)."""
 
 
+class PixelCrossEntropyCache(NamedTuple):
+    """What pixel_cross_entropy_backward needs: max(y, eps), weighted targets, M."""
+
+    bounded: Array
+    weighted: Array
+    labelled: Array
+
+
+class DiceCache(NamedTuple):
+    """What generalized_dice_backward needs (per-observation sums, N)."""
+
+    y: Array
+    t: Array
+    w: Array
+    numer: Array
+    denom: Array
+    n: int
+
+
 def pixel_cross_entropy_forward(y: Array, t: Array, class_weights: Array | None = None
-                                ) -> tuple[Array, tuple]:
+                                ) -> tuple[Array, PixelCrossEntropyCache]:
     """``loss = -sum(w_k t ln(max(y, eps))) / M``, M = labelled pixels of the whole batch.
 
     eps = eps of y's class (single: 2^-23), as the classification loss. Returns
@@ -41,17 +62,17 @@ def pixel_cross_entropy_forward(y: Array, t: Array, class_weights: Array | None 
     labelled = y.dtype.type(max(1, int((t != 0).any(axis=0).sum())))
     bounded = xp.maximum(y, np.finfo(y.dtype).eps)
     value = -(weighted * xp.log(bounded)).sum() / labelled
-    return xp.asarray(value, dtype=y.dtype), (bounded, weighted, labelled)
+    return xp.asarray(value, dtype=y.dtype), PixelCrossEntropyCache(bounded, weighted, labelled)
 
 
-def pixel_cross_entropy_backward(cache: tuple) -> Array:
+def pixel_cross_entropy_backward(cache: PixelCrossEntropyCache) -> Array:
     """``dy = -w t / (max(y, eps) M)`` (the bounded y, no masking, as the classification loss)."""
     bounded, weighted, labelled = cache
     return -weighted / (bounded * labelled)
 
 
 def generalized_dice_forward(y: Array, t: Array, epsilon: float = DICE_EPSILON
-                             ) -> tuple[Array, tuple]:
+                             ) -> tuple[Array, DiceCache]:
     """Generalized Dice loss averaged over the N observations (Sudre et al. 2017).
 
     Per observation, with sums over the pixels m and classes k, ``w_k = 1 / max(eps,
@@ -74,10 +95,10 @@ def generalized_dice_forward(y: Array, t: Array, epsilon: float = DICE_EPSILON
     denom = (w * (y * y + t * t).sum(axis=spatial)).sum(axis=0) + y.dtype.type(epsilon)
     n = y.dtype.type(y.shape[1])
     value = (1 - numer / denom).sum() / n
-    return xp.asarray(value, dtype=y.dtype), (y, t, w, numer, denom, n)
+    return xp.asarray(value, dtype=y.dtype), DiceCache(y, t, w, numer, denom, n)
 
 
-def generalized_dice_backward(cache: tuple) -> Array:
+def generalized_dice_backward(cache: DiceCache) -> Array:
     """``dy = (2 w y numer / denom^2 - 2 w t / denom) / N``."""
     y, t, w, numer, denom, n = cache
     shape = (1, -1) + (1,) * (y.ndim - 2)

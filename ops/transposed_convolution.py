@@ -11,10 +11,22 @@ convolution's forward pass and the weight gradient its weight gradient.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from . import convolution
 from ._backend import Array, get_xp
 from ._shapes import Padding, check_geometry
+
+
+class TransposedConvCache(NamedTuple):
+    """What transposed_conv_backward needs: the operands and the geometry."""
+
+    x: Array
+    w: Array
+    has_bias: bool
+    stride: tuple
+    crop: Padding
+    dilation: tuple
 
 
 def transposed_output_sizes(in_sizes: Sequence[int], k: Sequence[int], stride: Sequence[int],
@@ -38,7 +50,7 @@ def transposed_output_sizes(in_sizes: Sequence[int], k: Sequence[int], stride: S
 
 def transposed_conv_forward(x: Array, w: Array, b: Array | None, stride: Sequence[int],
                             crop: Padding, dilation: Sequence[int] | None = None
-                            ) -> tuple[Array, tuple]:
+                            ) -> tuple[Array, TransposedConvCache]:
     """Transposed convolution of ``x (C, N, *S)`` with ``w (C, F, *K)``: ``(y (F, N, *O), cache)``.
 
     See also: transposedConv2dLayer, transposedConv3dLayer.
@@ -60,14 +72,14 @@ def transposed_conv_forward(x: Array, w: Array, b: Array | None, stride: Sequenc
     out = transposed_output_sizes(x.shape[2:], w.shape[2:], stride, crop, dilation)
     template = xp.broadcast_to(xp.zeros((1,) * x.ndim, dtype=x.dtype),
                                (w.shape[1], x.shape[1]) + out)
-    conv_cache = (template, w, False, stride, crop, dilation)
+    conv_cache = convolution.ConvCache(template, w, False, stride, crop, dilation)
     y = convolution.conv_backward(x, conv_cache, need=(True, False, False))[0]
     if b is not None:
         y.reshape(w.shape[1], -1)[...] += b.astype(x.dtype, copy=False).reshape(-1, 1)
-    return y, (x, w, b is not None, stride, crop, dilation)
+    return y, TransposedConvCache(x, w, b is not None, stride, crop, dilation)
 
 
-def transposed_conv_backward(dy: Array, cache: tuple, need: Sequence[bool] = (True, True, True)
+def transposed_conv_backward(dy: Array, cache: TransposedConvCache, need: Sequence[bool] = (True, True, True)
                              ) -> tuple[Array | None, Array | None, Array | None]:
     """Gradients ``(dx (C, N, *S), dw (C, F, *K), db (F,))`` of ``dy (F, N, *O)``.
 
