@@ -13,7 +13,7 @@ PACKAGE_OF = {"ops": "layergraph.ops", "layers": "layergraph.layers", "layergrap
 
 # Order inside layergraph/: a module may import its own subpackage and lower levels only.
 LAYERGRAPH_LEVELS = {
-    "rng": 0, "datasets": 0, "data": 0, "autodiff": 0,
+    "rng": 0, "datasets": 0, "data": 0, "autodiff": 0, "atomic_write": 0,
     "graph": 1, "builders": 2, "plotting": 3, "runtime": 4, "networks": 5, "serialization": 6,
     "training": 7, "cli": 8, "demo": 8, "bench": 8, "__init__": 8, "__main__": 8,
 }

@@ -2,16 +2,17 @@
 
 Modules: dag_network (DAGNetwork, predict, classify, activations), dlnetwork, custom_loop (dlfeval,
 dlgradient, losses), updates (sgdmupdate, adamupdate, rmspropupdate, dlupdate), trace (dlfeval's record),
-unet_networks (unet3d, unet).
+unet_networks (unet3d, unet), onehot (onehotencode, onehotdecode).
 """
 from . import dag_network
 from . import dlnetwork
 from . import custom_loop
 from . import updates
 from . import unet_networks
+from . import onehot
 
 __all__: list[str] = []
-for _module in (dag_network, dlnetwork, custom_loop, updates, unet_networks):
+for _module in (dag_network, dlnetwork, custom_loop, updates, unet_networks, onehot):
     for _name in _module.__all__:
         globals()[_name] = getattr(_module, _name)
         __all__.append(_name)
