@@ -214,6 +214,19 @@ class Layer:
         """A copy with 'auto' sizes resolved and unset learnables/states initialised."""
         return self.copy()
 
+    def parameter_shapes(self, input_sizes: list[tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
+        """MATLAB shapes of the learnables and states ``initialize`` would create.
+
+        The default initialises a copy (allocating them); layers whose parameters can be
+        large compute the shapes instead (loadNetwork checks a file against them before
+        reading its arrays)."""
+        names = self.LEARNABLES + self.STATES
+        if not names:
+            return {}
+        fresh = self.copy(**{n: np.zeros((0,)) for n in names}).initialize(
+            input_sizes, np.random.default_rng(0))
+        return {n: tuple(np.shape(getattr(fresh, n))) for n in names}
+
     # ---- execution (internal layout; see ops) --------------------------------------------
     def to_internal(self, name: str, value: Any, xp: Any, dtype: Any) -> Any:
         """Convert a MATLAB-layout learnable/state to the internal layout used by forward."""

@@ -92,6 +92,11 @@ class FullyConnectedLayer(_learnables.WeightsAndBias, Layer):
                                           self.OutputSize, rng)
         return new
 
+    def parameter_shapes(self, input_sizes: list[tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
+        self.output_sizes(input_sizes)
+        n_in = int(np.prod(self._one_input(input_sizes)))
+        return {"Weights": (self.OutputSize, n_in), "Bias": (self.OutputSize, 1)}
+
     def to_internal(self, name: str, value: Any, xp: Any, dtype: Any) -> Any:
         value = xp.asarray(value, dtype=dtype)
         return value.reshape(-1) if name == "Bias" else value

@@ -137,6 +137,10 @@ class BatchNormalizationLayer(Layer):
         object.__setattr__(new, "NumChannels", c)
         return new
 
+    def parameter_shapes(self, input_sizes: list[tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
+        size, = self.output_sizes(input_sizes)
+        return dict.fromkeys(self.LEARNABLES + self.STATES, (1,) * (len(size) - 1) + (size[-1],))
+
     # ---- execution -------------------------------------------------------------------------
     def to_internal(self, name: str, value: Any, xp: Any, dtype: Any) -> Any:
         return xp.asarray(value, dtype=dtype).reshape(-1)

@@ -40,7 +40,7 @@ def test_failed_save_keeps_the_existing_file(tmp_path, monkeypatch):
 
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(np, "save", disk_full)
+    monkeypatch.setattr(np.lib.format, "write_array", disk_full)
     with pytest.raises(MException, match="No space left") as err:
         saveNetwork(_net(), path)
     assert err.value.identifier == "layergraph:saveNetwork:CannotWriteFile"

@@ -1,6 +1,7 @@
 """Network files: a zip of JSON metadata and raw arrays that loads without pickle or eval.
 
-Modules: network_file (saveNetwork, loadNetwork, checkpoints); see docs/saving.md.
+Modules: network_file (saveNetwork, loadNetwork), archive (checked, memory-bounded reading),
+checkpoints (trainNetwork's CheckpointPath files); see docs/saving.md.
 """
 from . import network_file
 

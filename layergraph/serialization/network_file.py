@@ -5,56 +5,53 @@ of object, each layer's class and MATLAB properties, the Connections table) and 
 entry per array property (``arrays/<n>.npy``, read with ``allow_pickle=False``).  Layer
 classes are resolved only through the layer registry (``layers.base.registered_layer``: every
 Layer subclass defined so far, by class name); nothing in the file is imported or executed.
-Every malformed or hostile file raises ``MException`` (``layergraph:loadNetwork:<Reason>``).
+
+Loading runs in two passes.  The first builds the graph with every array left unset and
+checks each array's declared dtype and shape (its ``.npy`` header) against what the network
+needs (``Layer.parameter_shapes`` for learnables and states, the layer's largest activation
+for other array properties) before any array data is read; the second streams the arrays in,
+capped at the total the first pass accepted.  Every malformed or hostile file raises
+``MException`` (``layergraph:loadNetwork:<Reason>``).
 """
 from __future__ import annotations
 
-import io as _bytes_io
+import contextlib
 import json
 import math
 import os
-import re
-import uuid
 import zipfile
-import zlib
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Callable, Iterator
 
 import numpy as np
 
-from ..graph.analysis import propagate_sizes
-from ..networks.dlnetwork import dlnetwork
+from ..atomic_write import write_file
 from ..graph import LayerGraph, layerGraph
+from ..graph.analysis import propagate_sizes
 from ..layers.base import Layer, _is_read_only, registered_layer, registered_layers
 from ..layers.errors import MException
-from ..runtime.executor import is_empty
-from ..networks.dag_network import DAGNetwork, assembleNetwork
+from ..networks.dag_network import assembleNetwork
+from ..networks.dlnetwork import dlnetwork
 from ..ops import _backend
+from ..runtime.executor import is_empty
+from .archive import (ALLOWED_DTYPE_KINDS, DAMAGED_ARCHIVE, MANIFEST, Archive, ArrayHeader,
+                      error, preview)
 
 __all__ = ["saveNetwork", "loadNetwork"]
 
 FORMAT_NAME = "layergraph-network"
 FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
-_KINDS = ("DAGNetwork", "dlnetwork", "LayerGraph")
-_ARRAY_NAME = re.compile(r"arrays/[0-9]{1,9}\.npy")
-_ALLOWED_DTYPE_KINDS = "biuf"
-MAX_MANIFEST_BYTES = 64 << 20
-MAX_ARRAY_BYTES = 16 << 30
-MAX_ENTRIES = 1_000_000
-MAX_COMPRESSION_RATIO = 1000
+KINDS = ("DAGNetwork", "dlnetwork", "LayerGraph")
+MAX_NESTING = 32          # depth of lists and records inside one property value
 
 
-def _error(func: str, reason: str, message: str) -> MException:
-    return MException(f"layergraph:{func}:{reason}", message)
-
-
-def _file_name(path: Any, func: str) -> str:
+def file_name(path: Any, func: str) -> str:
     """``path`` (a non-empty str or os.PathLike naming a str path) as a str."""
     name = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
     if not isinstance(name, str) or not name:
-        raise _error(func, "InvalidFileName",
-                     "The file name must be a non-empty string or path-like object. "
-                     f"Received: {path!r} of type {type(path).__name__}.")
+        raise error(func, "InvalidFileName",
+                    "The file name must be a non-empty string or path-like object. "
+                    f"Received: {path!r} of type {type(path).__name__}.")
     return name
 
 
@@ -68,9 +65,9 @@ class _Writer:
 
     def array(self, value: Any) -> dict:
         arr = np.asarray(_backend.to_host(value) if _backend.is_gpu_array(value) else value)
-        if arr.dtype.kind not in _ALLOWED_DTYPE_KINDS:
-            raise _error("saveNetwork", "UnsupportedValue",
-                         f"Only numeric and logical arrays can be saved. Received: dtype {arr.dtype}.")
+        if arr.dtype.kind not in ALLOWED_DTYPE_KINDS:
+            raise error("saveNetwork", "UnsupportedValue",
+                        f"Only numeric and logical arrays can be saved. Received: dtype {arr.dtype}.")
         self.arrays.append(arr)
         return {"array": f"arrays/{len(self.arrays) - 1}.npy"}
 
@@ -89,244 +86,240 @@ class _Writer:
             return self.array(value)
         if isinstance(value, dict) and all(isinstance(k, str) for k in value):
             return {"dict": {k: self.encode(v, f"{where}.{k}") for k, v in value.items()}}
-        raise _error("saveNetwork", "UnsupportedValue",
-                     f"Property {where} cannot be saved (a {type(value).__name__}; function "
-                     "handles and other objects are not supported).")
+        raise error("saveNetwork", "UnsupportedValue",
+                    f"Property {where} cannot be saved (a {type(value).__name__}; function "
+                    "handles and other objects are not supported).")
 
 
-def _graph_parts(net: Any) -> tuple[str, list, Any]:
+def network_writer(net: Any, extra: dict | None = None) -> Callable[[BinaryIO], None]:
+    """Encode ``net`` (and ``extra`` manifest fields) now; return ``write(f)`` for the archive."""
     kind = type(net).__name__
-    if kind not in _KINDS:
-        raise _error("saveNetwork", "InvalidNetwork",
-                     f"net must be a DAGNetwork, dlnetwork or LayerGraph. Received: {kind}.")
-    return kind, list(net.Layers), net.Connections
-
-
-def _write(path: Any, net: Any, extra: dict | None = None) -> None:
-    kind, layers, connections = _graph_parts(net)
+    if kind not in KINDS:
+        raise error("saveNetwork", "InvalidNetwork",
+                    f"net must be a DAGNetwork, dlnetwork or LayerGraph. Received: {kind}.")
     writer = _Writer()
     records = []
-    for layer in layers:
+    for layer in net.Layers:
         name = type(layer).__name__
         if registered_layer(name) is not type(layer):
-            raise _error("saveNetwork", "UnsupportedLayer",
-                         f"Layer '{layer.Name}' of class {name} cannot be saved: it is not the "
-                         f"registered layer class of that name. Registered classes: "
-                         f"{', '.join(registered_layers())}.")
+            raise error("saveNetwork", "UnsupportedLayer",
+                        f"Layer '{layer.Name}' of class {name} cannot be saved: it is not the "
+                        f"registered layer class of that name. Registered classes: "
+                        f"{', '.join(registered_layers())}.")
         props = {k: writer.encode(v, f"{layer.Name}.{k}") for k, v in layer.properties().items()}
         records.append({"class": name, "properties": props})
+    connections = net.Connections
     manifest = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "kind": kind,
                 "layers": records,
                 "connections": [[str(s), str(d)] for s, d in
                                 zip(connections["Source"], connections["Destination"])]}
     if extra is not None:
         manifest.update({k: writer.encode(v, k) for k, v in extra.items()})
-    _write_atomically(path, manifest, writer.arrays)
+    text = json.dumps(manifest, indent=1, allow_nan=False)
 
-
-def _write_atomically(path: str, manifest: dict, arrays: list[np.ndarray]) -> None:
-    """Write the archive to a temporary file beside ``path``, then rename it over ``path``:
-    a failed save never leaves a truncated file nor destroys an existing one."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path) or not os.path.isdir(folder):
-        raise _error("saveNetwork", "CannotWriteFile",
-                     f"Cannot write the network file {path!r}: "
-                     f"{'it is a folder' if os.path.isdir(path) else 'its folder does not exist'}.")
-    temp = f"{path}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        with open(temp, "xb") as f, zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr(MANIFEST, json.dumps(manifest, indent=1, allow_nan=False))
-            for i, arr in enumerate(arrays):
-                buf = _bytes_io.BytesIO()
-                np.save(buf, arr, allow_pickle=False)
-                zf.writestr(f"arrays/{i}.npy", buf.getvalue())
-        os.replace(temp, path)
-    except OSError as err:
-        raise _error("saveNetwork", "CannotWriteFile",
-                     f"Cannot write the network file {path!r}: {err.strerror or err}.") from None
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
+    def write(f: BinaryIO) -> None:
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(MANIFEST, text)
+            for i, arr in enumerate(writer.arrays):     # streamed: no second copy in memory
+                with zf.open(f"arrays/{i}.npy", "w", force_zip64=arr.nbytes > (1 << 30)) as out:
+                    np.lib.format.write_array(out, arr, allow_pickle=False)
+    return write
 
 
 def saveNetwork(net: Any, path: Any) -> None:
-    """Save a DAGNetwork, dlnetwork or LayerGraph to ``path`` (a zip; see docs/saving.md)."""
-    _write(_file_name(path, "saveNetwork"), net)
+    """Save a DAGNetwork, dlnetwork or LayerGraph to ``path`` (a zip; see docs/saving.md).
+
+    Written atomically (``layergraph.atomic_write``): the old file survives any failure, a
+    symlink is written through, the file's permissions are kept, a read-only file is refused.
+    """
+    path = file_name(path, "saveNetwork")
+    write_file(path, network_writer(net), "saveNetwork")
 
 
 # ---- decoding ------------------------------------------------------------------------------
 
-# What zipfile / zlib raise for a damaged archive (zlib.error, EOFError, a bad seek's OSError,
-# NotImplementedError for a mangled compression method or version field, RuntimeError for a
-# flipped "encrypted" flag).
-_DAMAGED_ARCHIVE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError,
-                    RuntimeError)
+@dataclass(frozen=True)
+class ArrayRef:
+    """An array property value not read yet."""
+
+    name: str
 
 
-class _Reader:
-    """Validated access to the entries of an opened archive."""
-
-    def __init__(self, zf: zipfile.ZipFile):
-        infos = zf.infolist()
-        if len(infos) > MAX_ENTRIES:
-            raise _error("loadNetwork", "TooManyEntries",
-                         f"The file has {len(infos)} entries (at most {MAX_ENTRIES} allowed).")
-        self.zf = zf
-        self.infos = {}
-        for info in infos:
-            if info.filename != MANIFEST and not _ARRAY_NAME.fullmatch(info.filename):
-                raise _error("loadNetwork", "UnexpectedEntry",
-                             f"The file holds an unexpected entry {info.filename!r}; only "
-                             f"'{MANIFEST}' and 'arrays/<n>.npy' are allowed.")
-            limit = MAX_MANIFEST_BYTES if info.filename == MANIFEST else MAX_ARRAY_BYTES
-            ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size > limit or (info.file_size > (1 << 20)
-                                          and ratio > MAX_COMPRESSION_RATIO):
-                raise _error("loadNetwork", "EntryTooLarge",
-                             f"Entry {info.filename!r} declares {info.file_size} bytes "
-                             f"(limit {limit}, compression ratio {ratio:.0f}).")
-            self.infos[info.filename] = info
-
-    def read(self, name: str) -> bytes:
-        if name not in self.infos:
-            raise _error("loadNetwork", "MissingEntry", f"The file has no entry {name!r}.")
-        info = self.infos[name]
-        try:
-            with self.zf.open(info) as f:
-                data = f.read(info.file_size + 1)
-        except _DAMAGED_ARCHIVE as err:        # bad CRC, bad deflate stream, bad local header, ...
-            raise _error("loadNetwork", "CorruptEntry",
-                         f"Entry {name!r} cannot be read (the file is damaged): {type(err).__name__}: "
-                         f"{err}") from None
-        if len(data) != info.file_size:
-            raise _error("loadNetwork", "CorruptEntry",
-                         f"Entry {name!r} does not hold the {info.file_size} bytes it declares.")
-        return data
-
-    def array(self, name: str) -> np.ndarray:
-        buf = _bytes_io.BytesIO(self.read(name))
-        try:
-            version = np.lib.format.read_magic(buf)
-            if version not in ((1, 0), (2, 0)):
-                raise ValueError(f"unsupported .npy version {version}")
-            shape, fortran, dtype = (np.lib.format.read_array_header_1_0(buf) if version == (1, 0)
-                                     else np.lib.format.read_array_header_2_0(buf))
-        except ValueError as err:
-            raise _error("loadNetwork", "CorruptArray", f"Entry {name!r} is not a .npy array: {err}")
-        if dtype.kind not in _ALLOWED_DTYPE_KINDS or dtype.hasobject:
-            raise _error("loadNetwork", "UnsupportedArray",
-                         f"Entry {name!r} has dtype {dtype}; only numeric and logical arrays "
-                         "are allowed.")
-        expected = int(np.prod(shape, dtype=object)) * dtype.itemsize
-        if expected != len(buf.getvalue()) - buf.tell():
-            raise _error("loadNetwork", "CorruptArray",
-                         f"Entry {name!r} declares shape {shape} ({expected} bytes) but holds "
-                         f"{len(buf.getvalue()) - buf.tell()} bytes of data.")
-        buf.seek(0)
-        return np.load(buf, allow_pickle=False)
-
-    def decode(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return tuple(self.decode(v) for v in value)
-        if isinstance(value, dict):
-            if set(value) == {"array"} and isinstance(value["array"], str):
-                return self.array(value["array"])
-            if set(value) == {"float"} and value["float"] in ("inf", "-inf", "nan"):
-                return float(value["float"])
-            if set(value) == {"dict"} and isinstance(value["dict"], dict):
-                return {k: self.decode(v) for k, v in value["dict"].items()}
-            raise _error("loadNetwork", "CorruptManifest",
-                         f"Unexpected object in a property value: {str(value)[:80]}.")
-        return value
+def decode(value: Any, archive: Archive, read: bool, depth: int = 0) -> Any:
+    """A manifest value as a property value; arrays as ``ArrayRef`` or (``read``) arrays."""
+    if depth > MAX_NESTING:
+        raise error("loadNetwork", "CorruptManifest",
+                    f"A property value nests lists or records more than {MAX_NESTING} deep.")
+    if isinstance(value, list):
+        return tuple(decode(v, archive, read, depth + 1) for v in value)
+    if isinstance(value, dict):
+        if set(value) == {"array"} and isinstance(value["array"], str):
+            return archive.array(value["array"]) if read else ArrayRef(value["array"])
+        if set(value) == {"float"} and value["float"] in ("inf", "-inf", "nan"):
+            return float(value["float"])
+        if set(value) == {"dict"} and isinstance(value["dict"], dict):
+            return {k: decode(v, archive, read, depth + 1) for k, v in value["dict"].items()}
+        raise error("loadNetwork", "CorruptManifest",
+                    f"Unexpected object in a property value: {preview(value)}.")
+    return value
 
 
-def _manifest(reader: _Reader) -> dict:
-    try:
-        manifest = json.loads(reader.read(MANIFEST).decode("utf-8"),
-                              parse_constant=lambda c: float("nan"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise _error("loadNetwork", "CorruptManifest", f"{MANIFEST} is not valid JSON: {err}")
+def _manifest(archive: Archive) -> dict:
+    manifest = archive.manifest()
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
-        raise _error("loadNetwork", "NotANetworkFile",
-                     f"The file is not a {FORMAT_NAME} file (no matching 'format' field).")
+        raise error("loadNetwork", "NotANetworkFile",
+                    f"The file is not a {FORMAT_NAME} file (no matching 'format' field).")
     if manifest.get("version") != FORMAT_VERSION:
-        raise _error("loadNetwork", "UnsupportedVersion",
-                     f"File format version {manifest.get('version')!r} is not supported "
-                     f"(this release reads version {FORMAT_VERSION}).")
-    if manifest.get("kind") not in _KINDS or not isinstance(manifest.get("layers"), list) \
+        raise error("loadNetwork", "UnsupportedVersion",
+                    f"File format version {preview(manifest.get('version'))} is not supported "
+                    f"(this release reads version {FORMAT_VERSION}).")
+    if manifest.get("kind") not in KINDS or not isinstance(manifest.get("layers"), list) \
             or not isinstance(manifest.get("connections"), list):
-        raise _error("loadNetwork", "CorruptManifest",
-                     "The manifest must hold 'kind' (DAGNetwork, dlnetwork or LayerGraph), "
-                     "'layers' and 'connections'.")
+        raise error("loadNetwork", "CorruptManifest",
+                    "The manifest must hold 'kind' (DAGNetwork, dlnetwork or LayerGraph), "
+                    "'layers' and 'connections'.")
     return manifest
 
 
-def _layer(record: Any, reader: _Reader) -> Layer:
+def _holds_ref(value: Any) -> bool:
+    if isinstance(value, tuple):
+        return any(_holds_ref(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_ref(v) for v in value.values())
+    return isinstance(value, ArrayRef)
+
+
+def _layer(record: Any, archive: Archive, read: bool) -> tuple[Layer, dict[str, ArrayRef]]:
+    """The layer of a manifest record and its array properties (unset unless ``read``)."""
     if not isinstance(record, dict) or not isinstance(record.get("properties"), dict):
-        raise _error("loadNetwork", "CorruptManifest", "Each layer record needs 'class' and "
-                     "'properties'.")
+        raise error("loadNetwork", "CorruptManifest", "Each layer record needs 'class' and "
+                    "'properties'.")
     name = record.get("class")
     cls = registered_layer(name) if isinstance(name, str) else None
     if cls is None:
-        raise _error("loadNetwork", "UnknownLayerClass",
-                     f"Unknown layer class {str(name)[:80]!r}: no layer class of that name is "
-                     f"defined (define or import it before loading). Registered: "
-                     f"{', '.join(registered_layers())}.")
-    props = {k: reader.decode(v) for k, v in record["properties"].items()}
+        raise error("loadNetwork", "UnknownLayerClass",
+                    f"Unknown layer class {preview(name)}: no layer class of that name is "
+                    f"defined (define or import it before loading). Registered: "
+                    f"{', '.join(registered_layers())}.")
+    props = {k: decode(v, archive, read) for k, v in record["properties"].items()}
+    refs = {k: v for k, v in props.items() if isinstance(v, ArrayRef)}
+    if not read:
+        if any(_holds_ref(v) for k, v in props.items() if k not in refs):
+            raise error("loadNetwork", "CorruptManifest",
+                        f"Layer class {name}: arrays must be whole property values.")
+        props = {k: (None if k in refs else v) for k, v in props.items()}
     layer = cls.from_properties(props)
     # from_properties stores values as given: set the writable ones again so that every
     # property passes the same validation as in the layer's constructor.
     writable = {n: getattr(layer, n) for n in props
                 if not _is_read_only(cls, n) and n not in getattr(cls, "READ_ONLY", ())}
-    return layer.copy(**writable)
+    return layer.copy(**writable), refs
 
 
-def _check_shapes(lgraph: LayerGraph) -> None:
-    """Every stored learnable/state must have the shape the layer would create itself."""
-    rng = np.random.default_rng(0)
-
-    def checked(layer: Layer, in_sizes: list[tuple[int, ...]]) -> Layer:
-        names = [n for n in layer.LEARNABLES + layer.STATES if not is_empty(getattr(layer, n))]
-        if names:
-            fresh = layer.copy(**{n: np.zeros((0,)) for n in names}).initialize(in_sizes, rng)
-            bad = [f"{n} {np.shape(getattr(layer, n))} (expected {np.shape(getattr(fresh, n))})"
-                   for n in names if np.shape(getattr(layer, n)) != np.shape(getattr(fresh, n))]
-            if bad:
-                raise _error("loadNetwork", "WrongShape",
-                             f"Layer '{layer.Name}': stored values have wrong sizes: {bad}.")
-        return layer
-    propagate_sizes(lgraph, checked)
-
-
-def _graph(manifest: dict, reader: _Reader) -> LayerGraph:
+def _connected(layers: list[Layer], connections: list) -> LayerGraph:
     lgraph = layerGraph()
-    for record in manifest["layers"]:
-        lgraph = lgraph.addLayers(_layer(record, reader))
-    for row in manifest["connections"]:
+    for layer in layers:
+        lgraph = lgraph.addLayers(layer)
+    for row in connections:
         if not (isinstance(row, list) and len(row) == 2 and all(isinstance(s, str) for s in row)):
-            raise _error("loadNetwork", "CorruptManifest",
-                         f"Each connection must be [source, destination]. Received: {str(row)[:80]}.")
+            raise error("loadNetwork", "CorruptManifest",
+                        f"Each connection must be [source, destination]. Received: {preview(row)}.")
         lgraph = lgraph.connectLayers(*row)
-    _check_shapes(lgraph)
     return lgraph
 
 
-def _open(path: Any) -> tuple[zipfile.ZipFile, _Reader, dict]:
-    path = _file_name(path, "loadNetwork")
+@dataclass
+class Plan:
+    """The first pass: the graph without arrays, the checked headers and what is needed."""
+
+    lgraph: LayerGraph
+    refs: list[dict[str, ArrayRef]]
+    needs: dict[tuple[str, str], tuple[int, ...]]   # (layer, learnable/state) -> MATLAB shape
+    nbytes: int                                     # array data the network needs
+
+
+def _strip_ones(shape: tuple[int, ...]) -> tuple[int, ...]:
+    shape = tuple(shape)
+    while shape and shape[-1] == 1:
+        shape = shape[:-1]
+    return shape
+
+
+def _wrong_shape(layer: Layer, prop: str, header: ArrayHeader, needed: str) -> MException:
+    return error("loadNetwork", "WrongShape",
+                 f"Layer '{layer.Name}': {prop} is declared as {header.describe()} in "
+                 f"{header.name}, but the network needs {needed}. No array data was read.")
+
+
+def plan(manifest: dict, archive: Archive) -> Plan:
+    """Build the graph with arrays unset and check every array header against the network."""
+    built = [_layer(record, archive, read=False) for record in manifest["layers"]]
+    lgraph = _connected([layer for layer, _ in built], manifest["connections"])
+    refs = [r for _, r in built]
+    index = {layer.Name: i for i, layer in enumerate(lgraph.Layers)}
+    needs: dict[tuple[str, str], tuple[int, ...]] = {}
+
+    def check(layer: Layer, in_sizes: list[tuple[int, ...]]) -> Layer:
+        layer_refs = refs[index[layer.Name]]
+        params = set(layer.LEARNABLES + layer.STATES) & set(layer_refs)
+        shapes = layer.parameter_shapes(in_sizes) if params else {}
+        largest = max(math.prod(s) for s in list(in_sizes) + layer.output_sizes(in_sizes))
+        for prop, ref in layer_refs.items():
+            header = archive.header(ref.name)
+            if prop in shapes:
+                if _strip_ones(header.shape) != _strip_ones(shapes[prop]):
+                    shape = "x".join(map(str, shapes[prop]))
+                    raise _wrong_shape(layer, prop, header, shape)
+                needs[(layer.Name, prop)] = tuple(shapes[prop])
+            elif math.prod(header.shape) > largest:
+                raise _wrong_shape(layer, prop, header, f"at most {largest} elements (its "
+                                   "largest activation)")
+        return layer
+    propagate_sizes(lgraph, check)
+    # Layers after an unconnected input (a LayerGraph saved unfinished) have no known sizes:
+    # their arrays are read as declared, within the archive's entry limits.
+    nbytes = sum(archive.header(ref.name).nbytes for r in refs for ref in r.values())
+    return Plan(lgraph, refs, needs, nbytes)
+
+
+def read_graph(manifest: dict, archive: Archive, planned: Plan) -> LayerGraph:
+    """The second pass: the layers with their arrays, in the planned graph."""
+    layers = [_layer(record, archive, read=True)[0] for record in manifest["layers"]]
+    lgraph = planned.lgraph.with_layers(layers)
+    for layer in lgraph.Layers:
+        for name in layer.LEARNABLES + layer.STATES:
+            value, shape = getattr(layer, name), planned.needs.get((layer.Name, name))
+            if shape is not None and not is_empty(value) and tuple(np.shape(value)) != shape:
+                raise error("loadNetwork", "WrongShape",
+                            f"Layer '{layer.Name}': stored values have wrong sizes: {name} "
+                            f"{np.shape(value)} (expected {shape}).")
+    return lgraph
+
+
+@contextlib.contextmanager
+def opened(path: Any) -> Iterator[tuple[Archive, dict]]:
+    """The checked archive and manifest of a network file; every failure an MException."""
+    path = file_name(path, "loadNetwork")
     try:
         zf = zipfile.ZipFile(path)
-    except _DAMAGED_ARCHIVE as err:
-        raise _error("loadNetwork", "NotANetworkFile", f"Cannot read {str(path)!r} as a "
-                     f"network file (a zip archive): {err}")
-    try:
-        reader = _Reader(zf)
-        return zf, reader, _manifest(reader)
-    except MException:
-        zf.close()
-        raise
+    except DAMAGED_ARCHIVE as err:
+        raise error("loadNetwork", "NotANetworkFile", f"Cannot read {str(path)!r} as a "
+                    f"network file (a zip archive): {err}") from None
+    with zf:
+        try:
+            archive = Archive(zf)
+            yield archive, _manifest(archive)
+        except MException:
+            raise
+        except MemoryError:
+            raise error("loadNetwork", "OutOfMemory",
+                        f"Not enough memory to load {str(path)!r}.") from None
+        except (ValueError, TypeError, KeyError, IndexError, zipfile.BadZipFile) as err:
+            raise error("loadNetwork", "CorruptFile",
+                        f"The network file is inconsistent: {type(err).__name__}: {err}") from None
 
 
-def _build(kind: str, lgraph: LayerGraph) -> Any:
+def build(kind: str, lgraph: LayerGraph) -> Any:
     if kind == "LayerGraph":
         return lgraph
     if kind == "DAGNetwork":
@@ -339,39 +332,10 @@ def loadNetwork(path: Any) -> Any:
 
     Raises ``MException`` (``layergraph:loadNetwork:<Reason>``) for anything that is not a
     well-formed network file: not a zip, unexpected or missing entries, unknown layer classes,
-    non-numeric or mis-sized arrays, inconsistent shapes or connections, oversized entries.
+    non-numeric or mis-sized arrays (checked before any array data is read), inconsistent
+    shapes or connections, oversized entries, deeply nested values.
     """
-    zf, reader, manifest = _open(path)
-    with zf:
-        try:
-            return _build(manifest["kind"], _graph(manifest, reader))
-        except MException:
-            raise
-        except (ValueError, TypeError, KeyError, IndexError, zipfile.BadZipFile) as err:
-            raise _error("loadNetwork", "CorruptFile",
-                         f"The network file is inconsistent: {type(err).__name__}: {err}")
-
-
-# ---- checkpoints (trainNetwork CheckpointPath) --------------------------------------------
-
-def save_checkpoint(path: Any, net: DAGNetwork, solver: Any, epoch: int, iteration: int) -> None:
-    """A network file plus ``checkpoint``: epoch, iteration, solver name and state arrays."""
-    state = {name: [[layer, param, value] for (layer, param), value in entries.items()]
-             for name, entries in solver.state.items()}
-    _write(path, net, extra={"checkpoint": {"Epoch": epoch, "Iteration": iteration,
-                                            "SolverName": solver.options.SolverName,
-                                            "SolverIteration": solver.iteration,
-                                            "SolverState": state}})
-
-
-def load_checkpoint(path: Any) -> tuple[DAGNetwork, dict]:
-    """``(net, checkpoint)``; checkpoint['SolverState'][name][(layer, param)] -> array."""
-    zf, reader, manifest = _open(path)
-    with zf:
-        net = _build(manifest["kind"], _graph(manifest, reader))
-        info = reader.decode(manifest.get("checkpoint"))
-        if not isinstance(info, dict) or not isinstance(info.get("SolverState"), dict):
-            raise _error("loadNetwork", "NotACheckpoint", "The file holds no checkpoint record.")
-        info["SolverState"] = {name: {(layer, param): value for layer, param, value in entries}
-                               for name, entries in info["SolverState"].items()}
-    return net, info
+    with opened(path) as (archive, manifest):
+        planned = plan(manifest, archive)
+        archive.budget = planned.nbytes
+        return build(manifest["kind"], read_graph(manifest, archive, planned))

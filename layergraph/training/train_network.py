@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import time
 from typing import Any, Callable
 
 import numpy as np
 
 from . import setup
-from ..serialization import network_file as io_module
+from ..serialization import checkpoints
 from ..runtime import solvers
 from .progress import TrainingInfo, VerboseTable
 from ..runtime.executor import Executor, l2_factor, learn_rate_factor
@@ -192,10 +191,9 @@ class _Trainer:
         o = self.o
         if not o.CheckpointPath or o.CheckpointFrequencyUnit != unit or count % o.CheckpointFrequency:
             return
-        stamp = time.strftime("%Y_%m_%d__%H_%M_%S")
-        path = os.path.join(o.CheckpointPath, f"net_checkpoint__{self.iteration}__{stamp}.lgnet")
-        io_module.save_checkpoint(path, DAGNetwork(self.graph.with_layers(self.ex.to_layers())),
-                                  self.solver, epoch, self.iteration)
+        checkpoints.save_checkpoint(o.CheckpointPath,
+                                    DAGNetwork(self.graph.with_layers(self.ex.to_layers())),
+                                    self.solver, epoch, self.iteration)
 
     def finish(self) -> tuple[DAGNetwork, TrainingInfo]:
         """Pick the output network, finalize BN statistics, compute the final validation."""

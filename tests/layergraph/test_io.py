@@ -10,7 +10,7 @@ import pytest
 from layergraph import (MException, classificationLayer, dlnetwork, fullyConnectedLayer,
                         imageInputLayer, layerGraph, loadNetwork, reluLayer, resnet3dLayers,
                         saveNetwork, softmaxLayer, trainingOptions, trainNetwork)
-from layergraph.serialization import network_file as lgio
+from layergraph.serialization import archive, network_file as lgio
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +148,7 @@ def test_not_a_zip_and_bad_json(tmp_path):
 
 
 def test_oversized_entry_rejected_before_reading(trained, tmp_path, monkeypatch):
-    monkeypatch.setattr(lgio, "MAX_ARRAY_BYTES", 16)
+    monkeypatch.setattr(archive, "MAX_ARRAY_BYTES", 16)
     with pytest.raises(MException) as err:
         loadNetwork(trained[2])
     assert err.value.identifier == "layergraph:loadNetwork:EntryTooLarge"

@@ -199,7 +199,7 @@ def test_gpu_requested_without_gpu():
 
 
 def test_checkpoints_hold_network_and_solver_state(tmp_path):
-    from layergraph.serialization.network_file import load_checkpoint
+    from layergraph.serialization.checkpoints import load_checkpoint
     X, Y = _data(8)
     trainNetwork(X, Y, _fc_net(), _opts(MaxEpochs=2, CheckpointPath=str(tmp_path)),
                  dtype=np.float64)
