@@ -8,7 +8,7 @@ import importlib as _importlib
 __version__ = "0.1.0"
 
 _MODULES = ("autodiff", "graph", "builders", "networks", "training", "serialization", "datasets", "rng",
-            "plotting")
+            "plotting", "data")
 
 from .layers import *  # noqa: F401,F403,E402
 from .layers import __all__ as _layer_names  # noqa: E402

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..layers.errors import MException
 from ..layers._validation import parse_name_value, validatestring  # noqa: F401 (re-exported)
-from ..random import global_generator  # noqa: F401 (the one place data/ reaches the generator)
+from ..rng import global_generator  # noqa: F401 (the one place data/ reaches the generator)
 
 
 def error(func: str, reason: str, message: str) -> MException:

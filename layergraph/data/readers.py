@@ -155,7 +155,10 @@ def niftiinfo(filename: str) -> dict:
                     f"Cannot read NIfTI file '{filename}': {exc}") from exc
     ndim = int(raw["dim"][0])
     space, time = hdr.get_xyzt_units()
-    slope, inter = raw.get("scl_slope", np.nan), raw.get("scl_inter", np.nan)
+    # nibabel moves the stored scaling from the loaded header to the data proxy
+    slope = float(getattr(img.dataobj, "slope", 1.0))
+    inter = float(getattr(img.dataobj, "inter", 0.0))
+    raw["scl_slope"], raw["scl_inter"] = slope, inter
     sform, qform = int(raw.get("sform_code", 0)), int(raw.get("qform_code", 0))
     return {
         "Filename": os.path.abspath(filename), "Filesize": os.path.getsize(filename),

@@ -81,7 +81,8 @@ class ImageDataAugmenter:
                 m[axis, axis] = -1.0
         theta = math.radians(_draw(self.RandRotation, rng))
         rot = np.eye(ndim + 1)
-        rot[:2, :2] = [[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]]
+        # counterclockwise as displayed (rows grow downwards), as imrotate
+        rot[:2, :2] = [[math.cos(theta), math.sin(theta)], [-math.sin(theta), math.cos(theta)]]
         if self.RandScale != (1.0, 1.0):
             s = _draw(self.RandScale, rng)
             scales = [s] * ndim
@@ -156,7 +157,7 @@ def warp(image: np.ndarray, forward: np.ndarray, fill: Any, ndim: int,
     a = forward[np.ix_(perm + [ndim], perm + [ndim])]
     inv = np.linalg.inv(a)
     centre = (np.asarray(image.shape[:ndim], dtype=float) - 1) / 2
-    offset = centre - inv[:ndim, :ndim] @ centre - inv[:ndim, ndim]
+    offset = centre - inv[:ndim, :ndim] @ centre + inv[:ndim, ndim]
     channels = image.reshape(image.shape[:ndim] + (-1,))
     fills = np.broadcast_to(np.asarray(fill, dtype=float).ravel(), (channels.shape[-1],)) \
         if np.size(fill) in (1, channels.shape[-1]) else None
