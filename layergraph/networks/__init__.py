@@ -2,7 +2,8 @@
 
 Modules: dag_network (DAGNetwork, predict, classify, activations), dlnetwork, custom_loop (dlfeval,
 dlgradient, losses), updates (sgdmupdate, adamupdate, rmspropupdate, dlupdate), trace (dlfeval's record),
-unet_networks (unet3d, unet), onehot (onehotencode, onehotdecode).
+unet_networks (unet3d, unet), onehot (onehotencode, onehotdecode), segmentation (semanticseg, dice,
+jaccard).
 """
 from . import dag_network
 from . import dlnetwork
@@ -10,9 +11,10 @@ from . import custom_loop
 from . import updates
 from . import unet_networks
 from . import onehot
+from . import segmentation
 
 __all__: list[str] = []
-for _module in (dag_network, dlnetwork, custom_loop, updates, unet_networks, onehot):
+for _module in (dag_network, dlnetwork, custom_loop, updates, unet_networks, onehot, segmentation):
     for _name in _module.__all__:
         globals()[_name] = getattr(_module, _name)
         __all__.append(_name)

@@ -357,7 +357,7 @@ class Executor:
                              f"loss_and_gradients needs an output layer. Received: '{output}'.")
         fp = self.forward(x, training=True, outputs=[output], seed=seed)
         y = fp.outputs[output]
-        y2 = y.reshape(y.shape[0], y.shape[1])
+        y2 = y if t.ndim > 2 else y.reshape(y.shape[0], y.shape[1])   # (K, N, *S): per voxel
         loss, cache = out_layer.loss(y2, t)
         dy = out_layer.loss_backward(cache).reshape(y.shape)
         grads = self.backward(fp, {output: dy})

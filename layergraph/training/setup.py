@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import segmentation
 from ..graph.analysis import propagate_sizes
 from ..runtime.layout import matlab_to_internal, onehot
 from ..runtime.executor import Executor, is_empty
@@ -114,6 +115,8 @@ def initialize_graph(lgraph: Any, rng: np.random.Generator, num_targets: int | N
 
 def _check_output_size(layer: Any, in_size: tuple[int, ...], num_targets: int) -> None:
     size = "x".join(map(str, in_size))
+    if segmentation.is_pixel_output(layer):      # per-voxel scores: labels checked in segmentation
+        return
     if hasattr(layer, "Classes"):
         if int(np.prod(in_size)) != num_targets:   # the layer itself checked the channel count
             raise MException(f"nnet_cnn:{_FUNC}:WrongOutputSize",
@@ -191,7 +194,7 @@ def evaluate(ex: Executor, Xint: np.ndarray, T: np.ndarray, batch_size: int,
     def scores_of(part: slice) -> Any:
         x = _backend.to_device(Xint[:, part], ex.device).astype(ex.dtype)
         y = ex.forward(x, training=False, outputs=[output]).outputs[output]
-        return y.reshape(y.shape[0], y.shape[1])
+        return y if T.ndim > 2 else y.reshape(y.shape[0], y.shape[1])   # per voxel: (K, N, *S)
 
     parts = ex.inference_batches(Xint.shape[1], batch_size)
     scores = ex.map_batches(scores_of, parts, ex.activation_bytes(
@@ -204,9 +207,14 @@ def evaluate(ex: Executor, Xint: np.ndarray, T: np.ndarray, batch_size: int,
 
 
 def batch_metric(y: Any, t: Any, classification: bool) -> float:
-    """Accuracy in percent (argmax agreement) or RMSE = sqrt(mean((y - t)^2)); y, t ``(K, N)``."""
+    """Accuracy in percent (argmax agreement) or RMSE = sqrt(mean((y - t)^2)); y, t ``(K, N)``
+    or per voxel ``(K, N, *S)`` (accuracy over the labelled voxels: t's column not all zero)."""
     if classification:
-        return 100.0 * float((y.argmax(axis=0) == t.argmax(axis=0)).mean())
+        hits = y.argmax(axis=0) == t.argmax(axis=0)
+        if t.ndim == 2:
+            return 100.0 * float(hits.mean())
+        labelled = t.max(axis=0) > 0
+        return 100.0 * float((hits & labelled).sum()) / max(float(labelled.sum()), 1.0)
     d = y - t
     return float(((d * d).mean()) ** 0.5)
 

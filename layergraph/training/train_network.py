@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import setup
+from . import segmentation, setup
 from ..serialization import checkpoints
 from ..runtime import solvers
 from .progress import TrainingInfo, VerboseTable
@@ -60,8 +60,13 @@ def _prepare_graph(lgraph: Any, X: np.ndarray, labels: Any, options: Any, say: C
     i_in = next(i for i, layer in enumerate(layers) if layer.IS_INPUT)
     i_out = next(i for i, layer in enumerate(layers) if layer.IS_OUTPUT)
     classification = hasattr(layers[i_out], "Classes")
-    targets, classes = setup.prepare_targets(labels, X.shape[-1], classification)
-    if classification:
+    if segmentation.is_pixel_output(layers[i_out]):         # label volumes: codes, one-hot later
+        targets, classes = segmentation.label_volume_codes(layers[i_out], labels, X)
+        if isinstance(layers[i_out].Classes, str):
+            layers[i_out] = layers[i_out].copy(Classes=classes)
+    else:
+        targets, classes = setup.prepare_targets(labels, X.shape[-1], classification)
+    if classification and not segmentation.is_pixel_output(layers[i_out]):
         given = layers[i_out].Classes
         if isinstance(given, str):                       # 'auto'
             layers[i_out] = layers[i_out].copy(Classes=classes)
@@ -278,25 +283,36 @@ def trainNetwork(X: Any, Y: Any, layers: Any, options: Any, *,
         say("Note: Plots='training-progress' opens no window here; use the returned info.")
         _STATE["plots_note_shown"] = True
     lgraph, T, classes = _prepare_graph(lgraph, Xh, Y, options, say)
-    lgraph = setup.initialize_graph(lgraph, global_generator(), num_targets=T.shape[0])
+    pixel = segmentation.is_pixel_output(next(x for x in lgraph.Layers if x.IS_OUTPUT))
+    lgraph = setup.initialize_graph(lgraph, global_generator(),
+                                    num_targets=len(classes) if pixel else T.shape[0])
+    if pixel:
+        T = segmentation.pixel_targets(lgraph, T, len(classes))
     ex = Executor(lgraph, dtype=dtype, device=device)
     num_spatial = len(input_layer.InputSize) - 1
     to_dev = functools.partial(_backend.to_device, device=device)
     Xint = to_dev(setup.to_internal_data(Xh, num_spatial, dtype))
-    val = _validation_data(options, input_layer, classes, T.shape[0], num_spatial, dtype, to_dev)
+    val = _validation_data(options, input_layer, classes, T.shape[0], num_spatial, dtype, to_dev,
+                           lgraph if pixel else None)
     trainer = _Trainer(lgraph, ex, Xint, to_dev(T.astype(dtype)), val, options,
                        classes is not None, say)
     trainer.run()
     return trainer.finish()
 
 
-def _validation_data(options, input_layer, classes, num_targets, num_spatial, dtype, to_dev):
-    """``(Xint, T)`` on the device for ValidationData, or None."""
+def _validation_data(options, input_layer, classes, num_targets, num_spatial, dtype, to_dev,
+                     pixel_graph=None):
+    """``(Xint, T)`` on the device for ValidationData, or None (``pixel_graph``: the initialised
+    graph of a segmentation network, whose labels are volumes)."""
     if options.ValidationData is None:
         return None
     XV, YV = options.ValidationData
     XV = check_predictors(XV, tuple(input_layer.InputSize), "ValidationData predictors")
-    if classes is not None:
+    if pixel_graph is not None:
+        out = next(layer for layer in pixel_graph.Layers if layer.IS_OUTPUT)
+        codes, _ = segmentation.label_volume_codes(out, YV, XV, "ValidationData labels")
+        TV = segmentation.pixel_targets(pixel_graph, codes, len(classes), "ValidationData labels")
+    elif classes is not None:
         TV = setup.label_targets(YV, classes)
     else:
         TV, _ = setup.prepare_targets(YV, XV.shape[-1], False)
