@@ -16,7 +16,7 @@ import webbrowser
 from typing import Any
 
 from ..graph import analysis, layerGraph
-from ..layers._validation import parse_name_value
+from ..layers._validation import parse_name_value, validatestring
 from ..layers.errors import MException
 from . import page_assets
 from .files import write_text_atomically
@@ -27,6 +27,7 @@ __all__ = ["analyzeNetwork", "NetworkAnalysis"]
 
 NO_BROWSER_ENV = "LAYERGRAPH_NO_BROWSER"
 PAGE_TITLE = "Deep Learning Network Analyzer"
+PLOTS = ("analyzer", "none")
 
 
 class NetworkAnalysis(analysis.NetworkAnalysis):
@@ -171,26 +172,23 @@ def _open_in_browser(info: NetworkAnalysis) -> str | None:
     return path if browser.open("file://" + path) else None
 
 
-def analyzeNetwork(net: Any, *nameValuePairs: Any, Open: Any = None, **options: Any) -> NetworkAnalysis:
+def analyzeNetwork(net: Any, *nameValuePairs: Any, **options: Any) -> NetworkAnalysis:
     """Analyse a network and show it: ``info = analyzeNetwork(lgraph)``.
 
-    ``net``: a layer array, LayerGraph, DAGNetwork or dlnetwork; option ``TargetUsage``
-    (``"trainNetwork"`` | ``"dlnetwork"``) as in MATLAB. With a display the analyzer page opens
-    in the web browser (MATLAB opens the app); without one, a script prints the summary (at a
-    Python prompt the returned value shows it). ``Open=False`` or the environment variable
-    ``LAYERGRAPH_NO_BROWSER=1`` keeps the browser closed (``Open=True`` insists).
-    ``info.to_html(path)`` writes the page.
+    ``net``: a layer array, LayerGraph, DAGNetwork or dlnetwork. Options: ``TargetUsage``
+    (``"trainNetwork"`` | ``"dlnetwork"``) and ``Plots`` (``"analyzer"``, the default, or
+    ``"none"``). With ``"analyzer"`` the page opens in the web browser when a display is
+    available (MATLAB opens the app); otherwise a script prints the summary (at a Python prompt
+    the returned value shows it). The environment variable ``LAYERGRAPH_NO_BROWSER=1`` keeps
+    the browser closed; ``Plots="none"`` shows nothing. ``info.to_html(path)`` writes the page.
     """
-    given = parse_name_value(nameValuePairs, options, ["TargetUsage", "Open"], "analyzeNetwork")
-    if "Open" in given:
-        Open = given.pop("Open")
-    if Open is not None and not isinstance(Open, bool):
-        raise MException("layergraph:analyzeNetwork:InvalidOpen",
-                         f"Open must be True, False or None (automatic). Received: Open={Open!r:.60}.")
+    given = parse_name_value(nameValuePairs, options, ["TargetUsage", "Plots"], "analyzeNetwork")
+    plots = validatestring(given.pop("Plots", "analyzer"), PLOTS, "analyzeNetwork", "Plots")
     core = analysis.analyzeNetwork(net, **given)
     info = NetworkAnalysis(core, layerGraph(net))
-    wants = _display_available() if Open is None else Open
-    opened = _open_in_browser(info) if wants else None
+    if plots == "none":
+        return info
+    opened = _open_in_browser(info) if _display_available() else None
     if opened:
         print(f"Network Analyzer: file://{opened}")
     elif not _interactive():

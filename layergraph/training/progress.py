@@ -12,6 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from ..layers.errors import MException
+from ..plotting.progress_monitor import show_progress
+
 _WIDTHS = {"epoch": 9, "iteration": 13, "time": 16, "metric": 14, "rate": 17}
 
 
@@ -99,7 +102,17 @@ class TrainingInfo(dict):
     """MATLAB's training-info struct: a dict whose fields also read as attributes.
 
     Per-iteration fields are 1-D float arrays (NaN where a value was not computed).
+    ``info.plot()`` redraws the training-progress figure of the run (needs matplotlib).
     """
+
+    def plot(self) -> Any:
+        """Draw the training-progress figure of this run; returns a handle with ``.figure``."""
+        record = self.__dict__.get("_progress_record")
+        if record is None:
+            raise MException("layergraph:TrainingInfo:NoTrainingProgress",
+                             "info.plot() needs the info returned by trainNetwork. Received: a "
+                             "TrainingInfo without a training history.")
+        return show_progress(record, "plot")
 
     def __getattr__(self, name: str) -> Any:
         try:

@@ -31,13 +31,14 @@ from ..graph.editing import layerGraph
 from ..runtime.layout import check_predictors
 from ..networks.dag_network import DAGNetwork, check_rescale_ranges, validate_graph
 from ..ops import _backend
+from ..plotting.progress_figure import ProgressRecord
+from ..plotting.progress_monitor import TrainingProgressMonitor
 from .options import TrainingOptions
 from ..rng import batch_seed, global_generator, training_seed
 
 __all__ = ["trainNetwork"]
 
 _FUNC = "trainNetwork"
-_STATE = {"plots_note_shown": False}
 
 
 def _device(environment: str) -> str:
@@ -97,9 +98,11 @@ class _Trainer:
     """
 
     def __init__(self, lgraph: Any, ex: Executor, Xint: Any, T: Any, val: tuple[Any, Any] | None,
-                 options: TrainingOptions, classification: bool, say: Callable):
+                 options: TrainingOptions, classification: bool, say: Callable,
+                 monitor: TrainingProgressMonitor | None = None):
         self.graph, self.ex, self.X, self.T, self.val = lgraph, ex, Xint, T, val
         self.o, self.classification, self.say = options, classification, say
+        self.monitor, self.epoch = monitor, 0
         self.solver = solvers.make_solver(options)
         self.lr_factors = {(layer.Name, p): learn_rate_factor(layer, p)
                            for layer in ex.layers for p in layer.LEARNABLES}
@@ -116,7 +119,7 @@ class _Trainer:
 
     def run(self) -> None:
         """Train for MaxEpochs (or until patience / OutputFcn stops it)."""
-        self.start = time.perf_counter()
+        self.start, self.start_wall = time.perf_counter(), time.time()
         n, m, xp = self.X.shape[1], self.o.MiniBatchSize, self.ex.xp
         order = global_generator().permutation(n) if self.o.Shuffle == "once" else np.arange(n)
         order = xp.asarray(order)                    # on the data's device, once per shuffle
@@ -135,6 +138,7 @@ class _Trainer:
     def _iteration(self, epoch: int, idx: Any, lr: float) -> bool:
         """One mini-batch (``idx``: observation indices on the data's device); True to stop."""
         self.iteration = it = self.iteration + 1
+        self.epoch = epoch
         ex = self.ex
         x, t = self.X[:, idx], self.T[:, idx]
         loss, scores, grads, update = ex.loss_and_gradients(x, t, seed=batch_seed(self.seed, it))
@@ -160,6 +164,8 @@ class _Trainer:
                                     lr, h["val_metric"][k] if validated else None,
                                     h["val_loss"][k] if validated else None))
         self._checkpoint(epoch, "iteration", it)
+        if self.monitor is not None:
+            self.monitor.tick(self._record)
         return stop
 
     def _validate(self, it: int) -> bool:
@@ -214,7 +220,24 @@ class _Trainer:
                  setup.evaluate(ex, *self.val, o.MiniBatchSize, self.classification))
         self.say(f"Training finished: {self.stop_reason}")
         net = DAGNetwork(self.graph.with_layers(ex.to_layers()))
-        return net, self._info(final, output_iteration)
+        record = self._record(f"Training finished: {self.stop_reason}", final)
+        if self.monitor is not None:
+            self.monitor.finish(record)
+        info = self._info(final, output_iteration)
+        info._progress_record = record
+        return net, info
+
+    def _record(self, status: str = "Training", final: tuple[float, float] | None = None
+                ) -> ProgressRecord:
+        """The training-progress figure's data: the history of the iterations run so far."""
+        h, n = self.history, self.iteration
+        return ProgressRecord(
+            self.classification, self.o.MaxEpochs, self.batches, h["loss"][:n].copy(),
+            h["metric"][:n].copy(), h["val_loss"][:n].copy(), h["val_metric"][:n].copy(),
+            h["lr"][:n].copy(), self.start_wall, time.perf_counter() - self.start, self.epoch,
+            f"single {self.ex.device.upper()}", self.o.LearnRateSchedule,
+            self.o.ValidationFrequency if self.val is not None else None, status,
+            None if final is None or self.val is None else final)
 
     def _info(self, final: tuple[float, float], output_iteration: int) -> TrainingInfo:
         """The MATLAB info struct (per-iteration arrays cut at the last iteration run)."""
@@ -279,9 +302,8 @@ def trainNetwork(X: Any, Y: Any, layers: Any, options: Any, *,
                          f"MiniBatchSize must not exceed the number of observations "
                          f"({Xh.shape[-1]}). Received: MiniBatchSize={options.MiniBatchSize}.")
     say(f"Training on single {device.upper()}.")
-    if options.Plots == "training-progress" and not _STATE["plots_note_shown"]:
-        say("Note: Plots='training-progress' opens no window here; use the returned info.")
-        _STATE["plots_note_shown"] = True
+    monitor = (TrainingProgressMonitor(options.CheckpointPath or os.getcwd(), say, _FUNC)
+               if options.Plots == "training-progress" else None)
     lgraph, T, classes = _prepare_graph(lgraph, Xh, Y, options, say)
     pixel = segmentation.is_pixel_output(next(x for x in lgraph.Layers if x.IS_OUTPUT))
     lgraph = setup.initialize_graph(lgraph, global_generator(),
@@ -295,7 +317,7 @@ def trainNetwork(X: Any, Y: Any, layers: Any, options: Any, *,
     val = _validation_data(options, input_layer, classes, T.shape[0], num_spatial, dtype, to_dev,
                            lgraph if pixel else None)
     trainer = _Trainer(lgraph, ex, Xint, to_dev(T.astype(dtype)), val, options,
-                       classes is not None, say)
+                       classes is not None, say, monitor)
     trainer.run()
     return trainer.finish()
 

@@ -33,7 +33,7 @@ def network_with_issues():
 
 
 def test_resnet50_3d_page(tmp_path):
-    info = lg.analyzeNetwork(lg.resnet3dLayers([224, 224, 64, 3], 10), Open=False)
+    info = lg.analyzeNetwork(lg.resnet3dLayers([224, 224, 64, 3], 10), Plots="none")
     page = info.to_html(tmp_path / "analyzer.html")
     run = load_page(page, tmp_path / "shot.png", fragment="selfcheck", window=WINDOW)
     assert run.returncode == 0
@@ -49,7 +49,7 @@ def test_resnet50_3d_page(tmp_path):
 
 
 def test_page_of_a_network_with_issues(tmp_path):
-    info = lg.analyzeNetwork(network_with_issues(), Open=False)
+    info = lg.analyzeNetwork(network_with_issues(), Plots="none")
     assert len(info.Issues) >= 2
     page = info.to_html(tmp_path / "issues.html")
     run = load_page(page, tmp_path / "shot.png", fragment="selfcheck", window=WINDOW)

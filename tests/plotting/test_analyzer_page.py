@@ -62,34 +62,31 @@ def test_with_a_display_the_page_opens_in_the_browser(capsys, monkeypatch, fake_
     assert capsys.readouterr().out.strip() == f"Network Analyzer: file://{path}"
 
 
-@pytest.mark.parametrize("how", ["env", "keyword", "pair"])
-def test_opening_can_be_turned_off(capsys, monkeypatch, fake_browser, how):
+def test_the_environment_variable_keeps_the_browser_closed(capsys, monkeypatch, fake_browser):
     monkeypatch.delenv("PYTEST_CURRENT_TEST")
     monkeypatch.setenv("DISPLAY", ":0")
     monkeypatch.setattr(sys, "platform", "linux")
-    if how == "env":
-        monkeypatch.setenv(analyzer.NO_BROWSER_ENV, "1")
-        lg.analyzeNetwork(small_net())
-    elif how == "keyword":
-        lg.analyzeNetwork(small_net(), Open=False)
-    else:
-        lg.analyzeNetwork(small_net(), "open", False)
+    monkeypatch.setenv(analyzer.NO_BROWSER_ENV, "1")
+    lg.analyzeNetwork(small_net())
     assert fake_browser.urls == [] and "NetworkAnalysis" in capsys.readouterr().out
 
 
-def test_open_true_insists(fake_browser):
-    lg.analyzeNetwork(small_net(), Open=True)
-    assert len(fake_browser.urls) == 1
+@pytest.mark.parametrize("args", [(), ("plots", "no")])
+def test_plots_none_shows_nothing(capsys, monkeypatch, fake_browser, args):
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")
+    monkeypatch.setenv("DISPLAY", ":0")
+    info = lg.analyzeNetwork(small_net(), *args, **({} if args else {"Plots": "none"}))
+    assert fake_browser.urls == [] and capsys.readouterr().out == "" and len(info.LayerInfo) == 6
 
 
-def test_open_must_be_logical():
-    with pytest.raises(MException, match="Received: Open='yes'") as err:
-        lg.analyzeNetwork(small_net(), Open="yes")
-    assert err.value.identifier == "layergraph:analyzeNetwork:InvalidOpen"
+def test_plots_must_be_analyzer_or_none():
+    with pytest.raises(MException, match="Plots") as err:
+        lg.analyzeNetwork(small_net(), Plots="window")
+    assert "analyzer" in err.value.message
 
 
 def test_page_is_self_contained_and_complete(tmp_path):
-    info = lg.analyzeNetwork(lg.resnet3dLayers([224, 224, 64, 3], 10), Open=False)
+    info = lg.analyzeNetwork(lg.resnet3dLayers([224, 224, 64, 3], 10), Plots="none")
     text = open(info.to_html(tmp_path / "a.html"), encoding="utf-8").read()
     assert re.findall(r"https?://[^\s\"']+", text) == ["http://www.w3.org/2000/svg"]
     assert not re.search(r"<link|<img|<iframe|\ssrc=|@import|url\(", text)
@@ -100,14 +97,14 @@ def test_page_is_self_contained_and_complete(tmp_path):
 
 
 def test_names_are_escaped(tmp_path):
-    info = lg.analyzeNetwork(small_net(name='r<b>&"x'), Open=False)
+    info = lg.analyzeNetwork(small_net(name='r<b>&"x'), Plots="none")
     text = open(info.to_html(tmp_path / "a.html"), encoding="utf-8").read()
     assert "r<b>" not in text and "r&lt;b&gt;&amp;&quot;x" in text
 
 
 def test_issues_are_linked_to_their_rows(tmp_path):
     lgraph = lg.disconnectLayers(lg.layerGraph(small_net()), "relu", "fc")
-    info = lg.analyzeNetwork(lgraph, Open=False)
+    info = lg.analyzeNetwork(lgraph, Plots="none")
     text = open(info.to_html(tmp_path / "a.html"), encoding="utf-8").read()
     assert f"<h2>Issues ({len(info.Issues)})</h2>" in text
     assert '<a class="layer-link" href="#row-2" data-index="2">relu</a>' in text
@@ -115,7 +112,7 @@ def test_issues_are_linked_to_their_rows(tmp_path):
 
 
 def test_unwritable_paths_name_the_path(tmp_path):
-    info = lg.analyzeNetwork(small_net(), Open=False)
+    info = lg.analyzeNetwork(small_net(), Plots="none")
     missing = tmp_path / "no" / "such" / "a.html"
     with pytest.raises(MException, match=re.escape(str(missing))) as err:
         info.to_html(missing)
@@ -130,7 +127,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     target = tmp_path / "a.html"
     target.write_text("old")
     os.chmod(target, 0o640)
-    info = lg.analyzeNetwork(small_net(), Open=False)
+    info = lg.analyzeNetwork(small_net(), Plots="none")
     info.to_html(target)
     assert oct(os.stat(target).st_mode & 0o777) == "0o640" and "<svg" in target.read_text()
     target.write_text("old")

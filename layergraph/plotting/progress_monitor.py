@@ -1,0 +1,120 @@
+"""``Plots="training-progress"``: the figure kept up to date while trainNetwork runs.
+
+With an on-screen matplotlib backend the figure is a window redrawn live; otherwise (no display,
+notebooks) it is written to ``training-progress.png`` in CheckpointPath or the working folder,
+during training and once more at the end. Redraws are throttled by their own cost: the next one
+waits at least ``COST_RATIO`` times as long as the last took (and ``MIN_INTERVAL_S``), so drawing
+stays near 1% of the training time.
+"""
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from typing import Any, Callable
+
+from ..layers.errors import MException
+from . import backend
+from .files import write_atomically
+from .progress_figure import ProgressFigure, ProgressRecord, new_figure
+
+__all__ = ["TrainingProgressMonitor", "TrainingProgressPlot", "show_progress"]
+
+FILE_NAME = "training-progress.png"
+COST_RATIO = 100.0
+MIN_INTERVAL_S = {"window": 1.0, "file": 30.0}
+
+
+class TrainingProgressPlot:
+    """Handle of a training-progress figure: ``figure`` (matplotlib) and ``record``."""
+
+    def __init__(self, view: ProgressFigure, record: ProgressRecord):
+        self.figure, self.record, self._view = view.figure, record, view
+
+    def __repr__(self) -> str:
+        return f"TrainingProgressPlot ({self.record.iteration} iterations)"
+
+
+def show_progress(record: ProgressRecord, func: str = "plot") -> TrainingProgressPlot:
+    """Draw ``record`` in a new pyplot figure (a window, or inline in a notebook)."""
+    plt = backend.pyplot(func)
+    view = new_figure(record, managed=True, pyplot=plt)
+    return TrainingProgressPlot(view, record)
+
+
+def _check_folder(folder: str, func: str) -> str:
+    path = os.path.abspath(os.path.join(folder, FILE_NAME))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
+        raise MException(f"layergraph:{func}:CannotWriteFile",
+                         f"Plots='training-progress' writes '{path}', but the folder '{folder}' is "
+                         f"not a writable folder. Set CheckpointPath to a writable folder or change "
+                         f"the working folder. Received: folder='{folder}'.")
+    return path
+
+
+class TrainingProgressMonitor:
+    """Created before training (fails early: no matplotlib, unwritable folder); ``tick`` per
+    iteration, ``finish`` at the end."""
+
+    def __init__(self, folder: str, say: Callable[[str], None], func: str = "trainNetwork"):
+        mpl = backend.require_matplotlib(func)
+        self.mode = "file" if backend.draws_to_files(mpl) else "window"
+        self.func, self.say = func, say
+        self.path = _check_folder(folder, func) if self.mode == "file" else None
+        self.view: ProgressFigure | None = None
+        self.last_end = time.perf_counter()
+        self.last_cost = 0.0
+        self.drawing_seconds = 0.0       # total time spent drawing and writing
+        self.draws = 0
+        self.write_failed = False
+        if self.path:
+            say(f"Training progress figure: {self.path} (updated during training)")
+
+    def due(self) -> bool:
+        """Whether a redraw is allowed now."""
+        if self.view is None and self.mode == "window":
+            return True
+        wait = max(MIN_INTERVAL_S[self.mode], COST_RATIO * self.last_cost)
+        return time.perf_counter() - self.last_end >= wait
+
+    def tick(self, record: Callable[[], ProgressRecord]) -> None:
+        """Redraw from ``record()`` when due (``record`` is called only then)."""
+        if self.due():
+            self._draw(record())
+
+    def finish(self, record: ProgressRecord) -> None:
+        """The final figure (always drawn)."""
+        self._draw(record)
+
+    def _draw(self, record: ProgressRecord) -> None:
+        start = time.perf_counter()
+        if self.view is None:
+            plt = backend.pyplot(self.func) if self.mode == "window" else None
+            self.view = new_figure(record, managed=self.mode == "window", pyplot=plt)
+            if plt is not None:
+                plt.show(block=False)
+        else:
+            self.view.update(record)
+        if self.mode == "window":
+            self.view.figure.canvas.draw_idle()
+            self.view.figure.canvas.flush_events()
+        else:
+            self._write()
+        end = time.perf_counter()
+        self.last_cost, self.last_end = end - start, end
+        self.drawing_seconds += self.last_cost
+        self.draws += 1
+
+    def _write(self) -> None:
+        if self.write_failed:
+            return
+        figure = self.view.figure
+        try:
+            write_atomically(self.path, lambda tmp: figure.savefig(tmp, format="png"), self.func)
+        except MException as err:      # never lose a training run to a picture
+            self.write_failed = True
+            warnings.warn(f"{err.message} The training continues without the figure.", stacklevel=3)
+
+    @property
+    def figure(self) -> Any:
+        return None if self.view is None else self.view.figure
