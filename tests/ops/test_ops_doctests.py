@@ -6,7 +6,8 @@ import pytest
 
 MODULES = ["_backend", "_shapes", "convolution", "batchnorm", "activation", "pooling", "combine",
            "fully_connected", "loss", "initializers", "_plane_shifts", "_parallel",
-           "transposed_convolution", "crop", "global_pooling", "segmentation_loss"]
+           "transposed_convolution", "crop", "global_pooling", "segmentation_loss",
+           "elementwise", "dropout", "group_norm", "_erf"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -87,3 +87,65 @@ def test_generalized_dice_gradient_matches_torch_autograd(rng):
     np.testing.assert_allclose(float(loss), float(lt.detach()), rtol=1e-12)
     np.testing.assert_allclose(seg.generalized_dice_backward(cache), yt.grad.numpy(), rtol=1e-10,
                                atol=1e-14)
+
+
+# ---- elementwise activations and grouped normalization --------------------------------------
+from layergraph.ops import elementwise as ew, group_norm  # noqa: E402
+
+TORCH_ACTIVATIONS = {
+    "leaky_relu": (ew.leaky_relu_forward, ew.leaky_relu_backward, (0.2,),
+                   lambda t: F.leaky_relu(t, 0.2)),
+    "clipped_relu": (ew.clipped_relu_forward, ew.clipped_relu_backward, (1.5,),
+                     lambda t: F.hardtanh(t, 0.0, 1.5)),
+    "elu": (ew.elu_forward, ew.elu_backward, (0.7,), lambda t: F.elu(t, 0.7)),
+    "tanh": (ew.tanh_forward, ew.tanh_backward, (), torch.tanh),
+    "sigmoid": (ew.sigmoid_forward, ew.sigmoid_backward, (), torch.sigmoid),
+    "swish": (ew.swish_forward, ew.swish_backward, (), F.silu),
+    "gelu": (ew.gelu_forward, ew.gelu_backward, ("none",), lambda t: F.gelu(t)),
+    "gelu_tanh": (ew.gelu_forward, ew.gelu_backward, ("tanh",),
+                  lambda t: F.gelu(t, approximate="tanh")),
+}
+
+
+@pytest.mark.parametrize("name", list(TORCH_ACTIVATIONS))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_activations_match_torch(name, dtype, rng):
+    forward, backward, args, reference = TORCH_ACTIVATIONS[name]
+    x = (3 * rng.standard_normal((3, 2, 4, 5))).astype(dtype)
+    x[np.abs(x) < 1e-3] = 0.5
+    x[np.abs(x - 1.5) < 1e-3] = 0.5
+    y, cache = forward(x, *args)
+    xt = torch.tensor(x, requires_grad=True)
+    yt = reference(xt)
+    dy = rng.standard_normal(x.shape).astype(dtype)
+    yt.backward(torch.tensor(dy))
+    rtol, atol = (1e-12, 1e-14) if dtype == np.float64 else (2e-6, 5e-6)
+    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(backward(dy, cache), xt.grad.numpy(), rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("kind", ["group", "instance", "layer"])
+@pytest.mark.parametrize("shape", [(4, 3, 5, 6), (6, 2, 3, 4, 2)])
+def test_grouped_normalization_matches_torch(kind, shape, rng):
+    c = shape[0]
+    groups = {"group": 2, "instance": c, "layer": 1}[kind]
+    x = 2 * rng.standard_normal(shape) + 1
+    scale, offset = rng.uniform(0.5, 2, c), rng.standard_normal(c)
+    y, cache = group_norm.group_norm_forward(x, scale, offset, groups, 1e-5)
+    xt = _to_torch(x)
+    st, ot = torch.tensor(scale, requires_grad=True), torch.tensor(offset, requires_grad=True)
+    if kind == "layer":      # normalized over (C, *S), per-channel affine as MATLAB's layer norm
+        normalized = F.layer_norm(xt, xt.shape[1:], eps=1e-5)
+        yt = normalized * st.reshape((1, -1) + (1,) * (len(shape) - 2)) + \
+            ot.reshape((1, -1) + (1,) * (len(shape) - 2))
+    elif kind == "instance":
+        yt = F.instance_norm(xt, weight=st, bias=ot, eps=1e-5)
+    else:
+        yt = F.group_norm(xt, groups, st, ot, eps=1e-5)
+    np.testing.assert_allclose(y, np.swapaxes(yt.detach().numpy(), 0, 1), rtol=1e-10, atol=1e-12)
+    dy = rng.standard_normal(y.shape)
+    yt.backward(torch.tensor(np.swapaxes(dy, 0, 1).copy()))
+    dx, dscale, doffset = group_norm.group_norm_backward(dy, cache)
+    np.testing.assert_allclose(dx, np.swapaxes(xt.grad.numpy(), 0, 1), rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(dscale, st.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(doffset, ot.grad.numpy(), rtol=1e-10)

@@ -1,0 +1,154 @@
+"""Elementwise activations: leaky ReLU, clipped ReLU, ELU, tanh, sigmoid, swish and GELU.
+
+Shapes: x, y, dy, dx any shape (activations ``(C, N, *S)``); dtype and array module follow x.
+Each ``<name>_forward(x, ...) -> (y, cache)`` pairs with ``<name>_backward(dy, cache) -> dx``.
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+from . import _erf
+from ._backend import Array, get_xp
+
+
+class InputCache(NamedTuple):
+    """What a backward pass needs: the input x and the op's scalar parameter."""
+
+    x: Array
+    parameter: float
+
+
+class SwishCache(NamedTuple):
+    x: Array
+    sigmoid: Array
+
+
+def leaky_relu_forward(x: Array, scale: float = 0.01) -> tuple[Array, InputCache]:
+    """``y = x`` where ``x > 0``, else ``scale * x``. See also: leakyReluLayer.
+
+    >>> import numpy as np
+    >>> leaky_relu_forward(np.array([-2.0, 3.0]), 0.5)[0].tolist()
+    [-1.0, 3.0]
+    """
+    xp = get_xp(x)
+    return xp.where(x > 0, x, x * x.dtype.type(scale)), InputCache(x, scale)
+
+
+def leaky_relu_backward(dy: Array, cache: InputCache) -> Array:
+    """``dx = dy`` where ``x > 0``, else ``scale * dy``."""
+    x, scale = cache
+    return get_xp(dy, x).where(x > 0, dy, dy * dy.dtype.type(scale))
+
+
+def clipped_relu_forward(x: Array, ceiling: float) -> tuple[Array, InputCache]:
+    """``y = min(max(x, 0), ceiling)``. See also: clippedReluLayer.
+
+    >>> import numpy as np
+    >>> clipped_relu_forward(np.array([-1.0, 0.5, 7.0]), 2.0)[0].tolist()
+    [0.0, 0.5, 2.0]
+    """
+    return get_xp(x).clip(x, 0, x.dtype.type(ceiling)), InputCache(x, ceiling)
+
+
+def clipped_relu_backward(dy: Array, cache: InputCache) -> Array:
+    """``dx = dy`` where ``0 < x < ceiling``, else 0."""
+    x, ceiling = cache
+    return dy * ((x > 0) & (x < ceiling))
+
+
+def elu_forward(x: Array, alpha: float = 1.0) -> tuple[Array, InputCache]:
+    """``y = x`` where ``x >= 0``, else ``alpha (exp(x) - 1)``. See also: eluLayer.
+
+    >>> import numpy as np
+    >>> elu_forward(np.array([0.0, 2.0]), 1.0)[0].tolist()
+    [0.0, 2.0]
+    """
+    xp = get_xp(x)
+    negative = x.dtype.type(alpha) * xp.expm1(xp.minimum(x, 0))
+    return xp.where(x >= 0, x, negative), InputCache(x, alpha)
+
+
+def elu_backward(dy: Array, cache: InputCache) -> Array:
+    """``dx = dy`` where ``x >= 0``, else ``alpha exp(x) dy``."""
+    x, alpha = cache
+    xp = get_xp(dy, x)
+    return xp.where(x >= 0, dy, dy * x.dtype.type(alpha) * xp.exp(xp.minimum(x, 0)))
+
+
+def tanh_forward(x: Array) -> tuple[Array, Array]:
+    """``y = tanh(x)``; the cache is y. See also: tanhLayer."""
+    y = get_xp(x).tanh(x)
+    return y, y
+
+
+def tanh_backward(dy: Array, cache: Array) -> Array:
+    """``dx = dy (1 - y^2)``."""
+    return dy * (1 - cache * cache)
+
+
+def sigmoid_forward(x: Array) -> tuple[Array, Array]:
+    """``y = 1 / (1 + exp(-x))`` (no overflow for large ``|x|``); the cache is y.
+    See also: sigmoidLayer.
+
+    >>> import numpy as np
+    >>> sigmoid_forward(np.array([0.0, -1000.0]))[0].tolist()
+    [0.5, 0.0]
+    """
+    xp = get_xp(x)
+    e = xp.exp(-xp.abs(x))                        # in (0, 1]: never overflows
+    y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return y, y
+
+
+def sigmoid_backward(dy: Array, cache: Array) -> Array:
+    """``dx = dy y (1 - y)``."""
+    return dy * cache * (1 - cache)
+
+
+def swish_forward(x: Array) -> tuple[Array, SwishCache]:
+    """``y = x sigmoid(x)``. See also: swishLayer."""
+    s, _ = sigmoid_forward(x)
+    return x * s, SwishCache(x, s)
+
+
+def swish_backward(dy: Array, cache: SwishCache) -> Array:
+    """``dx = dy (s + x s (1 - s))``, s = sigmoid(x)."""
+    x, s = cache
+    return dy * (s + x * s * (1 - s))
+
+
+def gelu_forward(x: Array, approximation: str = "none") -> tuple[Array, InputCache]:
+    """GELU ``y = x Phi(x)``; approximation "none": ``Phi = (1 + erf(x / sqrt(2))) / 2``;
+    "tanh": ``(1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2``. See also: geluLayer.
+
+    >>> import numpy as np
+    >>> round(float(gelu_forward(np.array(1.0))[0]), 10)
+    0.8413447461
+    """
+    if approximation not in ("none", "tanh"):
+        raise ValueError("approximation must be 'none' or 'tanh'. "
+                         f"Received: approximation={approximation!r}.")
+    return x * _gelu_phi(x, approximation), InputCache(x, approximation)
+
+
+def gelu_backward(dy: Array, cache: InputCache) -> Array:
+    """``dx = dy (Phi(x) + x Phi'(x))``."""
+    x, approximation = cache
+    xp = get_xp(dy, x)
+    if approximation == "none":
+        density = x.dtype.type(1 / math.sqrt(2 * math.pi)) * xp.exp(-x * x / 2)
+        return dy * (_gelu_phi(x, approximation) + x * density)
+    c = x.dtype.type(math.sqrt(2 / math.pi))
+    inner = c * (x + x.dtype.type(0.044715) * x * x * x)
+    t = xp.tanh(inner)
+    d_inner = c * (1 + x.dtype.type(3 * 0.044715) * x * x)
+    return dy * ((1 + t) / 2 + x * (1 - t * t) * d_inner / 2)
+
+
+def _gelu_phi(x: Array, approximation: str) -> Array:
+    xp = get_xp(x)
+    if approximation == "none":
+        return (1 + _erf.erf(x * x.dtype.type(1 / math.sqrt(2)))) / 2
+    c = x.dtype.type(math.sqrt(2 / math.pi))
+    return (1 + xp.tanh(c * (x + x.dtype.type(0.044715) * x * x * x))) / 2
