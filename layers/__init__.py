@@ -16,12 +16,16 @@ from .output import *  # noqa: F401,F403
 from .transposed_convolution import *  # noqa: F401,F403
 from .crop import *  # noqa: F401,F403
 from .segmentation_output import *  # noqa: F401,F403
+from .elementwise import *  # noqa: F401,F403
+from .group_normalization import *  # noqa: F401,F403
+from .flatten import *  # noqa: F401,F403
 from . import input, convolution, normalization, activation, pooling, combination, fully_connected, output
-from . import transposed_convolution, crop, segmentation_output
+from . import transposed_convolution, crop, segmentation_output, elementwise, group_normalization, flatten
 
 __all__ = ["MException", "Layer"] + [
     name
     for mod in (input, convolution, normalization, activation, pooling, combination,
-                fully_connected, output, transposed_convolution, crop, segmentation_output)
+                fully_connected, output, transposed_convolution, crop, segmentation_output, elementwise,
+                group_normalization, flatten)
     for name in mod.__all__
 ]
