@@ -19,13 +19,15 @@ from .segmentation_output import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .group_normalization import *  # noqa: F401,F403
 from .flatten import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
 from . import input, convolution, normalization, activation, pooling, combination, fully_connected, output
 from . import transposed_convolution, crop, segmentation_output, elementwise, group_normalization, flatten
+from . import dropout
 
 __all__ = ["MException", "Layer"] + [
     name
     for mod in (input, convolution, normalization, activation, pooling, combination,
                 fully_connected, output, transposed_convolution, crop, segmentation_output, elementwise,
-                group_normalization, flatten)
+                group_normalization, flatten, dropout)
     for name in mod.__all__
 ]

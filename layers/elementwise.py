@@ -12,7 +12,8 @@ import numpy as np
 
 from ..ops import elementwise as ew_ops
 from ._validation import parse_name_value, real_scalar, validatestring
-from .base import Layer
+from .base import ElementwiseLayer
+from .context import ForwardContext
 from .errors import MException
 
 _MAX = float(np.finfo(np.float64).max)
@@ -23,15 +24,14 @@ def num2str(value: float) -> str:
     return f"{float(value):.5g}"
 
 
-class ElementwiseActivationLayer(Layer):
-    """One input, one output of the same size; ``PARAMETER`` (if any) is the optional first
-    positional argument, ``DEFAULT`` its default (None: required)."""
+class ElementwiseActivationLayer(ElementwiseLayer, register=False):
+    """An elementwise layer whose op takes the layer's hyperparameter (if any) after x;
+    ``PARAMETER`` is the optional first positional argument, ``DEFAULT`` its default (None:
+    required)."""
 
     PARAMETER: str | None = None
     DEFAULT: Any = None
     OPTIONS: tuple[str, ...] = ("Name",)
-    FORWARD: Any = None
-    BACKWARD: Any = None
 
     def __init__(self, *args: Any, **kwargs: Any):
         if self.PARAMETER is not None and args and not isinstance(args[0], str):
@@ -51,16 +51,12 @@ class ElementwiseActivationLayer(Layer):
     def _arguments(self) -> tuple:
         return (getattr(self, self.HYPERPARAMETERS[0]),) if self.HYPERPARAMETERS else ()
 
-    def output_sizes(self, input_sizes: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
-        return [self._one_input(input_sizes)]
+    def description(self) -> str:
+        return self.DESCRIPTION
 
-    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
-        y, cache = type(self).FORWARD(xs[0], *self._arguments())
+    def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
+        y, cache = self.OPS[0](xs[0], *self._arguments())
         return [y], cache, {}
-
-    def backward(self, params: dict, dys: list, cache: Any, need_dx: bool = True
-                 ) -> tuple[list, dict]:
-        return [type(self).BACKWARD(dys[0], cache) if need_dx else None], {}
 
 
 class LeakyReLULayer(ElementwiseActivationLayer):
@@ -69,7 +65,7 @@ class LeakyReLULayer(ElementwiseActivationLayer):
     TYPE, FUNC, DEFAULT_NAME = "Leaky ReLU", "leakyReluLayer", "leakyrelu"
     HYPERPARAMETERS = ("Scale",)
     PARAMETER, DEFAULT = "Scale", 0.01
-    FORWARD, BACKWARD = ew_ops.leaky_relu_forward, ew_ops.leaky_relu_backward
+    OPS = (ew_ops.leaky_relu_forward, ew_ops.leaky_relu_backward)
 
     def _check_Scale(self, value: Any) -> float:
         return real_scalar(value, self.FUNC, "Scale", -_MAX, _MAX, "a finite real scalar")
@@ -84,7 +80,7 @@ class ClippedReLULayer(ElementwiseActivationLayer):
     TYPE, FUNC, DEFAULT_NAME = "Clipped ReLU", "clippedReluLayer", "clippedrelu"
     HYPERPARAMETERS = ("Ceiling",)
     PARAMETER = "Ceiling"
-    FORWARD, BACKWARD = ew_ops.clipped_relu_forward, ew_ops.clipped_relu_backward
+    OPS = (ew_ops.clipped_relu_forward, ew_ops.clipped_relu_backward)
 
     def _check_Ceiling(self, value: Any) -> float:
         value = real_scalar(value, self.FUNC, "Ceiling", 0.0, _MAX, "a finite positive real scalar")
@@ -103,7 +99,7 @@ class ELULayer(ElementwiseActivationLayer):
     TYPE, FUNC, DEFAULT_NAME = "ELU", "eluLayer", "elu"
     HYPERPARAMETERS = ("Alpha",)
     PARAMETER, DEFAULT = "Alpha", 1.0
-    FORWARD, BACKWARD = ew_ops.elu_forward, ew_ops.elu_backward
+    OPS = (ew_ops.elu_forward, ew_ops.elu_backward)
 
     def _check_Alpha(self, value: Any) -> float:
         value = real_scalar(value, self.FUNC, "Alpha", 0.0, _MAX, "a finite positive real scalar")
@@ -119,41 +115,39 @@ class ELULayer(ElementwiseActivationLayer):
 class TanhLayer(ElementwiseActivationLayer):
     """Hyperbolic tangent; built by :func:`tanhLayer`."""
 
+    DESCRIPTION = "Hyperbolic tangent"
     TYPE, FUNC, DEFAULT_NAME = "Tanh", "tanhLayer", "tanh"
-    FORWARD, BACKWARD = ew_ops.tanh_forward, ew_ops.tanh_backward
+    OPS = (ew_ops.tanh_forward, ew_ops.tanh_backward)
 
-    def description(self) -> str:
-        return "Hyperbolic tangent"
 
 
 class SigmoidLayer(ElementwiseActivationLayer):
     """Logistic sigmoid ``1 / (1 + exp(-x))``; built by :func:`sigmoidLayer`."""
 
+    DESCRIPTION = "sigmoid"
     TYPE, FUNC, DEFAULT_NAME = "Sigmoid", "sigmoidLayer", "sigmoid"
-    FORWARD, BACKWARD = ew_ops.sigmoid_forward, ew_ops.sigmoid_backward
+    OPS = (ew_ops.sigmoid_forward, ew_ops.sigmoid_backward)
 
-    def description(self) -> str:
-        return "sigmoid"
 
 
 class SwishLayer(ElementwiseActivationLayer):
     """Swish ``x sigmoid(x)``; built by :func:`swishLayer`."""
 
+    DESCRIPTION = "swish"
     TYPE, FUNC, DEFAULT_NAME = "Swish", "swishLayer", "swish"
-    FORWARD, BACKWARD = ew_ops.swish_forward, ew_ops.swish_backward
+    OPS = (ew_ops.swish_forward, ew_ops.swish_backward)
 
-    def description(self) -> str:
-        return "swish"
 
 
 class GELULayer(ElementwiseActivationLayer):
     """Gaussian error linear unit, Approximation 'none' (erf) or 'tanh'; built by
     :func:`geluLayer`."""
 
+    DESCRIPTION = "GELU"
     TYPE, FUNC, DEFAULT_NAME = "GELU", "geluLayer", "gelu"
     HYPERPARAMETERS = ("Approximation",)
     OPTIONS = ("Name", "Approximation")
-    FORWARD, BACKWARD = ew_ops.gelu_forward, ew_ops.gelu_backward
+    OPS = (ew_ops.gelu_forward, ew_ops.gelu_backward)
 
     def __init__(self, *args: Any, **kwargs: Any):
         opts = parse_name_value(args, kwargs, self.OPTIONS, self.FUNC)
@@ -163,8 +157,6 @@ class GELULayer(ElementwiseActivationLayer):
     def _check_Approximation(self, value: Any) -> str:
         return validatestring(value, ["none", "tanh"], self.FUNC, "Approximation")
 
-    def description(self) -> str:
-        return "GELU"
 
 
 def leakyReluLayer(*args: Any, **kwargs: Any) -> LeakyReLULayer:

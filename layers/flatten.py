@@ -12,6 +12,7 @@ from typing import Any
 
 from ..ops import global_pooling as gp_ops
 from .base import ParameterFreeLayer
+from .context import ForwardContext
 
 
 class FlattenLayer(ParameterFreeLayer):
@@ -23,7 +24,7 @@ class FlattenLayer(ParameterFreeLayer):
     def output_sizes(self, input_sizes: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
         return [(math.prod(self._one_input(input_sizes)),)]
 
-    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+    def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
         x = xs[0]
         spatial = tuple(range(x.ndim - 1, 1, -1))
         y = x.transpose(0, *spatial, 1).reshape(-1, x.shape[1])
@@ -40,7 +41,7 @@ class FlattenLayer(ParameterFreeLayer):
         return [dx.transpose(order)], {}
 
 
-class GlobalMaxPoolingLayer(ParameterFreeLayer):
+class GlobalMaxPoolingLayer(ParameterFreeLayer, register=False):
     """N-d global max pooling: output ``1 x 1 [x 1] x C``."""
 
     NDIM = 2
@@ -50,7 +51,7 @@ class GlobalMaxPoolingLayer(ParameterFreeLayer):
         size = self._one_input(input_sizes, self.NDIM + 1)
         return [(1,) * self.NDIM + (size[-1],)]
 
-    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+    def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
         y, cache = gp_ops.global_max_pool_forward(xs[0])
         return [y], cache, {}
 

@@ -17,6 +17,7 @@ from . import _learnables
 from ._validation import _fmt, float_array, initializer, is_unset, parse_name_value, \
     positive_int, real_scalar
 from .base import Layer
+from .context import ForwardContext
 from .errors import MException
 
 _FACTORS = ("OffsetLearnRateFactor", "ScaleLearnRateFactor", "OffsetL2Factor", "ScaleL2Factor")
@@ -25,7 +26,7 @@ _OPTIONS = ("Name", "Epsilon", "Offset", "Scale", "OffsetInitializer", "ScaleIni
 INITIALIZERS = ("zeros", "ones", "narrow-normal")
 
 
-class GroupedNormalizationLayer(Layer):
+class GroupedNormalizationLayer(Layer, register=False):
     """Base: Epsilon (1e-5), NumChannels ('auto' until known), learnables Offset (zeros) and
     Scale (ones) with initializers and factors as batchNormalizationLayer."""
 
@@ -121,7 +122,7 @@ class GroupedNormalizationLayer(Layer):
         shape = like.shape if like is not None else (1, 1, 1, -1)
         return _backend.to_host(value).reshape(shape[:-1] + (-1,))
 
-    def forward(self, params: dict, xs: list, training: bool) -> tuple[list, Any, dict]:
+    def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
         x = xs[0]
         y, cache = gn_ops.group_norm_forward(x, params["Scale"], params["Offset"],
                                              self.groups(x.shape[0]), self.Epsilon)

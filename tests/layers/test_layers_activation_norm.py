@@ -8,6 +8,7 @@ import pytest
 import layergraph as lg
 from layergraph import MException
 from helpers.layer_check import check_layer, internal_params
+from layergraph.layers.context import ForwardContext
 
 
 def test_leaky_relu_documented_example():
@@ -120,7 +121,7 @@ def test_execution(layer, size, rng):
 
 def test_flatten_order_is_matlab_column_major(rng):
     x = rng.standard_normal((3, 2, 4, 5))                      # (C, N, h, w)
-    (y,), _, _ = lg.flattenLayer().forward({}, [x], False)
+    (y,), _, _ = lg.flattenLayer().forward({}, [x], ForwardContext(False))
     matlab = x.transpose(2, 3, 0, 1)                            # h x w x c x N
     expected = matlab.reshape(-1, 2, order="F")                 # MATLAB reshape(X, [], N)
     np.testing.assert_array_equal(y, expected)
