@@ -6,15 +6,18 @@ found in ``/proc/self/maps`` (already loaded by NumPy); when it is not there, or
 symbols (MKL, Accelerate, a non-Linux system), every function here does nothing and says so
 by returning None / False: callers must work either way.
 
-``thread_local(n)`` sets the BLAS thread count of the CALLING thread only
-(``openblas_set_num_threads_local``, OpenBLAS >= 0.3.27) and restores the previous value, so a
-worker thread can run single-threaded GEMMs while the user's process-wide setting (the
-``OPENBLAS_NUM_THREADS`` default, or an ``openblas_set_num_threads`` call) is left untouched.
+``single_threaded()`` runs a block with one BLAS thread (``openblas_set_num_threads_local``,
+OpenBLAS >= 0.3.27). OpenBLAS keeps one thread count per process, so the blocks of all threads
+share it (reference counted): the user's setting (the ``OPENBLAS_NUM_THREADS`` default, or an
+``openblas_set_num_threads`` call) holds outside the blocks and is restored when the last ends;
+inside, every thread's BLAS calls are single-threaded (also a user's own NumPy calls made
+meanwhile from another thread).
 """
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -73,34 +76,53 @@ def get_num_threads() -> int | None:
 
 
 def available() -> bool:
-    """True when the calling thread's BLAS thread count can be changed (``thread_local`` works)."""
+    """True when BLAS can be made single-threaded (``single_threaded`` works)."""
     return _functions()["local"] is not None
 
 
-_current = threading.local()     # .count: the count this module last set in this thread
+_lock = threading.Lock()
+_holders = 0                 # blocks inside ``single_threaded`` now, all threads together
+_saved: int | None = None    # the count to restore when the last block ends
 
 
 @contextlib.contextmanager
-def thread_local(num_threads: int) -> Iterator[bool]:
-    """Run the block with ``num_threads`` BLAS threads in the CALLING thread; restores on exit.
+def single_threaded() -> Iterator[bool]:
+    """Run the block with OpenBLAS single-threaded; yields True when that took effect, False
+    when OpenBLAS (>= 0.3.27) was not found.
 
-    Yields True when the setting took effect, False when OpenBLAS (>= 0.3.27) was not found.
-    A block asking for the count already set here makes no library call (nested blocks are
-    free; measured: a set-and-restore around a thread hand-off cost 20-40 us).
+    OpenBLAS has ONE thread count for the whole process (``openblas_set_num_threads_local``
+    sets it too, whatever its name says), so the blocks of all threads share one setting: the
+    first block to start saves the count and sets 1, the last one to end restores it. Setting
+    and restoring per thread instead let a block end (and restore 2) while another thread's
+    block was still running its GEMMs, and the count then drifted from call to call.
+    Nested and concurrent blocks make no library call.
     """
+    global _holders, _saved
     local = _functions()["local"]
     if local is None:
         yield False
         return
-    count = int(num_threads)
-    known = getattr(_current, "count", None)
-    if known == count:
-        yield True
-        return
-    previous = int(local(ctypes.c_int(count)))
-    _current.count = count
+    with _lock:
+        if _holders == 0:
+            _saved = int(local(ctypes.c_int(1)))
+        _holders += 1
     try:
         yield True
     finally:
-        local(ctypes.c_int(previous))
-        _current.count = known
+        with _lock:
+            _holders -= 1
+            if _holders == 0 and _saved is not None and _saved != 1:
+                local(ctypes.c_int(_saved))
+
+
+def _after_fork_in_child() -> None:
+    """A forked child has only the forking thread: no block of another thread is running."""
+    global _lock, _holders
+    _lock = threading.Lock()
+    if _holders and _saved is not None and _STATE["local"] is not None:
+        _STATE["local"](ctypes.c_int(_saved))
+    _holders = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -98,12 +98,13 @@ def cgroup_cpu_quota() -> int | None:
 
 @contextlib.contextmanager
 def owning_cores(like: Any = None) -> Iterator[None]:
-    """With more than one thread (and CPU data), the calling thread's BLAS runs single-threaded
-    inside the block: the op splits its work over ``run``'s threads instead."""
+    """With more than one thread (and CPU data), BLAS runs single-threaded inside the block
+    (process-wide, ``_blas_threads.single_threaded``): the op splits its work over ``run``'s
+    threads instead. Every BLAS call then has the same thread count on every call."""
     if is_gpu_array(like) or num_threads() <= 1:
         yield
         return
-    with _blas_threads.thread_local(1):
+    with _blas_threads.single_threaded():
         yield
 
 
@@ -200,7 +201,7 @@ if hasattr(os, "register_at_fork"):
 def _as_worker(task: Callable[[Any], Any], item: Any) -> Any:
     _worker.busy = True
     try:
-        with _blas_threads.thread_local(1):
+        with _blas_threads.single_threaded():
             return task(item)
     finally:
         _worker.busy = False

@@ -34,7 +34,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from . import fusion as _fusion
+from . import fusion as _fusion, resources
 from ..ops import _backend, _memory, _parallel, _tile_threads
 from ..layers.context import ForwardContext
 from ..layers.errors import MException
@@ -210,6 +210,7 @@ class Executor:
         return self._fusions[key]
 
     # -- forward / backward
+    @resources.one_blas_setting
     def forward(self, inputs: Mapping[str, Any] | Any, training: bool = False,
                 outputs: Sequence[str] | None = None, keep_caches: bool = True,
                 seed: np.random.SeedSequence | int | None = None) -> ForwardPass:
@@ -280,10 +281,10 @@ class Executor:
     def inference_batches(self, count: int, batch_size: int) -> list[slice]:
         """Slices of ``count`` observations for an inference pass (predict, validation), at
         most ``batch_size`` each: MiniBatchSize chunks in order; on the CPU, fewer chunks
-        than threads are cut into one share per thread instead (an observation's inference
-        output does not depend on its batch, and whole batches on the cores run faster than
-        each op split over them: see map_batches). Not for training-mode passes (batch
-        statistics)."""
+        than threads are cut into one share per thread instead (whole batches on the cores
+        run faster than each op split over them: see map_batches). An observation's output
+        depends on its batch in float32 rounding only: the thread count is part of what
+        reproduces bit for bit. Not for training-mode passes (batch statistics)."""
         threads = _tile_threads.num_threads() if self.device == "cpu" else 1
         if -(-count // batch_size) >= threads:
             return [slice(s, min(s + batch_size, count)) for s in range(0, count, batch_size)]
@@ -291,6 +292,7 @@ class Executor:
         bounds = [count * i // pieces for i in range(pieces + 1)]
         return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
 
+    @resources.one_blas_setting
     def backward(self, fp: ForwardPass, doutputs: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
         """Reverse sweep from ``{layer name: d loss / d output}``; gradients keyed (layer, learnable).
 

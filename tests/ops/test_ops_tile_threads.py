@@ -21,57 +21,72 @@ def no_openblas(monkeypatch):
 def test_without_openblas_everything_is_a_no_op(no_openblas, monkeypatch):
     assert _blas_threads.get_num_threads() is None
     assert _blas_threads.available() is False
-    with _blas_threads.thread_local(1) as took_effect:
+    with _blas_threads.single_threaded() as took_effect:
         assert took_effect is False
     monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "2")
     assert _tile_threads.num_threads() == 1          # tiles stay serial, BLAS as configured
 
 
-def _local_value():
-    """The calling thread's OpenBLAS local thread setting (set and put back)."""
-    local = _blas_threads._functions()["local"]
-    previous = local(7)
-    local(previous)
-    return previous
+needs_openblas = pytest.mark.skipif(not _blas_threads.available(),
+                                    reason="NumPy's BLAS is not OpenBLAS >= 0.3.27")
 
 
-@pytest.mark.skipif(not _blas_threads.available(), reason="NumPy's BLAS is not OpenBLAS >= 0.3.27")
-def test_thread_local_sets_and_restores_without_touching_the_global_count():
-    before_global, before_local = _blas_threads.get_num_threads(), _local_value()
-    with _blas_threads.thread_local(1) as took_effect:
-        assert took_effect and _local_value() == 1
-        with _blas_threads.thread_local(3):
-            assert _local_value() == 3
-        assert _local_value() == 1
-    assert _local_value() == before_local
-    assert _blas_threads.get_num_threads() == before_global
+@needs_openblas
+def test_single_threaded_sets_one_thread_and_restores_the_users_count():
+    before = _blas_threads.get_num_threads()
+    with _blas_threads.single_threaded() as took_effect:
+        assert took_effect and _blas_threads.get_num_threads() == 1
+        with _blas_threads.single_threaded():
+            assert _blas_threads.get_num_threads() == 1
+        assert _blas_threads.get_num_threads() == 1
+    assert _blas_threads.get_num_threads() == before
     with pytest.raises(RuntimeError):
-        with _blas_threads.thread_local(1):
+        with _blas_threads.single_threaded():
             raise RuntimeError("restored even on errors")
-    assert _local_value() == before_local
+    assert _blas_threads.get_num_threads() == before
 
 
-@pytest.mark.skipif(not _blas_threads.available(), reason="NumPy's BLAS is not OpenBLAS >= 0.3.27")
-def test_a_nested_block_asking_for_the_same_count_makes_no_library_call(monkeypatch):
+@needs_openblas
+def test_one_blas_thread_until_the_last_block_of_any_thread_ends():
+    """OpenBLAS's count is process-wide: a block ending in one thread must not give the other
+    thread's running block its BLAS threads back (the count drifted from call to call, and
+    the first predict differed from later ones)."""
+    set_count = _blas_threads._functions()["set"]
+    set_count(2)
+    entered, leave = threading.Event(), threading.Event()
+
+    def other_block():
+        with _blas_threads.single_threaded():
+            entered.set()
+            leave.wait(5)
+
+    try:
+        with _blas_threads.single_threaded():
+            worker = threading.Thread(target=other_block)
+            worker.start()
+            assert entered.wait(5)
+        assert _blas_threads.get_num_threads() == 1       # the other block still runs
+        leave.set()
+        worker.join(5)
+        assert _blas_threads.get_num_threads() == 2       # the last one restored it
+    finally:
+        leave.set()
+        set_count(2)
+
+
+@needs_openblas
+def test_nested_and_concurrent_blocks_make_no_library_call(monkeypatch):
     real, calls = _blas_threads._functions()["local"], []
 
     def counted(value):
         calls.append(value.value)
         return real(value)
-
-    def probe():
-        previous = real(7)
-        real(previous)
-        return previous
     monkeypatch.setitem(_blas_threads._STATE, "local", counted)
-    with _blas_threads.thread_local(1):
-        with _blas_threads.thread_local(1):
-            with _blas_threads.thread_local(1):
-                assert probe() == 1
-        with _blas_threads.thread_local(2):
-            assert probe() == 2
-        assert probe() == 1
-    assert calls[:3] == [1, 2, 1] and len(calls) == 4   # set 1, set 2, back to 1, back
+    before = _blas_threads.get_num_threads()
+    with _blas_threads.single_threaded():
+        with _blas_threads.single_threaded():
+            _parallel.run(lambda i: None, range(4), threads=2)     # workers hold blocks too
+    assert calls == ([1, before] if before != 1 else [1])
 
 
 def test_groups_are_contiguous_and_cover_every_tile():
@@ -167,12 +182,12 @@ def test_blas_runs_single_threaded_inside_a_threaded_conv(monkeypatch):
     pool would compete with ours), and the setting is restored afterwards."""
     seen = []
     monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "2")
-    real = _blas_threads.thread_local
+    real = _blas_threads.single_threaded
 
-    def spy(n):
-        seen.append(n)
-        return real(n)
-    monkeypatch.setattr(_blas_threads, "thread_local", spy)
+    def spy():
+        seen.append(1)
+        return real()
+    monkeypatch.setattr(_blas_threads, "single_threaded", spy)
     x = np.ones((2, 1, 4, 4, 4), np.float32)
     convolution.conv_forward(x, np.ones((3, 2, 1, 1, 1), np.float32), None, (1,) * 3,
                              ((0, 0),) * 3, (1,) * 3)

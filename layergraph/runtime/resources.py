@@ -1,0 +1,83 @@
+"""What a pass needs from the machine: one BLAS setting per pass, and enough memory.
+
+* ``one_blas_setting``: an Executor method decorator. On the CPU with more than one ops thread
+  (``ops._parallel``) the whole pass holds BLAS single-threaded, so every BLAS call of every
+  pass runs with the same thread count, whichever thread makes it and whatever ran before
+  (see ``ops._blas_threads``): same network, input, MiniBatchSize and thread count, same bits.
+* ``check_memory``: before a pass over ``observations`` observations, MException
+  ``nnet_cnn:<func>:OutOfMemory`` when the activations alone (``Executor.activation_bytes``,
+  or every layer output for a training pass, whose caches keep them) exceed the memory the
+  process may still use (``ops._memory.available_bytes``: MemAvailable, a cgroup limit,
+  RLIMIT_AS, whichever is smallest). The estimate leaves scratch buffers out: it is a lower
+  bound, so it never refuses a pass that would fit.
+* ``out_of_memory``: the same MException for a MemoryError that happens anyway.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Sequence
+
+from ..layers.errors import MException
+from ..ops import _memory, _parallel
+
+__all__: list[str] = []
+
+
+def one_blas_setting(method: Callable) -> Callable:
+    """Run an Executor method (``self.device`` "cpu" or "gpu") inside
+    ``ops._parallel.owning_cores``: BLAS single-threaded while the ops own the cores."""
+    @functools.wraps(method)
+    def within(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.device != "cpu":
+            return method(self, *args, **kwargs)
+        with _parallel.owning_cores():
+            return method(self, *args, **kwargs)
+    return within
+
+
+def _gib(count: int) -> str:
+    return f"{count / 2**30:.2f} GiB"
+
+
+def activation_estimate(executor: Any, observations: int, outputs: Sequence[str] | None,
+                        training: bool) -> int | None:
+    """Bytes of activations a pass over ``observations`` holds at least (None: unknown sizes).
+
+    Inference: the peak of live activations (``activation_bytes``); training: every layer
+    output at once (the caches of the backward pass keep them)."""
+    if not training:
+        return executor.activation_bytes(observations, outputs)
+    if executor._elements is None:
+        executor.activation_bytes(1, outputs)            # computes the per-layer sizes
+    if not executor._elements:
+        return None
+    per_observation = sum(n for made in executor._elements.values() for n in made.values())
+    return per_observation * observations * executor.dtype.itemsize
+
+
+def check_memory(executor: Any, observations: int, func: str, outputs: Sequence[str] | None = None,
+                 training: bool = False, extra_bytes: int = 0) -> None:
+    """MException ``nnet_cnn:<func>:OutOfMemory`` when a pass over ``observations`` cannot fit
+    (CPU only; ``extra_bytes``: other buffers the caller holds per pass, e.g. the input batch)."""
+    if executor.device != "cpu":
+        return
+    estimate = activation_estimate(executor, observations, outputs, training)
+    room = _memory.available_bytes()
+    if estimate is None or room is None or estimate + extra_bytes <= room:
+        return
+    raise MException(f"nnet_cnn:{func}:OutOfMemory",
+                     f"Out of memory: a {'training' if training else 'inference'} pass over a "
+                     f"mini-batch of {observations} observation{'s' * (observations != 1)} needs "
+                     f"at least {_gib(estimate + extra_bytes)} of activations, and this process "
+                     f"may use {_gib(room)} more (the smallest of MemAvailable, the cgroup "
+                     "memory limit and RLIMIT_AS). Reduce MiniBatchSize, or the input size.")
+
+
+def out_of_memory(func: str, error: MemoryError, observations: int) -> MException:
+    """The MException for a MemoryError raised during a pass (to raise ``from error``)."""
+    room = _memory.available_bytes()
+    return MException(f"nnet_cnn:{func}:OutOfMemory",
+                      f"Out of memory during a pass over a mini-batch of {observations} "
+                      f"observation{'s' * (observations != 1)} ({error or 'MemoryError'}); this "
+                      f"process may use {_gib(room) if room is not None else 'an unknown amount'}"
+                      " more. Reduce MiniBatchSize, or the input size.")
