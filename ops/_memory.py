@@ -49,24 +49,55 @@ def _tune() -> bool:
 
 
 def available_bytes() -> int | None:
-    """Memory this process may still use: ``MemAvailable`` of ``/proc/meminfo``, lowered to a
-    cgroup v2 limit (``memory.max`` minus ``memory.current``) when one is set; None when
-    neither can be read (not Linux)."""
-    found = []
+    """Memory this process may still use: the smallest of ``MemAvailable`` (``/proc/meminfo``),
+    the room under a cgroup v2 limit (``memory.max`` minus ``memory.current``) and the address
+    space left under ``RLIMIT_AS`` (its soft limit minus ``VmSize``); None when none can be
+    read (not Linux)."""
+    found = [room for room in (_meminfo_available(), _cgroup_room(), _address_space_room())
+             if room is not None]
+    return min(found) if found else None
+
+
+def _meminfo_available() -> int | None:
     try:
         with open("/proc/meminfo") as info:
             for line in info:
                 if line.startswith("MemAvailable:"):
-                    found.append(int(line.split()[1]) * 1024)
-                    break
+                    return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
+    return None
+
+
+def _cgroup_room() -> int | None:
     try:
         with open("/sys/fs/cgroup/memory.max") as f:
             limit = f.read().strip()
-        if limit != "max":
-            with open("/sys/fs/cgroup/memory.current") as f:
-                found.append(max(0, int(limit) - int(f.read().strip())))
+        if limit == "max":
+            return None
+        with open("/sys/fs/cgroup/memory.current") as f:
+            return max(0, int(limit) - int(f.read().strip()))
     except (OSError, ValueError):
+        return None
+
+
+def _address_space_room() -> int | None:
+    """``RLIMIT_AS`` (``ulimit -v``) minus the address space in use: NumPy's MemoryError comes
+    from this limit long before physical memory runs out."""
+    try:
+        import resource
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    except (ImportError, OSError, ValueError):
+        return None
+    if soft == resource.RLIM_INFINITY or soft < 0:
+        return None
+    used = 0
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    used = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
         pass
-    return min(found) if found else None
+    return max(0, soft - used)

@@ -19,6 +19,7 @@ from ..graph.properties import check_assignment
 from ..graph.editing import undefined_function_error
 from ..graph.display import LayerArray, cell_text, properties_text
 from ..runtime.layout import check_predictors, internal_to_matlab, matlab_to_internal
+from ..runtime import resources
 from ..runtime.executor import Executor, input_statistics, is_empty, unconnected_inputs
 from ..ops import _backend
 from ..layers._validation import parse_name_value, positive_int_vector, validatestring
@@ -49,21 +50,28 @@ def check_network(net: Any, func: str) -> None:
 
 
 def run_in_batches(executor: Executor, X: Any, num_spatial: int, outputs: list[str],
-                   batch_size: int) -> dict[str, list]:
+                   batch_size: int, func: str = "predict") -> dict[str, list]:
     """Inference forward over checked MATLAB-layout ``X`` (``*S x C x N``, see
     :func:`inference_data`) in mini-batches of at most ``batch_size`` observations
     (``Executor.inference_batches``).
 
     Returns ``{output name: [y per batch]}``, each ``y`` internal ``(C, n, *S)`` on the
-    executor's device.
+    executor's device. MException ``nnet_cnn:<func>:OutOfMemory`` before the first batch when
+    its activations cannot fit (``runtime.resources``), and for a MemoryError on the way.
     """
     def outputs_of(part: slice) -> dict[str, Any]:
         x = matlab_to_internal(X[..., part], num_spatial, executor.xp, executor.dtype)
         return executor.forward(x, training=False, outputs=outputs).outputs
 
     parts = executor.inference_batches(X.shape[-1], batch_size)
-    results = executor.map_batches(outputs_of, parts, executor.activation_bytes(
-        max(p.stop - p.start for p in parts), outputs))
+    largest = max(p.stop - p.start for p in parts)
+    resources.check_memory(executor, largest, func, outputs, extra_bytes=largest * int(
+        np.prod(X.shape[:-1])) * executor.dtype.itemsize)          # the batch's internal copy
+    try:
+        results = executor.map_batches(outputs_of, parts,
+                                       executor.activation_bytes(largest, outputs))
+    except MemoryError as error:
+        raise resources.out_of_memory(func, error, largest) from error
     return {name: [result[name] for result in results] for name in outputs}
 
 
@@ -148,6 +156,7 @@ class DAGNetwork(GraphNetwork):
     def _output_layer(self) -> Any:
         return self.Layers[self.OutputNames[0]]
 
+    @resources.memory_errors_as("predict")
     def predict(self, X: Any, *args: Any, **kwargs: Any) -> np.ndarray:
         """Scores ``N x K`` (classes in ``Classes`` order) or responses ``N x R``.
 
@@ -172,6 +181,7 @@ class DAGNetwork(GraphNetwork):
         labels = pd.Categorical.from_codes(np.argmax(scores, axis=1), categories=classes)
         return labels, scores
 
+    @resources.memory_errors_as("activations")
     def activations(self, X: Any, layer_name: str, *args: Any, **kwargs: Any) -> np.ndarray:
         """Output of ``layer_name`` in MATLAB layout ``h x w [x d] x c x N`` (or OutputAs rows/columns)."""
         opts = _inference_options(args, kwargs, "activations", with_output_as=True)
@@ -183,7 +193,7 @@ class DAGNetwork(GraphNetwork):
         executor._check_names([layer_name], "layerName")
         X = inference_data(self._lgraph, X, "activations")
         chunks = run_in_batches(executor, X, num_spatial_dims(self._lgraph), [layer_name],
-                                opts["MiniBatchSize"])[layer_name]
+                                opts["MiniBatchSize"], "activations")[layer_name]
         act = np.concatenate([internal_to_matlab(y) for y in chunks], axis=-1)
         if opts["OutputAs"] == "channels":
             return act
@@ -287,7 +297,8 @@ def assembleNetwork(layers_or_lgraph: Any) -> DAGNetwork:
 
 
 def validate_graph(lgraph: Any, func: str, require_output: bool) -> None:
-    """Structure checks shared by assembleNetwork and dlnetwork (MException naming the layers)."""
+    """Structure checks shared by assembleNetwork, trainNetwork and dlnetwork (MException naming
+    the layers); with ``require_output`` every layer output must feed another layer."""
     layers = list(lgraph.Layers)
     inputs = [layer.Name for layer in layers if layer.IS_INPUT]
     if len(inputs) != 1:
@@ -311,6 +322,13 @@ def validate_graph(lgraph: Any, func: str, require_output: bool) -> None:
     if unconnected:
         raise MException(f"nnet_cnn:{func}:UnconnectedInput",
                          f"Every layer input must be connected. Unconnected inputs: {unconnected}.")
+    unused = [f"{layer.Name}/{port}" for i, layer in enumerate(layers)
+              for port, targets in zip(layer.OutputNames, lgraph.output_targets(i)) if not targets]
+    if require_output and unused:      # a dlnetwork's free outputs are its outputs
+        raise MException(f"nnet_cnn:{func}:UnconnectedOutput",
+                         f"Invalid network. Layer '{unused[0].split('/')[0]}': Unused output. Each "
+                         "layer output must be connected to the input of another layer. Received: "
+                         f"unconnected outputs {unused}.")
 
 
 def unset_values(lgraph: Any) -> list[str]:

@@ -10,7 +10,8 @@
   process may still use (``ops._memory.available_bytes``: MemAvailable, a cgroup limit,
   RLIMIT_AS, whichever is smallest). The estimate leaves scratch buffers out: it is a lower
   bound, so it never refuses a pass that would fit.
-* ``out_of_memory``: the same MException for a MemoryError that happens anyway.
+* ``out_of_memory`` / the ``memory_errors_as(func)`` decorator: the same MException for a
+  MemoryError that happens anyway (``raise ... from`` it), never a bare MemoryError.
 """
 from __future__ import annotations
 
@@ -35,8 +36,12 @@ def one_blas_setting(method: Callable) -> Callable:
     return within
 
 
-def _gib(count: int) -> str:
-    return f"{count / 2**30:.2f} GiB"
+def size_text(count: int) -> str:
+    """Bytes for a message: ``"8.50 GiB"``, ``"12.3 MiB"``, ``"4.0 KiB"``, ``"100 bytes"``."""
+    for unit, digits, scale in (("GiB", 2, 2**30), ("MiB", 1, 2**20), ("KiB", 1, 2**10)):
+        if count >= scale:
+            return f"{count / scale:.{digits}f} {unit}"
+    return f"{count} bytes"
 
 
 def activation_estimate(executor: Any, observations: int, outputs: Sequence[str] | None,
@@ -44,14 +49,15 @@ def activation_estimate(executor: Any, observations: int, outputs: Sequence[str]
     """Bytes of activations a pass over ``observations`` holds at least (None: unknown sizes).
 
     Inference: the peak of live activations (``activation_bytes``); training: every layer
-    output at once (the caches of the backward pass keep them)."""
+    output at once (the caches of the backward pass keep them), ReLU outputs left out."""
     if not training:
         return executor.activation_bytes(observations, outputs)
     if executor._elements is None:
         executor.activation_bytes(1, outputs)            # computes the per-layer sizes
     if not executor._elements:
         return None
-    per_observation = sum(n for made in executor._elements.values() for n in made.values())
+    per_observation = sum(n for i, made in executor._elements.items() for n in made.values()
+                          if executor.layers[i].Type != "ReLU")   # may be folded (runtime.fusion)
     return per_observation * observations * executor.dtype.itemsize
 
 
@@ -66,18 +72,41 @@ def check_memory(executor: Any, observations: int, func: str, outputs: Sequence[
     if estimate is None or room is None or estimate + extra_bytes <= room:
         return
     raise MException(f"nnet_cnn:{func}:OutOfMemory",
-                     f"Out of memory: a {'training' if training else 'inference'} pass over a "
+                     f"Out of memory: {'a training' if training else 'an inference'} pass over a "
                      f"mini-batch of {observations} observation{'s' * (observations != 1)} needs "
-                     f"at least {_gib(estimate + extra_bytes)} of activations, and this process "
-                     f"may use {_gib(room)} more (the smallest of MemAvailable, the cgroup "
-                     "memory limit and RLIMIT_AS). Reduce MiniBatchSize, or the input size.")
+                     f"at least {size_text(estimate + extra_bytes)} of activations, and this process "
+                     f"may use {size_text(room)} more (the smallest of MemAvailable, the cgroup "
+                     f"memory limit and RLIMIT_AS). {_remedy(observations)}")
 
 
-def out_of_memory(func: str, error: MemoryError, observations: int) -> MException:
+def _remedy(observations: int | None) -> str:
+    if observations == 1:
+        return ("One observation does not fit: use a smaller input (InputSize) or a machine "
+                "with more memory.")
+    return "Reduce MiniBatchSize (or the input size)."
+
+
+def out_of_memory(func: str, error: MemoryError, observations: int | None = None) -> MException:
     """The MException for a MemoryError raised during a pass (to raise ``from error``)."""
     room = _memory.available_bytes()
+    batch = "" if observations is None else (
+        f" during a pass over a mini-batch of {observations} observation"
+        f"{'s' * (observations != 1)}")
     return MException(f"nnet_cnn:{func}:OutOfMemory",
-                      f"Out of memory during a pass over a mini-batch of {observations} "
-                      f"observation{'s' * (observations != 1)} ({error or 'MemoryError'}); this "
-                      f"process may use {_gib(room) if room is not None else 'an unknown amount'}"
-                      " more. Reduce MiniBatchSize, or the input size.")
+                      f"Out of memory{batch} ({type(error).__name__}: {error}); this "
+                      f"process may use {size_text(room) if room is not None else 'an unknown amount'}"
+                      f" more. {_remedy(observations)}")
+
+
+def memory_errors_as(func: str) -> Callable[[Callable], Callable]:
+    """Decorator: a MemoryError inside the function comes out as MException
+    ``nnet_cnn:<func>:OutOfMemory`` (naming the available memory and the remedy)."""
+    def decorate(function: Callable) -> Callable:
+        @functools.wraps(function)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return function(*args, **kwargs)
+            except MemoryError as error:
+                raise out_of_memory(func, error) from error
+        return guarded
+    return decorate

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import segmentation, setup
 from ..serialization import checkpoints
-from ..runtime import solvers
+from ..runtime import resources, solvers
 from .progress import TrainingInfo, VerboseTable
 from ..runtime.executor import Executor, l2_factor, learn_rate_factor
 from ..layers.errors import MException
@@ -277,6 +277,7 @@ def _precision(dtype: Any) -> type:
     return resolved.type
 
 
+@resources.memory_errors_as(_FUNC)
 def trainNetwork(X: Any, Y: Any, layers: Any, options: Any, *,
                  dtype: Any = np.float32) -> tuple[DAGNetwork, TrainingInfo]:
     """Train a network: ``net, info = trainNetwork(X, Y, layers_or_lgraph, options)``.
@@ -312,6 +313,7 @@ def trainNetwork(X: Any, Y: Any, layers: Any, options: Any, *,
     if pixel:
         T = segmentation.pixel_targets(lgraph, T, len(classes))
     ex = Executor(lgraph, dtype=dtype, device=device)
+    resources.check_memory(ex, options.MiniBatchSize, _FUNC, training=True)
     num_spatial = len(input_layer.InputSize) - 1
     to_dev = functools.partial(_backend.to_device, device=device)
     Xint = to_dev(setup.to_internal_data(Xh, num_spatial, dtype))
@@ -331,6 +333,11 @@ def _validation_data(options, input_layer, classes, num_targets, num_spatial, dt
         return None
     XV, YV = options.ValidationData
     XV = check_predictors(XV, tuple(input_layer.InputSize), "ValidationData predictors")
+    if XV.dtype.kind == "f" and not np.isfinite(XV).all():
+        raise MException(f"nnet_cnn:{_FUNC}:NonFinitePredictors",
+                         "ValidationData predictors must be finite (NaN or Inf would make every "
+                         f"validation metric NaN). Received: {int(XV.size - np.isfinite(XV).sum())} "
+                         "NaN or Inf values.")
     if pixel_graph is not None:
         out = next(layer for layer in pixel_graph.Layers if layer.IS_OUTPUT)
         codes, _ = segmentation.label_volume_codes(out, YV, XV, "ValidationData labels")

@@ -54,3 +54,21 @@ def test_available_bytes_reads_meminfo_and_a_cgroup_limit(monkeypatch, tmp_path)
     assert _memory.available_bytes() == 64 * 1024      # no cgroup limit: MemAvailable
     del files["/proc/meminfo"]
     assert _memory.available_bytes() is None           # neither readable
+
+
+def test_available_bytes_is_lowered_to_the_address_space_left_under_rlimit_as(monkeypatch):
+    import resource as resource_module
+    files = {"/proc/meminfo": "MemAvailable: 8000 kB\n", "/proc/self/status": "VmSize:  1000 kB\n"}
+
+    def fake_open(path, *args, **kwargs):
+        if path not in files:
+            raise FileNotFoundError(path)
+        import io
+        return io.StringIO(files[path])
+
+    monkeypatch.setattr(_memory, "open", fake_open, raising=False)
+    monkeypatch.setattr(resource_module, "getrlimit", lambda kind: (3000 * 1024, -1))
+    assert _memory.available_bytes() == 2000 * 1024     # 3000 kB allowed, 1000 kB in use
+    monkeypatch.setattr(resource_module, "getrlimit",
+                        lambda kind: (resource_module.RLIM_INFINITY,) * 2)
+    assert _memory.available_bytes() == 8000 * 1024
