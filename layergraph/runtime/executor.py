@@ -4,10 +4,8 @@ The executor is the engine under ``DAGNetwork``, ``dlnetwork`` and ``trainNetwor
 built once from a LayerGraph whose learnables are all set, and caches everything that does
 not change between steps:
 
-* the topological order and, for every layer input port, the ``(layer index, output port)``
-  that feeds it;
-* for every activation, the position of its last consumer, so inference frees each
-  activation as soon as nothing needs it (training keeps only the layers' caches);
+* the topological order and, per layer input port, the ``(layer index, output port)`` feeding it;
+* each activation's last consumer: inference frees it then (training keeps only the caches);
 * the parameters in internal layout (``docs/internals.md``), converted once with
   ``layer.to_internal``: ``params[(layer_name, learnable)]``, ``state[(layer_name, state)]``
   and ``constants[(layer_name, property)]`` (input-layer normalization statistics).
