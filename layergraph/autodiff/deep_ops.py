@@ -1,8 +1,8 @@
 """MATLAB's deep-learning operations on formatted dlarrays, built on the ops kernels:
-dlconv, fullyconnect, maxpool, avgpool.
+dlconv, dltranspconv, fullyconnect, maxpool, avgpool.
 
 Data go to the ops' internal layout ``(C, N, *spatial)`` (spatial = the S dimensions, then T)
-and back; weights in MATLAB's layout: dlconv ``K1 x ... x KD x C x F``; fullyconnect
+and back; weights in MATLAB's layout: dlconv ``K1 x ... x KD x C x F``; dltranspconv ``K1 x ... x KD x F x C``; fullyconnect
 ``OutputSize x InputSize``; bias a vector with one value per filter/output.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 from ..layers._validation import positive_int_vector
 from ..layers.errors import MException
 from ..ops import convolution as conv_ops, fully_connected as fc_ops, pooling as pool_ops
+from ..ops import transposed_convolution as tconv_ops
 from ..ops._backend import get_xp
 from ..ops._shapes import same_padding
 from . import formats
@@ -116,6 +117,71 @@ def dlconv(X: Any, weights: Any, bias: Any, *args: Any, **kwargs: Any) -> dlarra
                 dw.transpose(inverse).reshape(w_shape) if need[1] else None,
                 (db if b_raw.size == f else db.sum()).reshape(b_shape) if need[2] else None)
     Y = record([out], [fmt], [X, weights, bias], backward)[0]
+    return restore(Y, data_format)
+
+
+def dltranspconv(X: Any, weights: Any, bias: Any, *args: Any, **kwargs: Any) -> dlarray:
+    """``Y = dltranspconv(X, weights, bias, Stride=1, DilationFactor=1, Cropping=0, DataFormat=)``.
+
+    weights ``K1 x ... x KD x F x C`` (filters before channels, as MATLAB; a trailing numGroups
+    of 1 is allowed); output size ``(S - 1) Stride + (K - 1) DilationFactor + 1 - cropping``;
+    Cropping "same" crops ``(K - 1) d + 1 - Stride`` (the odd one after) so the output is
+    ``S .* Stride``.
+    """
+    opts = options(args, kwargs, ["Stride", "DilationFactor", "Cropping", "DataFormat", "WeightsFormat"],
+                   "dltranspconv")
+    X, data_format = formatted_input(X, opts.get("DataFormat"), "dltranspconv")
+    d = _spatial_count(X, "dltranspconv")
+    fmt = fmt_of(X)
+    if "C" not in fmt:
+        raise MException("deep:dltranspconv:NoChannelDimension",
+                         f"dltranspconv needs a 'C' dimension. Received: format '{fmt}'.")
+    x, undo = _in_out(X, "dltranspconv")
+    xp = get_xp(x)
+    w_raw = xp.asarray(data_of(weights))
+    if w_raw.ndim == d + 3 and w_raw.shape[-1] == 1:
+        w_raw = w_raw.reshape(w_raw.shape[:-1])
+    while w_raw.ndim < d + 2:
+        w_raw = w_raw.reshape(w_raw.shape + (1,))
+    if w_raw.ndim != d + 2 or w_raw.shape[d + 1] != x.shape[0]:
+        raise MException("deep:dltranspconv:InvalidWeights",
+                         f"weights must be K1 x ... x K{d} x F x {x.shape[0]} (channels). Received: size "
+                         f"{'x'.join(map(str, data_of(weights).shape))}.")
+    k = w_raw.shape[:d]
+    stride = _vector(opts.get("Stride", 1), d, "dltranspconv", "Stride")
+    dilation = _vector(opts.get("DilationFactor", 1), d, "dltranspconv", "DilationFactor")
+    crop_value = opts.get("Cropping", 0)
+    if isinstance(crop_value, str) and crop_value.lower() == "same":
+        totals = [(ki - 1) * di + 1 - si for ki, di, si in zip(k, dilation, stride)]
+        if min(totals) < 0:
+            raise MException("deep:dltranspconv:InvalidCropping",
+                             f'Cropping "same" needs (K - 1) DilationFactor + 1 >= Stride. Received: filter '
+                             f"size {k}, Stride {stride}.")
+        crop = tuple((t // 2, t - t // 2) for t in totals)
+    else:
+        crop = _padding(crop_value, x.shape[2:], k, stride, dilation, "dltranspconv", "Cropping")
+    order = (d + 1, d) + tuple(range(d))
+    w = w_raw.transpose(order).astype(x.dtype, copy=False)           # (C, F, *K)
+    f = w.shape[1]
+    b_raw = xp.asarray(data_of(bias), dtype=x.dtype).reshape(-1)
+    if b_raw.size not in (1, f):
+        raise MException("deep:dltranspconv:InvalidBias",
+                         f"bias must have {f} values (one per filter) or be a scalar. Received: {b_raw.size} values.")
+    b = xp.broadcast_to(b_raw, (f,)) if b_raw.size == 1 else b_raw
+    try:
+        y, cache = tconv_ops.transposed_conv_forward(x, w, b, stride, crop, dilation)
+    except ValueError as err:
+        raise MException("deep:dltranspconv:InvalidCropping", str(err)) from None
+    w_shape, b_shape = np.shape(data_of(weights)), np.shape(data_of(bias))
+    inverse = tuple(int(i) for i in np.argsort(order))
+
+    def backward(gs, need):
+        g_int, _ = formats.to_internal(xp, gs[0], fmt, "dltranspconv")
+        dx, dw, db = tconv_ops.transposed_conv_backward(g_int, cache, need=tuple(need))
+        return (undo(dx) if need[0] else None,
+                dw.transpose(inverse).reshape(w_shape) if need[1] else None,
+                (db if b_raw.size == f else db.sum()).reshape(b_shape) if need[2] else None)
+    Y = record([formats.from_internal(y, fmt)], [fmt], [X, weights, bias], backward)[0]
     return restore(Y, data_format)
 
 

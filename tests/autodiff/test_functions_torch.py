@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from layergraph.autodiff import (avgpool, batchnorm, crossentropy, dlarray, dlconv, dlfeval, dlgradient, extractdata,
+from layergraph.autodiff import (avgpool, batchnorm, crossentropy, dlarray, dlconv, dltranspconv, dlfeval, dlgradient, extractdata,
                                  fullyconnect, gelu, groupnorm, huber, indexcrossentropy, instancenorm, l1loss,
                                  l2loss, layernorm, leakyrelu, maxpool, mse, relu, sigmoid, softmax)
 
@@ -82,6 +82,29 @@ def _torch_pad(pairs, d):
     """pairs: (h_before, h_after, w_before, w_after, ...) -> torch's reversed order."""
     per_dim = [pairs[2 * i:2 * i + 2] for i in range(d)]
     return tuple(v for pair in reversed(per_dim) for v in pair)
+
+
+@pytest.mark.parametrize("case", [
+    dict(size=(4, 3, 3, 2), k=(3, 2), F=2, opts={}, crop=(0, 0, 0, 0), stride=1, dil=1),
+    dict(size=(4, 3, 3, 2), k=(3, 3), F=4, opts=dict(Stride=2, Cropping="same"), crop=(0, 1, 0, 1), stride=2, dil=1),
+    dict(size=(3, 3, 2, 2, 1), k=(2, 3, 2), F=2, opts=dict(Stride=[2, 1, 2], DilationFactor=[1, 2, 1],
+         Cropping=[[1, 0, 0], [0, 1, 1]]), crop=(1, 0, 0, 1, 0, 1), stride=(2, 1, 2), dil=(1, 2, 1)),
+])
+def test_dltranspconv_matches_torch(case, rng):
+    d = len(case["k"])
+    fmt = "S" * d + "CB"
+    x = rng.standard_normal(case["size"])
+    w = rng.standard_normal(case["k"] + (case["F"], case["size"][d]))
+    b = rng.standard_normal(case["F"])
+    tconv = F.conv_transpose2d if d == 2 else F.conv_transpose3d
+
+    def tfun(tx, tw, tb):
+        y = tconv(tx, tw.permute(d + 1, d, *range(d)), tb, stride=case["stride"], dilation=case["dil"])
+        c = case["crop"]
+        index = (slice(None), slice(None)) + tuple(slice(c[2 * i], y.shape[2 + i] - c[2 * i + 1]) for i in range(d))
+        return y[index]
+    _check(lambda X, W, B: dltranspconv(dlarray(X, fmt), W, B, **case["opts"]), tfun, [x, w, b],
+           ["nc", "w", "b"], rng)
 
 
 def test_fullyconnect_flattens_column_major_and_matches_torch(rng):
