@@ -160,10 +160,11 @@ def tape_id(x: Any, tape: tape_module.Tape) -> int | None:
 
 
 def record(outputs: Sequence[Any], fmts: Sequence[str], inputs: Sequence[Any],
-           backward: Callable[[list[Any], list[bool]], Sequence[Any]]) -> list[dlarray]:
+           backward: Callable[[list[Any], list[bool]], Sequence[Any]], totals: Callable | None = None
+           ) -> list[dlarray]:
     """Wrap raw ``outputs`` as dlarrays and, when a tape is active and an input is a dlarray
     (or a ``Leaf``), append their node; ``backward(output_grads, need)`` returns one raw
-    gradient (or None) per input."""
+    gradient (or None) per input; ``totals`` see tape.Node."""
     results = [dlarray._new(y, f) for y, f in zip(outputs, fmts)]
     tape = tape_module.active()
     if tape is None or not any(isinstance(a, (dlarray, Leaf)) for a in inputs):
@@ -172,7 +173,7 @@ def record(outputs: Sequence[Any], fmts: Sequence[str], inputs: Sequence[Any],
     for r in results:
         r._tape, r._tid = tape, tape.new_id()
     tape.nodes.append(tape_module.Node(tuple(r._tid for r in results), ids, backward,
-                                       tuple(tape_module.like(r._data) for r in results)))
+                                       tuple(tape_module.like(r._data) for r in results), totals))
     return results
 
 

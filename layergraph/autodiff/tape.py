@@ -23,6 +23,9 @@ class Node:
     inputs: tuple[int | None, ...]
     backward: Backward
     out_like: tuple[tuple[tuple[int, ...], Any, Any], ...]    # (shape, dtype, xp) per output
+    # totals(output_grads, need) -> (total gradient of each output, input grads): for nodes whose
+    # outputs depend on each other inside the node (a network's intermediate outputs)
+    totals: Callable[[list[Any], list[bool]], tuple[Sequence[Any], Sequence[Any]]] | None = None
 
 
 class Tape:
@@ -31,6 +34,7 @@ class Tape:
         self._count = 0
         self._leaves: dict[int, tuple[int, Any]] = {}   # id(object) -> (tape id, object kept alive)
         self.open = True
+        self.meta: dict[str, Any] = {}     # per-call bookkeeping of higher levels (traced learnables)
 
     def new_id(self) -> int:
         self._count += 1
@@ -51,6 +55,7 @@ class Tape:
         """Free every recorded cache (dlfeval's end)."""
         self.nodes.clear()
         self._leaves.clear()
+        self.meta.clear()
         self.open = False
 
 
@@ -87,11 +92,17 @@ def gradients(tape: Tape, root: int, root_grad: Any, targets: Sequence[int | Non
             continue
         need = [i is not None and i in reach for i in node.inputs]
         outs = [grads.get(o) if o in wanted else grads.pop(o, None) for o in node.outputs]
-        if not any(need):
+        use_totals = node.totals is not None and any(o in wanted for o in node.outputs)
+        if not (any(need) or use_totals):
             continue
         outs = [g if g is not None else xp.zeros(shape, dtype)
                 for g, (shape, dtype, xp) in zip(outs, node.out_like)]
-        for tid, g, n in zip(node.inputs, node.backward(outs, need), need):
+        if use_totals:
+            totals, input_grads = node.totals(outs, need)
+            grads.update({o: t for o, t in zip(node.outputs, totals) if o in wanted and t is not None})
+        else:
+            input_grads = node.backward(outs, need)
+        for tid, g, n in zip(node.inputs, input_grads, need):
             if n and g is not None:
                 grads[tid] = g if tid not in grads else grads[tid] + g
     return [grads.get(t) if t is not None else None for t in targets]

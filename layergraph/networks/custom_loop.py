@@ -1,10 +1,11 @@
-"""The custom-training-loop gradient functions: ``dlfeval``, ``dlgradient``, ``crossentropy``, ``mse``.
+"""The custom-training-loop functions: ``dlfeval``, ``dlgradient``, ``crossentropy``, ``mse``.
 
-Automatic differentiation is tape-free: ``dlfeval(modelLoss, net, X, T)`` records the last
-``forward(net, X)`` made inside ``modelLoss`` and the loss (``crossentropy`` or ``mse``)
-applied to one of its outputs; ``dlgradient(loss, net.Learnables)`` then runs the executor's
-backward pass from that loss.  Supported: a loss that is exactly ``crossentropy(Y, T)`` or
-``mse(Y, T)`` of an output ``Y`` of that forward call (see docs/networks.md).
+``dlfeval`` runs the function on a fresh autodiff tape (layergraph/autodiff): every dlarray
+operation, every dlnetwork ``forward``/``predict`` (differentiable.py) and every use of
+``net.Learnables`` values inside it is recorded, and ``dlgradient`` differentiates any traced
+scalar with respect to dlarrays, Learnables tables, network inputs and intermediate outputs.
+This module adds the checks of Layer/Parameter tables and keeps NumPy ``crossentropy``/``mse``
+for plain ``K x N`` arrays.
 """
 from __future__ import annotations
 
@@ -14,72 +15,68 @@ import numpy as np
 import pandas as pd
 
 from .. import autodiff
+from ..autodiff import tape as tape_module
+from ..autodiff.differentiate import split_options
 from ..autodiff.dlarray import dlarray
-from ..runtime.executor import Executor
 from ..layers.errors import MException
 from ..ops import loss as loss_ops
+from . import differentiable
 from .dlnetwork import TABLE_COLUMNS
-from .trace import _LossRecord, _Trace, _TRACES
 
 __all__ = ["dlfeval", "dlgradient", "crossentropy", "mse"]
 
 
 def dlfeval(fun: Callable[..., Any], *args: Any) -> Any:
-    """``[...] = dlfeval(@modelLoss, net, X, T)``: call ``fun(*args)`` with gradient recording."""
-    if not callable(fun):
-        raise MException("deep:dlfeval:InvalidFunction",
-                         f"The first argument of dlfeval must be a function. Received: {type(fun).__name__}.")
-    _TRACES.append(_Trace())
-    try:
-        return autodiff.dlfeval(fun, *args)     # the tape records the dlarray operations
-    finally:
-        _TRACES.pop()
+    """``[...] = dlfeval(@modelLoss, net, X, T)``: call ``fun(*args)`` with automatic differentiation."""
+    return autodiff.dlfeval(fun, *args)
 
 
-def dlgradient(loss: Any, *tables: Any, **kwargs: Any) -> Any:
-    """``gradients = dlgradient(loss, net.Learnables)``: a table like the argument, Value = dloss/dValue.
+def dlgradient(loss: Any, *args: Any, **kwargs: Any) -> Any:
+    """``[g1, ...] = dlgradient(loss, x1, ...)``: gradients of a traced scalar (autodiff.dlgradient).
 
-    A dlarray ``loss`` is differentiated on the tape (autodiff.dlgradient: any variables).
+    A Layer/Parameter/Value table (``net.Learnables``) gets a table of the same rows back (values
+    NumPy arrays when the table's were, dlarrays otherwise); its rows must name learnables or
+    states of a network called in this dlfeval.
     """
-    if isinstance(loss, dlarray):
-        return autodiff.dlgradient(loss, *tables, **kwargs)
-    if not _TRACES:
+    tape = tape_module.active()
+    if tape is None:
         raise MException("deep:dlgradient:NotTracing",
                          "dlgradient must be called inside a function evaluated with dlfeval.")
-    record = _TRACES[-1].losses.get(id(loss))
-    if record is None or record.value is not loss:
-        raise MException("deep:dlgradient:UnsupportedLoss",
-                         "dlgradient supports a loss returned by crossentropy(Y, T) or mse(Y, T) where Y "
-                         "is an output of forward(net, X) in the same dlfeval call. Received: another value.")
-    fwd = record.forward
-    layers = {layer.Name: layer for layer in fwd.net.Layers}
-    for table in tables:
-        _check_parameter_rows(table, layers)
-    dy = record.backward()
-    grads = fwd.net.executor.backward(fwd.fp, {record.output: dy})
-    out = []
-    for table in tables:
-        values = []
-        for name, p, v in zip(table["Layer"], table["Parameter"], table["Value"]):
-            g = grads.get((name, p))
-            values.append(np.zeros_like(np.asarray(v)) if g is None else layers[name].from_internal(p, g))
-        out.append(pd.DataFrame({"Layer": list(table["Layer"]), "Parameter": list(table["Parameter"]),
-                                 "Value": values}))
+    variables, opts = split_options(args, kwargs)
+    networks = tape.meta.get(differentiable.NETWORKS_KEY, [])
+    prepared = [_prepared_table(v, networks) if isinstance(v, pd.DataFrame) or _is_scalar(v) else v
+                for v in variables]
+    grads = autodiff.dlgradient(loss, *prepared, **opts)
+    grads = grads if len(variables) > 1 else (grads,)
+    out = [_numpy_values(g, v) if isinstance(v, pd.DataFrame) else g for g, v in zip(grads, variables)]
     return out[0] if len(out) == 1 else tuple(out)
 
 
-def _check_parameter_rows(table: Any, layers: dict) -> None:
-    """A table to differentiate against: Layer/Parameter rows naming learnables or states of
-    the network (a misspelt row would otherwise get a silent zero gradient)."""
+def _is_scalar(v: Any) -> bool:
+    return not isinstance(v, (dlarray, dict, list, tuple, pd.DataFrame))
+
+
+def _prepared_table(table: Any, networks: list) -> pd.DataFrame:
+    """A table to differentiate against, its NumPy values replaced by their traced dlarrays."""
     if not isinstance(table, pd.DataFrame) or not set(TABLE_COLUMNS) <= set(table.columns):
         raise MException("deep:dlgradient:InvalidTable",
-                         "dlgradient differentiates with respect to tables with columns Layer, Parameter and "
-                         f"Value (such as net.Learnables). Received: {type(table).__name__}.")
-    unknown = [f"{name}.{p}" for name, p in zip(table["Layer"], table["Parameter"])
-               if name not in layers or p not in layers[name].LEARNABLES + layers[name].STATES]
-    if unknown:
-        raise MException("deep:dlgradient:UnknownParameter",
-                         f"Every row must name a learnable or state of the network. Received: {unknown}.")
+                         "dlgradient differentiates with respect to dlarrays or tables with columns Layer, "
+                         f"Parameter and Value (such as net.Learnables). Received: {type(table).__name__}.")
+    if networks:
+        known = {(layer.Name, p) for net in networks for layer in net.Layers
+                 for p in layer.LEARNABLES + layer.STATES}
+        unknown = [f"{name}.{p}" for name, p in zip(table["Layer"], table["Parameter"]) if (name, p) not in known]
+        if unknown:
+            raise MException("deep:dlgradient:UnknownParameter",
+                             "Every row must name a learnable or state of a network called in this dlfeval. "
+                             f"Received: {unknown}.")
+    return table.assign(Value=[differentiable.traced_value(v) for v in table["Value"]])
+
+
+def _numpy_values(grads: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    values = [g._data if isinstance(g, dlarray) and not isinstance(v, dlarray) else g
+              for g, v in zip(grads["Value"], table["Value"])]
+    return pd.DataFrame({"Layer": list(table["Layer"]), "Parameter": list(table["Parameter"]), "Value": values})
 
 
 def crossentropy(Y: Any, T: Any, *args: Any, **kwargs: Any) -> Any:
@@ -87,7 +84,7 @@ def crossentropy(Y: Any, T: Any, *args: Any, **kwargs: Any) -> Any:
     (a dlarray ``Y``: autodiff.crossentropy with all of MATLAB's options)."""
     if isinstance(Y, dlarray) or args or kwargs:
         return autodiff.crossentropy(Y, T, *args, **kwargs)
-    return _loss(Y, T, loss_ops.cross_entropy_forward, loss_ops.cross_entropy_backward)
+    return _loss(Y, T, loss_ops.cross_entropy_forward)
 
 
 def mse(Y: Any, T: Any, *args: Any, **kwargs: Any) -> Any:
@@ -95,10 +92,11 @@ def mse(Y: Any, T: Any, *args: Any, **kwargs: Any) -> Any:
     (a dlarray ``Y``: autodiff.mse)."""
     if isinstance(Y, dlarray) or args or kwargs:
         return autodiff.mse(Y, T, *args, **kwargs)
-    return _loss(Y, T, loss_ops.mse_forward, loss_ops.mse_backward)
+    return _loss(Y, T, loss_ops.mse_forward)
 
 
-def _loss(Y: Any, T: Any, fwd: Callable, bwd: Callable) -> np.ndarray:
+def _loss(Y: Any, T: Any, fwd: Callable) -> np.ndarray:
+    """The loss of NumPy ``K x N`` (or ``h x w [x d] x c x N``) arrays (no trace: NumPy data)."""
     Y = np.asarray(Y)
     if Y.dtype.kind != "f" or Y.ndim < 2 or Y.size == 0 or np.asarray(T).dtype.kind not in "biuf":
         raise MException("deep:loss:InvalidInput",
@@ -111,24 +109,5 @@ def _loss(Y: Any, T: Any, fwd: Callable, bwd: Callable) -> np.ndarray:
                          f"Targets must have the size of the predictions. Received: Y of size "
                          f"{'x'.join(map(str, Y.shape))} and T of size {'x'.join(map(str, T.shape))}.")
     k, n = (Y.shape[0], Y.shape[1]) if Y.ndim == 2 else (int(np.prod(Y.shape[:-1])), Y.shape[-1])
-    value, cache = fwd(Y.reshape(k, n, order="F"), T.reshape(k, n, order="F"))
-    value = np.asarray(value, dtype=Y.dtype)
-    trace = _TRACES[-1] if _TRACES else None
-    if trace is not None and trace.forward is not None and id(Y) in trace.forward.outputs:
-        name, y_rec = trace.forward.outputs[id(Y)]
-        if y_rec is Y:
-            ex = trace.forward.net.executor
-            internal_shape = trace.forward.fp.outputs[name].shape
-            trace.losses[id(value)] = _LossRecord(value, trace.forward, name,
-                                                  lambda: _to_internal_grad(bwd(cache), Y, internal_shape, ex))
-    return value
-
-
-def _to_internal_grad(dy_kn: np.ndarray, Y: np.ndarray, internal_shape: tuple, ex: Executor) -> Any:
-    """d loss / d Y from ``(K, N)`` back to the executor's internal output layout."""
-    dy = np.asarray(dy_kn).reshape(Y.shape, order="F")
-    if Y.ndim != 2:
-        dy = dy.transpose(Y.ndim - 2, Y.ndim - 1, *range(Y.ndim - 2))
-    return ex.xp.asarray(dy.reshape(internal_shape), dtype=ex.dtype)
-
-
+    value, _ = fwd(Y.reshape(k, n, order="F"), T.reshape(k, n, order="F"))
+    return np.asarray(value, dtype=Y.dtype)

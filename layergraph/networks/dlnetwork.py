@@ -27,7 +27,8 @@ from ..layers.errors import MException
 from ..graph.display import cell_text, properties_text
 from .dag_network import (GraphNetwork, check_rescale_ranges, freeze_values, inference_data,
                           num_spatial_dims, unset_values, validate_graph)
-from .trace import _ForwardRecord, _TRACES
+from . import differentiable
+from ..autodiff.dlarray import dlarray
 
 __all__ = ["dlnetwork", "initialize", "forward", "summary", "resnet3dNetwork", "resnetNetwork"]
 
@@ -79,7 +80,11 @@ class dlnetwork(GraphNetwork):  # noqa: N801 - MATLAB class name
 
     @property
     def Learnables(self) -> pd.DataFrame:
-        return _table(self._lgraph.Layers, "LEARNABLES")
+        """Layer/Parameter/Value table; inside dlfeval the values are traced dlarrays."""
+        table = _table(self._lgraph.Layers, "LEARNABLES")
+        if differentiable.tracing():
+            table["Value"] = [differentiable.traced_value(v) for v in table["Value"]]
+        return table
 
     @Learnables.setter
     def Learnables(self, table: pd.DataFrame) -> None:
@@ -115,12 +120,19 @@ class dlnetwork(GraphNetwork):  # noqa: N801 - MATLAB class name
         return self._executor
 
     def _run(self, X: Any, training: bool, outputs: Sequence[str] | None):
+        """Run the executor; outputs are dlarrays when ``X`` is one or inside dlfeval (then
+        recorded on the tape: see differentiable.py), else NumPy arrays in MATLAB layout."""
         names = list(self._output_names if outputs is None else _as_names(outputs))
         ex = self.executor
-        X = inference_data(self._lgraph, X, "forward" if training else "predict")
-        x = matlab_to_internal(X, num_spatial_dims(self._lgraph), ex.xp, ex.dtype)
+        traced = differentiable.tracing()
+        data = X._data if isinstance(X, dlarray) else X
+        data = inference_data(self._lgraph, data, "forward" if training else "predict")
+        nsd = num_spatial_dims(self._lgraph)
+        x = matlab_to_internal(data, nsd, ex.xp, ex.dtype)
         fp = ex.forward(x, training=training, outputs=names,
-                        seed=training_seed() if training else None)
+                        seed=training_seed() if training else None, record=traced)
+        if traced or isinstance(X, dlarray):
+            return names, differentiable.record_call(self, X, names, fp, nsd), fp
         ys = [self._to_matlab(n, fp.outputs[n]) for n in names]
         return names, ys, fp
 
@@ -178,8 +190,6 @@ def forward(net: dlnetwork, X: Any, *args: Any, **kwargs: Any) -> tuple:
     _check_dlnetwork(net, "forward")
     opts = parse_name_value(args, kwargs, ["Outputs"], "forward")
     names, ys, fp = net._run(X, True, opts.get("Outputs"))
-    if _TRACES:
-        _TRACES[-1].forward = _ForwardRecord(net, fp, {id(y): (name, y) for name, y in zip(names, ys)})
     state = net.State
     layers = {layer.Name: layer for layer in net.Layers}
     update = fp.state_update

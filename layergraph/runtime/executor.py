@@ -32,7 +32,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from . import fusion as _fusion, resources
+from . import arguments, fusion as _fusion, resources
 from ..ops import _backend, _memory, _parallel, _tile_threads
 from ..layers.context import ForwardContext
 from ..layers.errors import MException
@@ -128,11 +128,11 @@ class Executor:
             internal = layer.to_internal(name, np.asarray(value), self.xp, self.dtype)
             store[(layer.Name, name)] = internal
 
-    def _compute_needs_grad(self) -> list[bool]:
-        """needs[i]: a learnable at or upstream of layer i wants a gradient (so dx must flow)."""
+    def _compute_needs_grad(self, reported: set[int] = frozenset()) -> list[bool]:
+        """needs[i]: a learnable (or a reported layer) at or upstream of layer i wants a gradient."""
         needs = [False] * len(self.layers)
         for i in self.order:
-            needs[i] = self._trains[i] or any(needs[s] for s, _ in self.sources[i])
+            needs[i] = self._trains[i] or i in reported or any(needs[s] for s, _ in self.sources[i])
         return needs
 
     def _activation_elements(self) -> dict[int, dict[tuple[int, int], int]]:
@@ -211,7 +211,7 @@ class Executor:
     @resources.one_blas_setting
     def forward(self, inputs: Mapping[str, Any] | Any, training: bool = False,
                 outputs: Sequence[str] | None = None, keep_caches: bool = True,
-                seed: np.random.SeedSequence | int | None = None) -> ForwardPass:
+                seed: np.random.SeedSequence | int | None = None, record: bool = False) -> ForwardPass:
         """Run the graph.  ``inputs``: {input layer name: (C, N, *S)} (or one array).
 
         Returns a ForwardPass whose ``outputs`` maps each requested layer name to its first
@@ -219,6 +219,7 @@ class Executor:
         ``keep_caches`` is False: a statistics pass, in which layers whose training forward only
         adds a cache, e.g. max pooling's argmax, run as in inference) and the state updates.
         ``seed``: this mini-batch's random seed (``ctx.rng`` of the layers; rng.batch_seed).
+        ``record``: keep the caches of an inference pass too (a differentiable ``predict``).
         """
         outputs = list(self.output_layers if outputs is None else outputs)
         self._check_names(outputs, "outputs")
@@ -246,12 +247,12 @@ class Executor:
             for port, y in enumerate(ys):
                 if last_use.get((i, port)) is not None or (i, port) in keep:
                     acts[(i, port)] = y
-                if training:
+                if training or record:
                     fp.shapes[(i, port)] = y.shape
             fp.peak_live = max(fp.peak_live, len(acts))
+            if (training and keep_caches) or record:
+                fp.caches[i] = cache
             if training:
-                if keep_caches:
-                    fp.caches[i] = cache
                 fp.state_update.update({(self.names[i], k): v for k, v in (update or {}).items()})
         fp.outputs = {n: acts[(self.index[n], 0)] for n in outputs}
         return fp
@@ -291,12 +292,14 @@ class Executor:
         return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
 
     @resources.one_blas_setting
-    def backward(self, fp: ForwardPass, doutputs: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
+    def backward(self, fp: ForwardPass, doutputs: Mapping[str, Any],
+                 report: dict[str, Any] | None = None) -> dict[tuple[str, str], Any]:
         """Reverse sweep from ``{layer name: d loss / d output}``; gradients keyed (layer, learnable).
 
         Gradients from several consumers of one activation are summed before its producer's
         backward runs.  Output layers named in ``doutputs`` are skipped: the gradient given
-        is taken as the gradient with respect to their input.
+        is taken as the gradient with respect to their input.  ``report``: {layer name: None},
+        filled with the total gradient at each layer's first output (input layers included).
         """
         if not fp.caches:
             raise MException("nnet_cnn:executor:NoTrainingPass",
@@ -310,8 +313,12 @@ class Executor:
                 self._accumulate(grad_of, (i, 0), dy)
         grads: dict[tuple[str, str], Any] = {}
         relu_outputs: dict[int, Any] = {}      # producer -> output of the ReLU folded into it
+        reported = {self.index[name] for name in (report or {})}
+        needs = self._compute_needs_grad(reported) if reported else self._needs_grad
         for i in reversed(fp.ran):
             layer = self.layers[i]
+            if i in reported:
+                report[self.names[i]] = grad_of.get((i, 0))
             if layer.IS_INPUT or layer.IS_OUTPUT:
                 continue
             ports = range(len(layer.OutputNames))
@@ -322,11 +329,11 @@ class Executor:
                    for p, d in zip(ports, dys)]
             if i in fp.fused:       # the producer's backward masks the gradient
                 producer = fp.fused[i]
-                if self._needs_grad[producer]:
+                if needs[producer]:
                     self._accumulate(grad_of, (producer, 0), dys[0])
                     relu_outputs[producer] = fp.caches[i]
                 continue
-            need_dx = any(self._needs_grad[s] for s, _ in self.sources[i])
+            need_dx = any(needs[s] for s, _ in self.sources[i])
             if not (need_dx or self._trains[i]):
                 continue
             fusion = {"relu_output": relu_outputs.pop(i)} if i in relu_outputs else {}
@@ -335,7 +342,7 @@ class Executor:
             grads.update({(self.names[i], k): v for k, v in dparams.items()})
             if need_dx:
                 for src, dx in zip(self.sources[i], dxs):
-                    if dx is not None and self._needs_grad[src[0]]:
+                    if dx is not None and needs[src[0]]:
                         self._accumulate(grad_of, src, dx)
         return grads
 
@@ -379,22 +386,9 @@ class Executor:
             out.append(layer.copy(**values) if values else layer)
         return out
 
-    # -- argument checks
+    # -- argument checks (runtime/arguments.py)
     def _check_names(self, names: Sequence[str], what: str) -> None:
-        bad = [n for n in names if n not in self.index]
-        if bad:
-            raise MException("nnet_cnn:executor:LayerDoesNotExist",
-                             f"Invalid {what}: no layer named {bad}. Layers: {self.names}.")
+        arguments.check_layer_names(self.index, self.names, names, what)
 
     def _input_dict(self, inputs: Mapping[str, Any] | Any) -> Mapping[str, Any]:
-        input_names = [n for n, layer in zip(self.names, self.layers) if layer.IS_INPUT]
-        if not isinstance(inputs, Mapping):
-            if len(input_names) != 1:
-                raise MException("nnet_cnn:executor:AmbiguousInput",
-                                 f"The network has inputs {input_names}; pass a dict of arrays.")
-            return {input_names[0]: inputs}
-        missing = [n for n in input_names if n not in inputs]
-        if missing:
-            raise MException("nnet_cnn:executor:MissingInput",
-                             f"No data for input layers {missing}. Received: {list(inputs)}.")
-        return inputs
+        return arguments.input_dict(self.names, self.layers, inputs)

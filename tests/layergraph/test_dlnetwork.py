@@ -134,6 +134,8 @@ def test_mse_gradient_on_a_regression_head(data):
         return loss, lg.dlgradient(loss, net.Learnables), Y
 
     loss, grads, Y = lg.dlfeval(loss_fn, net, X, T)
+    assert isinstance(Y, lg.dlarray) and lg.dims(Y) == "CB"     # dlarrays inside dlfeval, as MATLAB
+    Y = lg.extractdata(Y)
     np.testing.assert_allclose(float(loss), np.sum((Y - T) ** 2) / 2 / 4, rtol=1e-6)
     ex = Executor(net.layerGraph(), all_gradients=True)
     fp = ex.forward(matlab_to_internal(X, 3), training=True, outputs=["fc"])
@@ -148,13 +150,28 @@ def test_dlgradient_refuses_what_it_cannot_differentiate(net, data):
         lg.dlgradient(np.float32(1.0), net.Learnables)
     assert err.value.identifier == "deep:dlgradient:NotTracing"
 
-    def scaled(net, X, T):
+    def untraced(net, X, T):
         Y, _ = lg.forward(net, X)
-        return lg.dlgradient(2 * lg.crossentropy(Y, T), net.Learnables)
+        return lg.dlgradient(np.float32(1.0), net.Learnables)
 
     with pytest.raises(MException) as err:
-        lg.dlfeval(scaled, net, X, T)
-    assert err.value.identifier == "deep:dlgradient:UnsupportedLoss"
+        lg.dlfeval(untraced, net, X, T)
+    assert err.value.identifier == "deep:dlgradient:UntracedLoss"
+
+
+def test_any_traced_loss_is_differentiated(net, data):
+    """A scaled loss plus an L2 term of net.Learnables (the tape-free version refused both)."""
+    X, T = data
+
+    def scaled(net, X, T):
+        Y, _ = lg.forward(net, X)
+        plain = lg.crossentropy(Y, T)
+        loss = 2 * plain + 1e-3 * sum(np.sum(w ** 2) for w in net.Learnables.Value)
+        return lg.dlgradient(plain, net.Learnables), lg.dlgradient(loss, net.Learnables), net.Learnables
+
+    plain, total, learnables = lg.dlfeval(scaled, net, X, T)
+    for g, g2, w in zip(plain.Value, total.Value, learnables.Value):
+        np.testing.assert_allclose(np.asarray(g2), 2 * np.asarray(g) + 2e-3 * np.asarray(w), rtol=1e-5, atol=1e-7)
 
 
 # ---- solver updates ------------------------------------------------------------------------
