@@ -1,9 +1,8 @@
 """Network objects: DAGNetwork, dlnetwork and the custom-training-loop functions.
 
 Modules: dag_network (DAGNetwork, predict, classify, activations), dlnetwork, custom_loop (dlfeval,
-dlgradient, losses), updates (sgdmupdate, adamupdate, rmspropupdate, dlupdate), differentiable (dlnetwork calls on the
-autodiff tape),
-unet_networks (unet3d, unet), onehot (onehotencode, onehotdecode), segmentation (semanticseg, dice,
+dlgradient, losses), updates (sgdmupdate, adamupdate, rmspropupdate, dlupdate), differentiable
+(dlnetwork calls on the autodiff tape), unet_networks (unet3d, unet), onehot (onehotencode, onehotdecode), segmentation (semanticseg, dice,
 jaccard).
 """
 from . import dag_network
