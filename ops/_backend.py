@@ -116,18 +116,3 @@ def to_host(x: Any) -> np.ndarray:
         return x.get()
     return np.asarray(x)
 
-
-def erf(x: Array) -> Array:
-    """The error function elementwise (cupyx.scipy.special on the GPU; ``math.erf`` on the CPU
-    unless SciPy is installed).
-
-    >>> round(float(erf(np.array([0.5]))[0]), 6)
-    0.5205
-    """
-    if is_gpu_array(x):
-        return importlib.import_module("cupyx.scipy.special").erf(x)
-    try:
-        return importlib.import_module("scipy.special").erf(x)
-    except ImportError:
-        import math
-        return np.vectorize(math.erf, otypes=[x.dtype])(x)

@@ -10,8 +10,8 @@ from typing import Any
 
 from ..layers._validation import real_scalar
 from ..layers.errors import MException
-from ..ops import activation as activation_ops
-from ..ops._backend import erf, get_xp
+from ..ops import activation as activation_ops, elementwise as elementwise_ops
+from ..ops._backend import get_xp
 from . import formats
 from ._common import as_dlarray, choice, formatted_input, options, restore
 from .dlarray import data_of, dlarray, fmt_of, record1
@@ -28,19 +28,15 @@ def leakyrelu(X: Any, scaleFactor: Any = 0.01) -> dlarray:
     """``Y = leakyrelu(X, scaleFactor)``: X where X > 0, scaleFactor * X elsewhere (default 0.01)."""
     X = as_dlarray(X, "leakyrelu")
     scale = real_scalar(scaleFactor, "leakyrelu", "scaleFactor", -math.inf, math.inf, "a finite real scalar")
-    x = data_of(X)
-    xp = get_xp(x)
-    factor = xp.where(x > 0, x.dtype.type(1), x.dtype.type(scale))
-    return record1(x * factor, fmt_of(X), [X], lambda g, need: (g * factor,))
+    y, cache = elementwise_ops.leaky_relu_forward(data_of(X), scale)
+    return record1(y, fmt_of(X), [X], lambda g, need: (elementwise_ops.leaky_relu_backward(g, cache),))
 
 
 def sigmoid(X: Any) -> dlarray:
     """``Y = sigmoid(X)``: 1 / (1 + exp(-X)), computed without overflow."""
     X = as_dlarray(X, "sigmoid")
-    x = data_of(X)
-    xp = get_xp(x)
-    y = xp.exp(-xp.logaddexp(x.dtype.type(0), -x))
-    return record1(y, fmt_of(X), [X], lambda g, need: (g * y * (1 - y),))
+    y, cache = elementwise_ops.sigmoid_forward(data_of(X))
+    return record1(y, fmt_of(X), [X], lambda g, need: (elementwise_ops.sigmoid_backward(g, cache),))
 
 
 def softmax(X: Any, *args: Any, **kwargs: Any) -> dlarray:
@@ -68,17 +64,5 @@ def gelu(X: Any, *args: Any, **kwargs: Any) -> dlarray:
     opts = options(args, kwargs, ["Approximation"], "gelu")
     approx = choice(opts, "Approximation", ["none", "tanh"], "none", "gelu")
     X = as_dlarray(X, "gelu")
-    x = data_of(X)
-    xp = get_xp(x)
-    if approx == "none":
-        cdf = 0.5 * (1 + erf(x / math.sqrt(2)))
-        pdf = xp.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-        return record1(x * cdf, fmt_of(X), [X], lambda g, need: (g * (cdf + x * pdf),))
-    k = math.sqrt(2 / math.pi)
-    inner = k * (x + 0.044715 * x ** 3)
-    t = xp.tanh(inner)
-    y = 0.5 * x * (1 + t)
-
-    def backward(g, need):
-        return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)),)
-    return record1(y, fmt_of(X), [X], backward)
+    y, cache = elementwise_ops.gelu_forward(data_of(X), approx)
+    return record1(y, fmt_of(X), [X], lambda g, need: (elementwise_ops.gelu_backward(g, cache),))

@@ -1,5 +1,5 @@
 """MATLAB's normalization functions on formatted dlarrays: batchnorm (ops.batchnorm kernels),
-groupnorm, layernorm and instancenorm.
+groupnorm, layernorm and instancenorm (ops.group_norm).
 
 offset and scaleFactor hold one value per channel (any shape with that many elements; the
 gradients come back in the shape given).  Epsilon defaults to 1e-5 as MATLAB.
@@ -12,7 +12,7 @@ import numpy as np
 
 from ..layers._validation import real_scalar
 from ..layers.errors import MException
-from ..ops import batchnorm as bn_ops
+from ..ops import batchnorm as bn_ops, group_norm as gn_ops
 from ..ops._backend import get_xp
 from . import formats
 from ._common import choice, formatted_input, options, restore
@@ -97,37 +97,28 @@ def _cb_only(fmt: str) -> str:
     return "".join(c if c in "CB" else "S" for c in fmt)
 
 
-# ---- group / layer / instance normalization (compositions of traced operations) ----------
-def _normalize(X: dlarray, axes: tuple[int, ...], offset: Any, scale: Any, eps: float, func: str,
-               groups: int | None = None) -> dlarray:
+# ---- group / layer / instance normalization (ops.group_norm) --------------------------
+def _grouped(X: dlarray, groups: int, offset: Any, scale: Any, eps: float, func: str,
+             channel_only: bool = False) -> dlarray:
+    """Normalize per observation over groups of channels and the S/T dimensions (or, with
+    ``channel_only``, over the channels of each position)."""
     fmt = fmt_of(X)
-    c_axis = fmt.index("C")
-    c = X.shape[c_axis]
-    Z = X
-    if groups is not None:        # split C into (groups, C / groups) and normalize per group
-        shape = X.shape[:c_axis] + (groups, c // groups) + X.shape[c_axis + 1:]
-        Z = np.reshape(X, shape)
-        axes = tuple(a + (a > c_axis) for a in axes) + (c_axis + 1,)
-    mean = np.mean(Z, axis=axes, keepdims=True)
-    centred = Z - mean
-    var = np.mean(centred * centred, axis=axes, keepdims=True)
-    normalized = centred / np.sqrt(var + eps)
-    if groups is not None:
-        normalized = np.reshape(normalized, X.shape)
-    shape = [1] * X.ndim
-    shape[c_axis] = c
-    xp = get_xp(data_of(X))
-    beta = offset if isinstance(offset, dlarray) else xp.asarray(offset, dtype=X.dtype)
-    gamma = scale if isinstance(scale, dlarray) else xp.asarray(scale, dtype=X.dtype)
-    _per_channel(beta, c, func, "offset")
-    _per_channel(gamma, c, func, "scaleFactor")
-    Y = normalized * np.reshape(gamma, shape) + np.reshape(beta, shape)
-    return _keep_format(Y, fmt)
+    c = _channels(X, func)
+    x, undo = formats.to_internal(get_xp(data_of(X)), data_of(X), fmt, func)
+    xp = get_xp(x)
+    kernel_in = x.reshape(c, -1, 1) if channel_only else x
+    beta = xp.asarray(_per_channel(offset, c, func, "offset"), dtype=x.dtype).reshape(c)
+    gamma = xp.asarray(_per_channel(scale, c, func, "scaleFactor"), dtype=x.dtype).reshape(c)
+    y, cache = gn_ops.group_norm_forward(kernel_in, gamma, beta, groups, eps)
+    shapes = (np.shape(data_of(offset)), np.shape(data_of(scale)))
 
-
-def _keep_format(Y: dlarray, fmt: str) -> dlarray:
-    Y._fmt = fmt if len(fmt) == Y.ndim else ""
-    return Y
+    def backward(gs, need):
+        g, _ = formats.to_internal(xp, gs[0], fmt, func)
+        dx, dgamma, dbeta = gn_ops.group_norm_backward(g.reshape(kernel_in.shape), cache,
+                                                       need=(need[0], need[2], need[1]))
+        return (undo(dx.reshape(x.shape)) if need[0] else None, dbeta.reshape(shapes[0]) if need[1] else None,
+                dgamma.reshape(shapes[1]) if need[2] else None)
+    return record([undo(y.reshape(x.shape))], [fmt], [X, offset, scale], backward)[0]
 
 
 def groupnorm(X: Any, numGroups: Any, offset: Any, scaleFactor: Any, *args: Any, **kwargs: Any) -> dlarray:
@@ -145,8 +136,7 @@ def groupnorm(X: Any, numGroups: Any, offset: Any, scaleFactor: Any, *args: Any,
         if c % groups or groups != numGroups:
             raise MException("deep:groupnorm:InvalidNumGroups",
                              f"numGroups must divide the number of channels ({c}). Received: {numGroups!r}.")
-    axes = tuple(i for i, lab in enumerate(fmt_of(X)) if lab in "ST")
-    Y = _normalize(X, axes, offset, scaleFactor, _epsilon(opts, "groupnorm"), "groupnorm", groups)
+    Y = _grouped(X, groups, offset, scaleFactor, _epsilon(opts, "groupnorm"), "groupnorm")
     return restore(Y, data_format)
 
 
@@ -155,19 +145,18 @@ def instancenorm(X: Any, offset: Any, scaleFactor: Any, *args: Any, **kwargs: An
     over the S/T dimensions."""
     opts = options(args, kwargs, ["Epsilon", "DataFormat"], "instancenorm")
     X, data_format = formatted_input(X, opts.get("DataFormat"), "instancenorm")
-    _channels(X, "instancenorm")
-    axes = tuple(i for i, lab in enumerate(fmt_of(X)) if lab in "ST")
-    if not axes:
+    c = _channels(X, "instancenorm")
+    if not any(lab in "ST" for lab in fmt_of(X)):
         raise MException("deep:instancenorm:NoSpatialDimensions",
                          f"instancenorm needs an 'S' or 'T' dimension. Received: format '{fmt_of(X)}'.")
-    Y = _normalize(X, axes, offset, scaleFactor, _epsilon(opts, "instancenorm"), "instancenorm")
+    Y = _grouped(X, c, offset, scaleFactor, _epsilon(opts, "instancenorm"), "instancenorm")
     return restore(Y, data_format)
 
 
 def layernorm(X: Any, offset: Any, scaleFactor: Any, *args: Any, **kwargs: Any) -> dlarray:
     """``Y = layernorm(X, offset, scaleFactor, Epsilon=1e-5, OperationDimension="auto")``: per
     observation over C and S ("spatial-channel"), C only ("channel-only"; "auto" for data with
-    a 'T' dimension) or every dimension but B ("batch-excluded")."""
+    a 'T' dimension) or every dimension but B ("batch-excluded": C, S and T)."""
     opts = options(args, kwargs, ["Epsilon", "DataFormat", "OperationDimension"], "layernorm")
     X, data_format = formatted_input(X, opts.get("DataFormat"), "layernorm")
     _channels(X, "layernorm")
@@ -176,7 +165,10 @@ def layernorm(X: Any, offset: Any, scaleFactor: Any, *args: Any, **kwargs: Any) 
                   "auto", "layernorm")
     if mode == "auto":
         mode = "channel-only" if "T" in fmt else "spatial-channel"
-    labels = {"channel-only": "C", "spatial-channel": "SC", "batch-excluded": "SCTU"}[mode]
-    axes = tuple(i for i, lab in enumerate(fmt) if lab in labels)
-    Y = _normalize(X, axes, offset, scaleFactor, _epsilon(opts, "layernorm"), "layernorm")
+    if mode == "spatial-channel" and "T" in fmt:
+        raise MException("deep:layernorm:InvalidOperationDimension",
+                         "OperationDimension \"spatial-channel\" needs data without a 'T' dimension. "
+                         f"Received: format '{fmt}'.")
+    channel_only = mode == "channel-only" and any(lab in "ST" for lab in fmt)
+    Y = _grouped(X, 1, offset, scaleFactor, _epsilon(opts, "layernorm"), "layernorm", channel_only)
     return restore(Y, data_format)

@@ -261,3 +261,16 @@ def test_regression_losses_match_torch(name, rng):
               "l2loss": lambda ty: F.mse_loss(ty, tt, reduction="mean"),
               "huber": lambda ty: F.huber_loss(ty, tt, reduction="sum", delta=0.7) / 8}[name]
     _check(ours, theirs, [y], ["cb"], rng, out_kind="scalar")
+
+
+def test_layernorm_channel_only_for_sequences_matches_torch(rng):
+    x = rng.standard_normal((5, 3, 4))                 # C x B x T
+    off, sc = rng.standard_normal(5), rng.standard_normal(5)
+
+    def ours(X, O, S):
+        return layernorm(dlarray(X, "CBT"), O, S)
+
+    def theirs(t, o, s):                                # torch: (B, T, C) normalized over C
+        y = F.layer_norm(t.permute(1, 2, 0), (5,), s, o, eps=1e-5)
+        return y.permute(2, 0, 1)
+    _check(ours, theirs, [x, off, sc], ["as-is", "v", "v"], rng, out_kind="as-is")
