@@ -1,6 +1,7 @@
 """Command line: ``layergraph demo | summary | bench`` (also ``python -m layergraph ...``).
 
     layergraph demo                          # displays, train a small 3-D ResNet, save/load
+    layergraph demo segmentation             # train unet3dLayers on synthetic volumes, Dice
     layergraph summary                       # resnet3dLayers([224 224 64 3], 10) display
     layergraph summary --input-size 128 128 64 1 --classes 5 --stack-depth 3 4 23 3 --layers
     layergraph summary --2d --input-size 224 224 3 --classes 10

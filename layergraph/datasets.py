@@ -16,7 +16,7 @@ import pandas as pd
 from .layers.errors import MException
 from .layers import _validation as v
 
-__all__ = ["syntheticShapes3d"]
+__all__ = ["syntheticShapes3d", "syntheticSegmentation3d"]
 
 SHAPE_CLASSES = ("ball", "cross", "cube", "shell")
 
@@ -73,3 +73,41 @@ def syntheticShapes3d(numObservations: int, volumeSize: int = 16, seed: int = 0,
         X[..., 0, i] = volume
     Y = pd.Categorical.from_codes(labels, categories=list(SHAPE_CLASSES))
     return X, Y
+
+
+SEGMENTATION_CLASSES = ("background", "ball", "cube")
+
+
+def syntheticSegmentation3d(numObservations: int, volumeSize: int = 16, seed: int = 0,
+                            noise: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
+    """Volumes holding a ball and a cube in noise, and their voxel labels (semantic segmentation).
+
+    Each volume has one solid ball and one solid cube (random sizes, centres and intensities in
+    the same range, so the network must tell them apart by shape) in Gaussian noise; where they
+    overlap the later one wins. Labels name every voxel ``background``, ``ball`` or ``cube``.
+
+    Returns:
+        ``(X, L)``: X float32 of size s x s x s x 1 x N; L a str array s x s x s x N of class names.
+    """
+    n = v.positive_int_vector(numObservations, "syntheticSegmentation3d", "numObservations",
+                              lengths=(1,))[0]
+    s = v.positive_int_vector(volumeSize, "syntheticSegmentation3d", "volumeSize", lengths=(1,))[0]
+    if s < 8:
+        raise MException("layergraph:syntheticSegmentation3d:VolumeTooSmall",
+                         f"volumeSize must be at least 8. Received: volumeSize={s}.")
+    seed = v.positive_int(seed, "syntheticSegmentation3d", "seed", minimum=0)
+    noise = v.check_nonnegative_scalar(noise, "syntheticSegmentation3d", "noise")
+    rng = np.random.default_rng(seed)
+    grid = np.indices((s, s, s), dtype=np.float64)
+    X = np.empty((s, s, s, 1, n), dtype=np.float32)
+    codes = np.zeros((s, s, s, n), dtype=np.int64)
+    for i in range(n):
+        volume = rng.normal(0.0, noise, size=(s, s, s))
+        for code in rng.permutation([1, 2]):           # 1 ball, 2 cube, in random order
+            radius = rng.uniform(0.14, 0.22) * s
+            centre = rng.uniform(radius, s - 1 - radius, size=3)
+            mask = _shape_mask(SEGMENTATION_CLASSES[code], grid, centre, radius)
+            volume[mask] = rng.normal(0.0, noise, size=int(mask.sum())) + rng.uniform(0.6, 1.0)
+            codes[..., i][mask] = code
+        X[..., 0, i] = volume
+    return X, np.asarray(SEGMENTATION_CLASSES)[codes]
