@@ -11,8 +11,6 @@ from layergraph.builders import unet as unet_builders
 from layergraph.graph.analysis import propagate_sizes
 from layergraph.layers.errors import MException
 
-# unetLayers, unet and unet3d hold dropout layers (issue 15's layer half lands dropoutLayer)
-needs_dropout = pytest.mark.skipif(not hasattr(lg, "dropoutLayer"), reason="no dropoutLayer yet")
 
 
 @functools.lru_cache(maxsize=None)
@@ -54,7 +52,6 @@ def test_unet3dlayers_documented_example():
                        "Encoder-Stage-1-Conv-2": 32, "Encoder-Stage-2-Conv-2": 64}
 
 
-@needs_dropout
 def test_unetlayers_documented_example():
     lgraph = lg.unetLayers([480, 640, 3], 5, EncoderDepth=3)
     assert (len(lgraph.Layers), len(lgraph.Connections)) == (46, 48)
@@ -62,7 +59,6 @@ def test_unetlayers_documented_example():
     assert list(lgraph.OutputNames) == ["Segmentation-Layer"]
 
 
-@needs_dropout
 def test_unet3d_documented_example():
     net = lg.unet3d([128, 128, 128, 3], 5, EncoderDepth=2, NumFirstEncoderFilters=16)
     assert (len(net.Layers), len(net.Connections), len(net.Learnables), len(net.State)) == (45, 48, 46, 20)
@@ -70,7 +66,6 @@ def test_unet3d_documented_example():
     assert list(net.OutputNames) == ["FinalNetworkSoftmax-Layer"]
 
 
-@needs_dropout
 def test_unet_documented_example():
     net = lg.unet([480, 640, 3], 5, EncoderDepth=3, NumFirstEncoderFilters=4)
     assert (len(net.Layers), len(net.Connections), len(net.Learnables), len(net.State)) == (48, 53, 36, 0)
@@ -122,7 +117,6 @@ def test_unet3dlayers_skip_connections_and_layer_settings():
     assert tuple(layer(lgraph, "ImageInputLayer").InputSize) == (128, 128, 128, 3)
 
 
-@needs_dropout
 def test_unetlayers_dropout_upconv_and_depth_concatenation():
     lgraph = lg.unetLayers([64, 64, 1], 2, EncoderDepth=2, NumFirstEncoderFilters=8)
     assert {("Encoder-Stage-2-ReLU-2", "Encoder-Stage-2-DropOut"),
@@ -138,7 +132,6 @@ def test_unetlayers_dropout_upconv_and_depth_concatenation():
     assert not any("BN" in x.Name for x in lgraph.Layers)
 
 
-@needs_dropout
 def test_unet3d_crop_and_merge_connections():
     net = lg.unet3d([16, 16, 16, 1], 3, EncoderDepth=2, NumFirstEncoderFilters=2)
     assert {("Encoder-Stage-2-DropOut", "encoderDecoderSkipConnectionCrop2/in"),
@@ -153,7 +146,7 @@ def test_unet3d_crop_and_merge_connections():
 
 
 @pytest.mark.parametrize("builder,size", [(lg.unet3dLayers, [16, 16, 8]),
-                                          pytest.param(lg.unetLayers, [32, 16], marks=needs_dropout)])
+                                          (lg.unetLayers, [32, 16])])
 def test_channels_default_to_one_and_output_size_second_output(builder, size):
     lgraph, out = builder(size, 3, EncoderDepth=2, NumFirstEncoderFilters=2, nargout=2)
     assert tuple(lgraph.Layers[0].InputSize) == (*size, 1)

@@ -8,8 +8,6 @@ import layergraph as lg
 from layergraph.graph.analysis import propagate_sizes
 
 
-# unetLayers, unet and unet3d hold dropout layers (issue 15's layer half lands dropoutLayer)
-needs_dropout = pytest.mark.skipif(not hasattr(lg, "dropoutLayer"), reason="no dropoutLayer yet")
 
 
 def closed_form(func: str, depth: int, valid: bool) -> dict[str, int]:
@@ -72,7 +70,7 @@ def _call(builder, o, **extra):
 
 
 @pytest.mark.parametrize("builder,ndim", [(lg.unet3dLayers, 3),
-                                          pytest.param(lg.unetLayers, 2, marks=needs_dropout)])
+                                          (lg.unetLayers, 2)])
 @settings(max_examples=20, deadline=None)
 @given(data=st.data())
 def test_layer_graph_builders_match_the_closed_form(builder, ndim, data):
@@ -90,7 +88,6 @@ def test_layer_graph_builders_match_the_closed_form(builder, ndim, data):
         assert out[:-1] == tuple(o["size"][:-1])
 
 
-@needs_dropout
 @settings(max_examples=12, deadline=None)
 @given(st.sampled_from([(lg.unet3d, 3), (lg.unet, 2)]).flatmap(
     lambda bn: st.tuples(st.just(bn[0]), options(bn[1], max_depth=3))))
