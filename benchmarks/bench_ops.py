@@ -71,14 +71,20 @@ def main(argv=None) -> int:
     return 0
 
 
-def run_case(np, torch, label, shape, ours_fwd, ours_bwd, torch_fn, reps):
-    x = np.random.default_rng(0).standard_normal(shape, dtype=np.float32)
+def run_case(np, torch, label, shape, ours_fwd, ours_bwd, torch_fn, reps, positive=False):
+    """Time one op; ``positive``: inputs uniform in (0, 1] (scores of a loss) instead of normal."""
+    g = np.random.default_rng(0)
+    x = g.uniform(1e-3, 1, shape).astype(np.float32) if positive else \
+        g.standard_normal(shape, dtype=np.float32)
     y, cache = ours_fwd(x)
     dy = np.random.default_rng(1).standard_normal(y.shape, dtype=np.float32)
     xt = torch.from_numpy(np.ascontiguousarray(x.swapaxes(0, 1))).requires_grad_(True)
-    dyt = torch.from_numpy(np.ascontiguousarray(dy.swapaxes(0, 1)))
+    dyt = torch.from_numpy(np.array(dy) if np.ndim(dy) == 0 else
+                           np.ascontiguousarray(dy.swapaxes(0, 1)))
     with torch.no_grad():
-        diff = float(np.abs(y.swapaxes(0, 1) - torch_fn(xt).numpy()).max())
+        theirs = torch_fn(xt).numpy()
+        ours = y if np.ndim(y) == 0 else y.swapaxes(0, 1)
+        diff = float(np.abs(ours - theirs).max())
 
     def ours_train():
         ours_bwd(dy, ours_fwd(x)[1])

@@ -26,6 +26,7 @@ BENCHMARKS = {
     "sgemm": "sgemm_peak.py",
     "conv": "bench_conv.py",
     "ops": "bench_ops.py",
+    "layerops": "bench_layer_ops.py",
     "train": "bench_train.py",
     "memory": "bench_memory.py",
     "gpu": "bench_gpu.py",

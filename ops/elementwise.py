@@ -32,13 +32,22 @@ def leaky_relu_forward(x: Array, scale: float = 0.01) -> tuple[Array, InputCache
     [-1.0, 3.0]
     """
     xp = get_xp(x)
-    return xp.where(x > 0, x, x * x.dtype.type(scale)), InputCache(x, scale)
+    y = x * x.dtype.type(scale)
+    if 0 <= scale <= 1:                   # max(x, scale x): one pass, no mask array
+        xp.maximum(y, x, out=y)
+    else:
+        y = xp.where(x > 0, x, y)
+    return y, InputCache(x, scale)
 
 
 def leaky_relu_backward(dy: Array, cache: InputCache) -> Array:
     """``dx = dy`` where ``x > 0``, else ``scale * dy``."""
     x, scale = cache
-    return get_xp(dy, x).where(x > 0, dy, dy * dy.dtype.type(scale))
+    slope = (x > 0).astype(dy.dtype)      # arithmetic on the mask: no branchy where/copyto
+    slope *= dy.dtype.type(1 - scale)
+    slope += dy.dtype.type(scale)
+    slope *= dy
+    return slope
 
 
 def clipped_relu_forward(x: Array, ceiling: float) -> tuple[Array, InputCache]:

@@ -39,13 +39,15 @@ def group_norm_forward(x: Array, scale: Array, offset: Array, num_groups: int,
         raise ValueError(f"Expected scale and offset of shape ({c},). Received: scale "
                          f"{scale.shape}, offset {offset.shape}.")
     g = x.reshape(num_groups, c // num_groups, n, -1)
-    mean = g.mean(axis=(1, 3), keepdims=True)
-    centered = g - mean
-    var = (centered * centered).mean(axis=(1, 3), keepdims=True)
+    count = x.dtype.type(g.shape[1] * g.shape[3])
+    mean = _group_sum(g) / count
+    xhat = g - mean                                            # centred, normalized in place
+    var = _group_sum(xp.einsum("gcnl,gcnl->gcn", xhat, xhat)[..., None]) / count
     inv_std = 1 / xp.sqrt(var + x.dtype.type(epsilon))
-    xhat = centered * inv_std
+    xhat *= inv_std
     scale, offset = scale.astype(x.dtype, copy=False), offset.astype(x.dtype, copy=False)
-    y = xhat.reshape(c, n, -1) * scale.reshape(-1, 1, 1) + offset.reshape(-1, 1, 1)
+    y = xhat.reshape(c, n, -1) * scale.reshape(-1, 1, 1)
+    y += offset.reshape(-1, 1, 1)
     return y.reshape(x.shape), GroupNormCache(xhat, inv_std, scale, x.shape)
 
 
@@ -54,14 +56,25 @@ def group_norm_backward(dy: Array, cache: GroupNormCache, need=(True, True, True
     """Gradients ``(dx, dscale (C,), doffset (C,))``; ``need`` flags as the other ops."""
     xhat, inv_std, scale, shape = cache
     c, n = shape[:2]
+    xp = get_xp(dy, xhat)
     dy3 = dy.reshape(c, n, -1)
     need_dx, need_scale, need_offset = need
-    doffset = dy3.sum(axis=(1, 2)) if need_offset else None
-    dscale = (dy3 * xhat.reshape(c, n, -1)).sum(axis=(1, 2)) if need_scale else None
+    doffset = dy3.sum(axis=2).sum(axis=1) if need_offset else None
+    dscale = xp.einsum("cnl,cnl->c", dy3, xhat.reshape(c, n, -1)) if need_scale else None
     dx = None
     if need_dx:
+        count = dy.dtype.type(xhat.shape[1] * xhat.shape[3])
         dxhat = (dy3 * scale.reshape(-1, 1, 1)).reshape(xhat.shape)
-        mean_dxhat = dxhat.mean(axis=(1, 3), keepdims=True)
-        mean_dxhat_xhat = (dxhat * xhat).mean(axis=(1, 3), keepdims=True)
-        dx = (inv_std * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat)).reshape(shape)
+        mean_dxhat = _group_sum(dxhat) / count
+        mean_dxhat_xhat = _group_sum(xp.einsum("gcnl,gcnl->gcn", dxhat, xhat)[..., None]) / count
+        dxhat -= mean_dxhat
+        dxhat -= xhat * mean_dxhat_xhat
+        dxhat *= inv_std
+        dx = dxhat.reshape(shape)
     return dx, dscale, doffset
+
+
+def _group_sum(v: Array) -> Array:
+    """Sum of ``v (G, C/G, N, L)`` over axes 1 and 3, kept as ``(G, 1, N, 1)``: the contiguous
+    last axis first (a fast reduction), then the channels of the group."""
+    return v.sum(axis=3, keepdims=True).sum(axis=1, keepdims=True)

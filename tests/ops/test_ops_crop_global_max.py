@@ -69,3 +69,18 @@ def test_global_max_pool_ties_go_to_the_first_in_column_major_order():
     _, cache = global_pooling.global_max_pool_forward(x)
     dx = global_pooling.global_max_pool_backward(np.ones((1, 1, 1, 1)), cache)
     assert dx[0, 0, 1, 0] == 1 and dx.sum() == 1
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 3, 4), (2, 2, 3, 2, 4)])
+def test_global_max_pool_ties_match_a_column_major_search(shape, rng, xp):
+    x = rng.integers(0, 3, shape).astype(np.float64)          # many ties
+    _, cache = global_pooling.global_max_pool_forward(xp.asarray(x))
+    dx = _backend.to_host(global_pooling.global_max_pool_backward(
+        xp.ones(shape[:2] + (1,) * (len(shape) - 2)), cache))
+    for c in range(shape[0]):
+        for n in range(shape[1]):
+            column_major = x[c, n].ravel(order="F")
+            first = np.unravel_index(column_major.argmax(), x.shape[2:], order="F")
+            expected = np.zeros(x.shape[2:])
+            expected[first] = 1
+            np.testing.assert_array_equal(dx[c, n], expected)

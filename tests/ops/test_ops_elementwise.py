@@ -142,3 +142,14 @@ def test_group_norm_bad_groups():
         group_norm.group_norm_forward(np.ones((6, 1, 2)), np.ones(6), np.zeros(6), 4)
     with pytest.raises(ValueError, match="scale and offset"):
         group_norm.group_norm_forward(np.ones((6, 1, 2)), np.ones(3), np.zeros(6), 3)
+
+
+@pytest.mark.parametrize("scale", [-0.5, 0.0, 1.0, 2.5])
+def test_leaky_relu_any_scale(scale, rng):
+    x = rng.standard_normal((3, 4, 5))
+    x[np.abs(x) < 1e-3] = 0.5
+    y, cache = ew.leaky_relu_forward(x, scale)
+    np.testing.assert_array_equal(y, np.where(x > 0, x, scale * x))
+    dy = rng.standard_normal(x.shape)
+    np.testing.assert_allclose(ew.leaky_relu_backward(dy, cache), np.where(x > 0, dy, scale * dy),
+                               rtol=1e-15)
