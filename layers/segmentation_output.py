@@ -10,7 +10,10 @@ from typing import Any
 
 from ..ops import _backend
 from ..ops import segmentation_loss as seg_ops
-from ._validation import parse_name_value
+import numpy as np
+
+from ._validation import parse_name_value, real_scalar
+from .errors import MException
 from .output import ClassificationOutputLayer
 
 
@@ -82,6 +85,51 @@ class DicePixelClassificationLayer(ClassificationOutputLayer):
         return seg_ops.generalized_dice_backward(cache)
 
 
+class FocalLossLayer(ClassificationOutputLayer):
+    """Focal loss ``-alpha t (1 - y)^gamma ln y`` over the classes of every observation (and
+    pixel); built by :func:`focalLossLayer`."""
+
+    TYPE = "Focal Loss Layer"
+    FUNC = "focalLossLayer"
+    DEFAULT_NAME = "focalloss"
+    GENERAL = ("Name", "Classes", "OutputSize")
+    HYPERPARAMETERS = ("Gamma", "Alpha")
+    ClassWeights = "none"     # not a property of this layer
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        opts = parse_name_value(args, kwargs, ("Name", "Classes", "Gamma", "Alpha"), self.FUNC)
+        object.__setattr__(self, "OutputSize", "auto")
+        for name, value in {"Name": "", "Classes": "auto", "Gamma": 2.0, "Alpha": 0.25,
+                            **opts}.items():
+            setattr(self, name, value)
+
+    def _positive(self, value: Any, name: str) -> float:
+        value = real_scalar(value, self.FUNC, name, 0.0, float(np.finfo(float).max),
+                            "a finite positive real scalar")
+        if value <= 0:
+            raise MException(f"nnet_cnn:{self.FUNC}:Invalid{name}",
+                             f"{name} must be a finite positive real scalar. Received: "
+                             f"{name}={value}.")
+        return value
+
+    def _check_Gamma(self, value: Any) -> float:
+        return self._positive(value, "Gamma")
+
+    def _check_Alpha(self, value: Any) -> float:
+        return self._positive(value, "Alpha")
+
+    def description(self) -> str:
+        return "Focal loss" + _classes_text(self.Classes)
+
+    def loss(self, y: Any, t: Any) -> tuple[Any, Any]:
+        """Focal loss of scores y and targets t, (K, N[, *S]), over the labelled positions."""
+        return seg_ops.focal_cross_entropy_forward(y, self._targets(y, t), self.Gamma, self.Alpha)
+
+    def loss_backward(self, cache: Any) -> Any:
+        """d loss / d y, in the shape y had."""
+        return seg_ops.focal_cross_entropy_backward(cache)
+
+
 def pixelClassificationLayer(*args: Any, **kwargs: Any) -> PixelClassificationLayer:
     """MATLAB ``pixelClassificationLayer(Name='', Classes='auto', ClassWeights='none')``."""
     return PixelClassificationLayer(*args, **kwargs)
@@ -92,5 +140,10 @@ def dicePixelClassificationLayer(*args: Any, **kwargs: Any) -> DicePixelClassifi
     return DicePixelClassificationLayer(*args, **kwargs)
 
 
-__all__ = ["PixelClassificationLayer", "DicePixelClassificationLayer",
-           "pixelClassificationLayer", "dicePixelClassificationLayer"]
+def focalLossLayer(*args: Any, **kwargs: Any) -> FocalLossLayer:
+    """MATLAB ``focalLossLayer(Gamma=2, Alpha=0.25, Classes='auto', Name='')``."""
+    return FocalLossLayer(*args, **kwargs)
+
+
+__all__ = ["PixelClassificationLayer", "DicePixelClassificationLayer", "FocalLossLayer",
+           "pixelClassificationLayer", "dicePixelClassificationLayer", "focalLossLayer"]

@@ -107,6 +107,43 @@ def generalized_dice_backward(cache: DiceCache) -> Array:
     return (2 * w * y * numer / (denom * denom) - 2 * w * t / denom) / n
 
 
+class FocalCache(NamedTuple):
+    bounded: Array       # max(y, eps)
+    t: Array
+    gamma: float
+    alpha: float
+    labelled: Array      # M, as a scalar of y's dtype
+
+
+def focal_cross_entropy_forward(y: Array, t: Array, gamma: float = 2.0, alpha: float = 0.25
+                                ) -> tuple[Array, FocalCache]:
+    """Focal loss ``-sum(alpha t (1 - y)^gamma ln(max(y, eps))) / M`` (Lin et al. 2017), M the
+    labelled positions (observations, or pixels of a spatial output). See also: focalLossLayer.
+
+    >>> import numpy as np
+    >>> y = np.array([[0.5], [0.5]]); t = np.array([[1.0], [0.0]])
+    >>> round(float(focal_cross_entropy_forward(y, t, 2.0, 1.0)[0]), 6)   # 0.25 ln 2
+    0.173287
+    """
+    xp = get_xp(y, t)
+    _check_pair(y, t)
+    t = t.astype(y.dtype, copy=False)
+    labelled = y.dtype.type(max(1, int((t != 0).any(axis=0).sum())))
+    bounded = xp.maximum(y, np.finfo(y.dtype).eps)
+    value = -(alpha * t * (1 - bounded) ** gamma * xp.log(bounded)).sum() / labelled
+    return xp.asarray(value, dtype=y.dtype), FocalCache(bounded, t, gamma, alpha, labelled)
+
+
+def focal_cross_entropy_backward(cache: FocalCache) -> Array:
+    """``dy = alpha t (gamma (1 - y)^(gamma - 1) ln y - (1 - y)^gamma / y) / M`` (bounded y)."""
+    y, t, gamma, alpha, labelled = cache
+    xp = get_xp(y)
+    one_minus = 1 - y
+    floor = y.dtype.type(np.finfo(y.dtype).eps)     # (1 - y)^(gamma - 1) stays finite at y = 1
+    power = xp.maximum(one_minus, floor) ** (gamma - 1) if gamma != 0 else xp.zeros_like(y)
+    return alpha * t * (gamma * power * xp.log(y) - one_minus ** gamma / y) / labelled
+
+
 def _check_pair(y: Array, t: Array) -> None:
     if y.shape != t.shape or y.ndim < 2:
         raise ValueError(

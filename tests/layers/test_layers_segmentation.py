@@ -265,3 +265,30 @@ def test_properties_round_trip(layer):
             np.testing.assert_array_equal(v, props[k])
         else:
             assert v == props[k] and type(v) is type(props[k]), k
+
+
+# ---- focal loss layer ----------------------------------------------------------------------
+def test_focal_loss_layer_properties_and_validation():
+    layer = lg.focalLossLayer(Classes=["a", "b"], Gamma=3, Name="focal")
+    assert (layer.Gamma, layer.Alpha, layer.OutputSize) == (3.0, 0.25, 2)
+    assert layer.Type == "Focal Loss Layer"
+    assert layer.description() == "Focal loss with classes 'a' and 'b'"
+    assert "ClassWeights" not in layer.properties()
+    for bad in ({"Gamma": 0}, {"Alpha": -1}, {"Gamma": np.inf}, {"ClassWeights": [1, 2]}):
+        with pytest.raises(MException):
+            lg.focalLossLayer(**bad)
+    props = layer.properties()
+    back = lg.FocalLossLayer.from_properties(json.loads(json.dumps(props)))
+    assert repr(back) == repr(layer)
+
+
+def test_focal_loss_layer_trains_a_classifier(rng):
+    import pandas as pd
+    X = rng.standard_normal((2, 2, 1, 24)).astype(np.float32)
+    Y = pd.Categorical(np.where(X.sum(axis=(0, 1, 2)) > 0, "p", "n"))
+    layers = [lg.imageInputLayer([2, 2, 1], Name="in"), lg.fullyConnectedLayer(2, Name="fc"),
+              lg.softmaxLayer(Name="sm"), lg.focalLossLayer(Name="focal", Alpha=1)]
+    net, info = lg.trainNetwork(X, Y, layers, lg.trainingOptions(
+        "adam", MaxEpochs=8, MiniBatchSize=8, Verbose=False, InitialLearnRate=0.05))
+    assert info.TrainingLoss[-1] < info.TrainingLoss[0]
+    assert type(net.Layers[-1]).__name__ == "FocalLossLayer"

@@ -88,3 +88,27 @@ def test_generalized_dice_perfect_and_worst():
     assert np.isclose(float(seg.generalized_dice_forward(1 - t, t)[0]), 1.0)
     with pytest.raises(ValueError, match="same shape"):
         seg.generalized_dice_forward(t, t[:, :1])
+
+
+# ---- focal loss -----------------------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(3, 5), (3, 2, 4, 4)])
+@pytest.mark.parametrize("gamma, alpha", [(2.0, 0.25), (0.0, 1.0), (0.5, 2.0)])
+def test_focal_oracle_and_gradient(shape, gamma, alpha, rng):
+    y, t = _scores_and_targets(rng, shape, unlabelled=1)
+    loss, cache = seg.focal_cross_entropy_forward(y, t, gamma, alpha)
+    labelled = int((t.sum(axis=0) > 0).sum())
+    expected = -(alpha * t * (1 - y) ** gamma * np.log(y)).sum() / labelled
+    np.testing.assert_allclose(float(loss), expected, rtol=1e-12)
+    check_gradients(lambda y: seg.focal_cross_entropy_forward(y, t, gamma, alpha)[0], (y,),
+                    (seg.focal_cross_entropy_backward(cache),), rng)
+    if gamma == 0:      # alpha times the pixel cross-entropy
+        np.testing.assert_allclose(float(loss),
+                                   alpha * float(seg.pixel_cross_entropy_forward(y, t)[0]))
+
+
+def test_focal_is_finite_at_certain_predictions():
+    y = np.array([[1.0, 0.0], [0.0, 1.0]], np.float32)
+    t = np.eye(2, dtype=np.float32)
+    for gamma in (0.5, 2.0):
+        loss, cache = seg.focal_cross_entropy_forward(y, t, gamma, 0.25)
+        assert np.isfinite(float(loss)) and np.all(np.isfinite(seg.focal_cross_entropy_backward(cache)))

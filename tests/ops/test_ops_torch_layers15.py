@@ -149,3 +149,16 @@ def test_grouped_normalization_matches_torch(kind, shape, rng):
     np.testing.assert_allclose(dx, np.swapaxes(xt.grad.numpy(), 0, 1), rtol=1e-9, atol=1e-11)
     np.testing.assert_allclose(dscale, st.grad.numpy(), rtol=1e-10)
     np.testing.assert_allclose(doffset, ot.grad.numpy(), rtol=1e-10)
+
+
+def test_focal_gradient_matches_torch_autograd(rng):
+    from layergraph.ops import segmentation_loss as seg_ops
+    y = activation.softmax_forward(rng.standard_normal((4, 3, 5)))[0]
+    t = (np.arange(4).reshape(-1, 1, 1) == rng.integers(0, 4, (3, 5))).astype(float)
+    loss, cache = seg_ops.focal_cross_entropy_forward(y, t, 2.0, 0.25)
+    yt = torch.tensor(y, requires_grad=True)
+    lt = -(0.25 * torch.tensor(t) * (1 - yt) ** 2 * torch.log(yt)).sum() / 15
+    lt.backward()
+    np.testing.assert_allclose(float(loss), float(lt.detach()), rtol=1e-12)
+    np.testing.assert_allclose(seg_ops.focal_cross_entropy_backward(cache), yt.grad.numpy(),
+                               rtol=1e-10)
