@@ -21,6 +21,7 @@ from ..graph.editing import undefined_function_error
 from ..graph.analysis import propagate_sizes
 from ..rng import global_generator, training_seed
 from ..runtime.layout import internal_to_matlab, matlab_to_internal
+from ..runtime import resources
 from ..runtime.executor import Executor, input_statistics, is_empty
 from ..layers._validation import logical_scalar, parse_name_value
 from ..layers.errors import MException
@@ -128,9 +129,15 @@ class dlnetwork(GraphNetwork):  # noqa: N801 - MATLAB class name
         data = X._data if isinstance(X, dlarray) else X
         data = inference_data(self._lgraph, data, "forward" if training else "predict")
         nsd = num_spatial_dims(self._lgraph)
-        x = matlab_to_internal(data, nsd, ex.xp, ex.dtype)
-        fp = ex.forward(x, training=training, outputs=names,
-                        seed=training_seed() if training else None, record=traced)
+        func = "forward" if training else "predict"
+        resources.check_memory(ex, data.shape[-1], func, names, training=training,
+                               extra_bytes=data.size * ex.dtype.itemsize)
+        try:
+            x = matlab_to_internal(data, nsd, ex.xp, ex.dtype)
+            fp = ex.forward(x, training=training, outputs=names,
+                            seed=training_seed() if training else None, record=traced)
+        except MemoryError as error:
+            raise resources.out_of_memory(func, error, data.shape[-1]) from error
         if traced or isinstance(X, dlarray):
             return names, differentiable.record_call(self, X, names, fp, nsd), fp
         ys = [self._to_matlab(n, fp.outputs[n]) for n in names]

@@ -136,3 +136,20 @@ def test_validation_data_must_be_finite_like_the_predictors(bad):
     with pytest.raises(lg.MException, match="NonFiniteResponses"):
         lg.trainNetwork(X, np.ones((9, 1)), regression,
                         _options(ValidationData=(X[..., :3], responses)))
+
+
+def test_dlnetwork_predict_and_forward_refuse_what_cannot_fit(monkeypatch):
+    net = lg.dlnetwork(small_resnet(output=False))
+    monkeypatch.setattr(_memory, "available_bytes", lambda: 10_000)
+    with pytest.raises(lg.MException, match="nnet_cnn:predict:OutOfMemory"):
+        lg.predict(net, X)
+    with pytest.raises(lg.MException, match="nnet_cnn:forward:OutOfMemory"):
+        lg.forward(net, X)
+    monkeypatch.setattr(_memory, "available_bytes", lambda: None)
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError("Unable to allocate 4.00 GiB for an array")
+    monkeypatch.setattr(Convolution3DLayer, "forward", exhausted)
+    with pytest.raises(lg.MException, match="predict:OutOfMemory") as error:
+        lg.predict(net, X)
+    assert isinstance(error.value.__cause__, MemoryError)
