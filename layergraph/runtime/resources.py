@@ -8,8 +8,8 @@
   ``nnet_cnn:<func>:OutOfMemory`` when the activations alone (``Executor.activation_bytes``,
   or every layer output for a training pass, whose caches keep them) exceed the memory the
   process may still use (``ops._memory.available_bytes``: MemAvailable, a cgroup limit,
-  RLIMIT_AS, whichever is smallest). The estimate leaves scratch buffers out: it is a lower
-  bound, so it never refuses a pass that would fit.
+  RLIMIT_AS, whichever is smallest). The estimate leaves the layers' scratch buffers out (it
+  errs low; only a ReLU folded into its batch norm may be counted as its own array).
 * ``out_of_memory`` / the ``memory_errors_as(func)`` decorator: the same MException for a
   MemoryError that happens anyway (``raise ... from`` it), never a bare MemoryError.
 """
@@ -49,7 +49,8 @@ def activation_estimate(executor: Any, observations: int, outputs: Sequence[str]
     """Bytes of activations a pass over ``observations`` holds at least (None: unknown sizes).
 
     Inference: the peak of live activations (``activation_bytes``); training: every layer
-    output at once (the caches of the backward pass keep them), ReLU outputs left out."""
+    output at once (the caches of the backward pass keep them), ReLU and output layers
+    left out."""
     if not training:
         return executor.activation_bytes(observations, outputs)
     if executor._elements is None:
@@ -57,7 +58,8 @@ def activation_estimate(executor: Any, observations: int, outputs: Sequence[str]
     if not executor._elements:
         return None
     per_observation = sum(n for i, made in executor._elements.items() for n in made.values()
-                          if executor.layers[i].Type != "ReLU")   # may be folded (runtime.fusion)
+                          if executor.layers[i].Type != "ReLU"      # may be folded (fusion)
+                          and not executor.layers[i].IS_OUTPUT)     # passes its input on
     return per_observation * observations * executor.dtype.itemsize
 
 
