@@ -46,12 +46,12 @@ def base_parser(description: str) -> argparse.ArgumentParser:
 
 def setup(args: argparse.Namespace) -> None:
     """Apply the common options: pin the threads (before numpy loads) and choose the clock;
-    tune glibc's malloc as every CPU Executor does (``ops._memory``), so that op benchmarks
+    tune glibc's malloc as the entry points do (``ops._cpu.memory``), so that op benchmarks
     (which call the ops without an Executor) see the allocator of a training run. The
     setting is process-wide: torch's allocations get it too."""
     global clock
     pin_threads(args.threads)
-    from layergraph.ops import _memory       # imports numpy: after pin_threads
+    from layergraph.ops._cpu import memory as _memory       # imports numpy: after pin_threads
     _memory.keep_freed_memory()
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
 

@@ -13,7 +13,8 @@ h, w, d); conv weights ``(F, C, *K)``; vectors ``(C,)``/``(F,)``; class scores `
 Every op is a pair ``<op>_forward(...) -> (y, cache)`` / ``<op>_backward(dy, cache[, need])``;
 a cache of several values is a NamedTuple defined beside the op (``ConvCache``, ``FcCache``...);
 the array module follows the data (``_backend.get_xp``) and the dtype follows the input.
-Modules: convolution, transposed_convolution, batchnorm, group_norm, activation, elementwise,
-dropout, pooling, global_pooling, crop, combine, fully_connected, loss, segmentation_loss,
-initializers; helpers _backend (the only cupy user), _shapes, _im2col, _erf.
+Modules: convolution (a package: ``select`` picks the algorithm), transposed_convolution,
+batchnorm, group_norm, activation, elementwise, dropout, pooling, global_pooling, crop, combine,
+fully_connected, loss, segmentation_loss, initializers; helpers _backend (the only cupy user),
+_shapes (sizes, padding), _erf, _cpu (private CPU runtime: threads, BLAS threads, memory).
 """

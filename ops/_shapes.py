@@ -1,4 +1,4 @@
-"""Size arithmetic shared by convolution and pooling (MATLAB's rules).
+"""Size arithmetic and padding shared by convolution and pooling (MATLAB's rules).
 
 Notation per spatial dim: input size ``in``, kernel/pool size ``k``, stride ``s``, dilation ``d``,
 padding ``(before, after)``; effective kernel ``(k - 1) d + 1``.
@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+
+from ._backend import Array, get_xp
 
 Padding = tuple[tuple[int, int], ...]
 
@@ -84,3 +86,22 @@ def check_operands(x, w, b) -> None:
     if b is not None and b.shape != (w.shape[0],):
         raise ValueError(
             f"Expected a bias of shape ({w.shape[0]},). Received: b of shape {b.shape}.")
+
+
+def pad_array(x: Array, pad: Padding, fill: float = 0.0) -> Array:
+    """``x (C, N, *S)`` padded on the spatial axes with ``fill``; ``x`` itself when no padding."""
+    if not any(before or after for before, after in pad):
+        return x
+    xpad = get_xp(x).full(padded_shape(x.shape, pad), fill, dtype=x.dtype)
+    xpad[interior(x.shape[2:], pad)] = x
+    return xpad
+
+
+def padded_shape(shape: Sequence[int], pad: Padding) -> tuple[int, ...]:
+    """Shape ``(C, N, *(S + before + after))`` of a padded ``(C, N, *S)`` array."""
+    return tuple(shape[:2]) + tuple(n + b + a for n, (b, a) in zip(shape[2:], pad))
+
+
+def interior(sizes: Sequence[int], pad: Padding) -> tuple[slice, ...]:
+    """Index of the unpadded region inside a padded ``(C, N, *Sp)`` array."""
+    return (slice(None), slice(None)) + tuple(slice(b, b + n) for n, (b, _) in zip(sizes, pad))

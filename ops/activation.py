@@ -4,7 +4,7 @@ Shapes: x, y ``(C, N, *S)`` (softmax: usually ``(K, N)`` or ``(K, N, 1, ..., 1)`
 """
 from __future__ import annotations
 
-from . import _parallel
+from ._cpu import parallel as _parallel
 from ._backend import Array, get_xp
 
 

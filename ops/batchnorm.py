@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from . import _parallel
+from ._cpu import parallel as _parallel
 from ._backend import Array, elementwise_kernel, get_xp, is_gpu_array
 
 

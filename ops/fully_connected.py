@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _parallel
+from ._cpu import parallel as _parallel
 from ._backend import Array, get_xp
 
 

@@ -19,9 +19,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _im2col, _parallel
+from ._cpu import parallel as _parallel
 from ._backend import Array, get_xp, is_gpu_array
-from ._shapes import Padding, check_geometry, output_sizes
+from ._shapes import Padding, check_geometry, interior, output_sizes, pad_array
 
 
 class MaxPoolCache(NamedTuple):
@@ -122,7 +122,7 @@ def avg_pool_forward(x: Array, pool: Sequence[int], stride: Sequence[int], pad: 
     if not (padding_value == 0 or padding_value == "mean"):
         raise ValueError(f"padding_value must be 0 or 'mean'. Received: {padding_value!r}.")
     geometry = _geometry(x, pool, stride, pad, empty_windows_allowed=padding_value == 0)
-    y = _im2col.pad_array(x, geometry[2])
+    y = pad_array(x, geometry[2])
     passes = []
     for (axis, p, s, o), n, before in zip(_axes(geometry), x.shape[2:], (b for b, _ in pad)):
         views = _views(y, axis, p, s, o)
@@ -206,7 +206,7 @@ def _scatter(xp, parts, in_shape, dtype, axis: int, p: int, s: int, o: int) -> A
 
 
 def _crop(xp, gpad: Array, shape, geometry) -> Array:
-    return xp.ascontiguousarray(gpad[_im2col.interior(shape[2:], geometry[2])])
+    return xp.ascontiguousarray(gpad[interior(shape[2:], geometry[2])])
 
 
 BLOCK_BYTES = 2**21

@@ -19,7 +19,7 @@ from ..graph.properties import check_assignment
 from ..graph.editing import undefined_function_error
 from ..graph.display import LayerArray, cell_text, properties_text
 from ..runtime.layout import check_predictors, internal_to_matlab, matlab_to_internal
-from ..runtime import resources
+from ..runtime import cpu as cpu_runtime, resources
 from ..runtime.executor import Executor, input_statistics, is_empty, unconnected_inputs
 from ..ops import _backend
 from ..layers._validation import parse_name_value, positive_int_vector, validatestring
@@ -166,7 +166,9 @@ class DAGNetwork(GraphNetwork):
         opts = _inference_options(args, kwargs, "predict")
         name = self.OutputNames[0]
         X = inference_data(self._lgraph, X, "predict")
-        chunks = run_in_batches(self.executor_for(opts["ExecutionEnvironment"]), X,
+        executor = self.executor_for(opts["ExecutionEnvironment"])
+        cpu_runtime.prepare(executor.device)
+        chunks = run_in_batches(executor, X,
                                 num_spatial_dims(self._lgraph), [name], opts["MiniBatchSize"])[name]
         if chunks[0].size != chunks[0].shape[0] * chunks[0].shape[1]:
             return np.concatenate([internal_to_matlab(y) for y in chunks], axis=-1)
@@ -191,6 +193,7 @@ class DAGNetwork(GraphNetwork):
                              "layerName must be the name of one layer (a string). "
                              f"Received: {layer_name!r} of type {type(layer_name).__name__}.")
         executor._check_names([layer_name], "layerName")
+        cpu_runtime.prepare(executor.device)
         X = inference_data(self._lgraph, X, "activations")
         chunks = run_in_batches(executor, X, num_spatial_dims(self._lgraph), [layer_name],
                                 opts["MiniBatchSize"], "activations")[layer_name]

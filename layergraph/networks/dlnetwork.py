@@ -21,7 +21,7 @@ from ..graph.editing import undefined_function_error
 from ..graph.analysis import propagate_sizes
 from ..rng import global_generator, training_seed
 from ..runtime.layout import internal_to_matlab, matlab_to_internal
-from ..runtime import resources
+from ..runtime import cpu as cpu_runtime, resources
 from ..runtime.executor import Executor, input_statistics, is_empty
 from ..layers._validation import logical_scalar, parse_name_value
 from ..layers.errors import MException
@@ -125,6 +125,7 @@ class dlnetwork(GraphNetwork):  # noqa: N801 - MATLAB class name
         recorded on the tape: see differentiable.py), else NumPy arrays in MATLAB layout."""
         names = list(self._output_names if outputs is None else _as_names(outputs))
         ex = self.executor
+        cpu_runtime.prepare(ex.device)
         traced = differentiable.tracing()
         data = X._data if isinstance(X, dlarray) else X
         data = inference_data(self._lgraph, data, "forward" if training else "predict")

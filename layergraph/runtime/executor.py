@@ -33,7 +33,8 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from . import arguments, fusion as _fusion, resources
-from ..ops import _backend, _memory, _parallel, _tile_threads
+from ..ops import _backend
+from ..ops._cpu import memory as _memory, parallel as _parallel, tile_threads as _tile_threads
 from ..layers.context import ForwardContext
 from ..layers.errors import MException
 
@@ -103,8 +104,6 @@ class Executor:
         self.dtype = np.dtype(dtype)
         self.device = device
         self.xp = np if device == "cpu" else _backend.get_xp(_backend.to_device(np.zeros(1), device))
-        if device == "cpu":
-            _memory.keep_freed_memory()   # reuse freed activations instead of page-faulting
         # trains[i]: layer i has a learnable that wants a gradient (every one with all_gradients,
         # else those with a nonzero learn-rate factor); needs_grad[i]: so does layer i or its past.
         self._trains = [any(all_gradients or learn_rate_factor(layer, n) != 0 for n in layer.LEARNABLES)

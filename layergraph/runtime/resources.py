@@ -1,13 +1,13 @@
 """What a pass needs from the machine: one BLAS setting per pass, and enough memory.
 
 * ``one_blas_setting``: an Executor method decorator. On the CPU with more than one ops thread
-  (``ops._parallel``) the whole pass holds BLAS single-threaded, so every BLAS call of every
+  (``ops._cpu.parallel``) the whole pass holds BLAS single-threaded, so every BLAS call of every
   pass runs with the same thread count, whichever thread makes it and whatever ran before
-  (see ``ops._blas_threads``): same network, input, MiniBatchSize and thread count, same bits.
+  (see ``ops._cpu.blas_threads``): same network, input, MiniBatchSize and thread count, same bits.
 * ``check_memory``: before a pass over ``observations`` observations, MException
   ``nnet_cnn:<func>:OutOfMemory`` when the activations alone (``Executor.activation_bytes``,
   or every layer output for a training pass, whose caches keep them) exceed the memory the
-  process may still use (``ops._memory.available_bytes``: MemAvailable, a cgroup limit,
+  process may still use (``ops._cpu.memory.available_bytes``: MemAvailable, a cgroup limit,
   RLIMIT_AS, whichever is smallest). The estimate leaves the layers' scratch buffers out (it
   errs low; only a ReLU folded into its batch norm may be counted as its own array).
 * ``out_of_memory`` / the ``memory_errors_as(func)`` decorator: the same MException for a
@@ -19,14 +19,14 @@ import functools
 from typing import Any, Callable, Sequence
 
 from ..layers.errors import MException
-from ..ops import _memory, _parallel
+from ..ops._cpu import memory as _memory, parallel as _parallel
 
 __all__: list[str] = []
 
 
 def one_blas_setting(method: Callable) -> Callable:
     """Run an Executor method (``self.device`` "cpu" or "gpu") inside
-    ``ops._parallel.owning_cores``: BLAS single-threaded while the ops own the cores."""
+    ``ops._cpu.parallel.owning_cores``: BLAS single-threaded while the ops own the cores."""
     @functools.wraps(method)
     def within(self: Any, *args: Any, **kwargs: Any) -> Any:
         if self.device != "cpu":

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import segmentation, setup
 from ..serialization import checkpoints
-from ..runtime import resources, solvers
+from ..runtime import cpu as cpu_runtime, resources, solvers
 from .progress import TrainingInfo, VerboseTable
 from ..runtime.executor import Executor, l2_factor, learn_rate_factor
 from ..layers.errors import MException
@@ -312,6 +312,7 @@ def trainNetwork(X: Any, Y: Any, layers: Any, options: Any, *,
                                     num_targets=len(classes) if pixel else T.shape[0])
     if pixel:
         T = segmentation.pixel_targets(lgraph, T, len(classes))
+    cpu_runtime.prepare(device)
     ex = Executor(lgraph, dtype=dtype, device=device)
     resources.check_memory(ex, options.MiniBatchSize, _FUNC, training=True)
     num_spatial = len(input_layer.InputSize) - 1

@@ -14,7 +14,7 @@ from layergraph.training import setup as _train_setup
 from layergraph.runtime.executor import Executor
 from layergraph.networks.dag_network import run_in_batches
 import layergraph as lg
-from layergraph.ops import _blas_threads, _memory
+from layergraph.ops._cpu import blas_threads as _blas_threads, memory as _memory
 from test_executor_support import small_resnet
 
 needs_threads = pytest.mark.skipif(not _blas_threads.available(),

@@ -13,7 +13,7 @@ import pytest
 
 import layergraph as lg
 from layergraph.layers.convolution import Convolution3DLayer
-from layergraph.ops import _memory
+from layergraph.ops._cpu import memory as _memory
 from layergraph.runtime import resources
 from layergraph.runtime.executor import Executor
 from test_executor_support import small_resnet

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import layergraph as lg
-from layergraph.ops import _blas_threads, _memory
+from layergraph.ops._cpu import blas_threads as _blas_threads, memory as _memory
 from test_executor_support import small_resnet
 
 needs_threads = pytest.mark.skipif(not _blas_threads.available(),

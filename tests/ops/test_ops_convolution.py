@@ -6,7 +6,9 @@ import pytest
 
 from helpers import reference
 from helpers.gradcheck import check_gradients, tolerance
-from layergraph.ops import _im2col, _shapes, convolution
+from layergraph.ops import _shapes, convolution
+from layergraph.ops.convolution import im2col as _im2col
+from layergraph.ops.convolution import select as conv_select
 
 SIZES = (5, 6, 5)          # odd and even spatial sizes
 KERNELS = (3, 2, 3)        # odd and even kernel sizes
@@ -73,8 +75,8 @@ def test_tiled_columns_match_untiled(ndim, budget, rng, monkeypatch):
     y, cache = convolution.conv_forward(x, w, b, stride, pad, dilation)
     dy = rng.standard_normal(y.shape)
     grads = convolution.conv_backward(dy, cache)
-    monkeypatch.setattr(convolution, "COLUMN_BUDGET_BYTES", budget)
-    tiles = convolution._tiles(x, w.shape[2:], y.shape[2:])
+    monkeypatch.setattr(conv_select, "COLUMN_BUDGET_BYTES", budget)
+    tiles = conv_select._tiles(x, w.shape[2:], y.shape[2:])
     assert len(tiles) > 1 and (budget > 1 or len(tiles) > x.shape[1])
     y_tiled, cache_tiled = convolution.conv_forward(x, w, b, stride, pad, dilation)
     np.testing.assert_allclose(y_tiled, y, rtol=1e-12, atol=1e-12)
@@ -93,7 +95,7 @@ def test_pointwise_gemm_matches_plain_path(ndim, stride, rng, monkeypatch):
     dy = rng.standard_normal(y.shape)
     grads = convolution.conv_backward(dy, cache)
     np.testing.assert_allclose(y, reference.conv(x, w, b, *args), rtol=1e-12)
-    monkeypatch.setattr(convolution._pointwise_conv, "applies", lambda w, pad: False)
+    monkeypatch.setattr(conv_select.pointwise, "applies", lambda w, pad: False)
     y_plain, cache_plain = convolution.conv_forward(x, w, b, *args)
     np.testing.assert_allclose(y, y_plain, rtol=1e-12, atol=1e-12)
     for g, g_plain in zip(grads, convolution.conv_backward(dy, cache_plain)):
@@ -127,11 +129,11 @@ def test_kernel_larger_than_padded_input_is_an_error():
 def test_unit_stride_dx_by_full_convolution_matches_col2im(ndim, padding, dilation, rng,
                                                            monkeypatch):
     x, w, b, stride, pad, dilation = _case(ndim, 1, padding, dilation, rng)
-    assert convolution._has_full_convolution_dx(w, stride, pad, dilation)
+    assert conv_select._has_full_convolution_dx(w, stride, pad, dilation)
     y, cache = convolution.conv_forward(x, w, b, stride, pad, dilation)
     dy = rng.standard_normal(y.shape)
     dx = convolution.conv_backward(dy, cache)[0]
-    monkeypatch.setattr(convolution, "_has_full_convolution_dx", lambda *args: False)
+    monkeypatch.setattr(conv_select, "_has_full_convolution_dx", lambda *args: False)
     np.testing.assert_allclose(dx, convolution.conv_backward(dy, cache)[0], rtol=1e-12,
                                atol=1e-12)
 
@@ -141,8 +143,8 @@ def test_few_positions_for_many_filters_take_dx_by_col2im(rng, monkeypatch):
     convolution (its flipped, transposed copy of a large weight costs more than the GEMMs).
     Either way dx is the adjoint: <conv(x, w), dy> = <x, dx> (conv is linear in x)."""
     calls = []
-    original = convolution._full_convolution_dx
-    monkeypatch.setattr(convolution, "_full_convolution_dx",
+    original = conv_select._full_convolution_dx
+    monkeypatch.setattr(conv_select, "_full_convolution_dx",
                         lambda *args: calls.append(1) or original(*args))
     x = rng.standard_normal((3, 2, 2, 2, 2))
     args = ((1, 1, 1), ((1, 1),) * 3, (1, 1, 1))
@@ -160,7 +162,7 @@ def test_few_positions_for_many_filters_take_dx_by_col2im(rng, monkeypatch):
 def test_padding_beyond_the_kernel_extent_uses_col2im(rng):
     x, w = rng.standard_normal((2, 1, 5)), rng.standard_normal((3, 2, 2))
     args = ((1,), ((2, 0),), (1,))
-    assert not convolution._has_full_convolution_dx(w, *args)
+    assert not conv_select._has_full_convolution_dx(w, *args)
     y, cache = convolution.conv_forward(x, w, None, *args)
     dy = rng.standard_normal(y.shape)
     dx = convolution.conv_backward(dy, cache)[0]

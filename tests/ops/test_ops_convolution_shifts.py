@@ -5,7 +5,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import reference
-from layergraph.ops import _plane_shifts, _shapes, convolution
+from layergraph.ops import _shapes, convolution
+from layergraph.ops.convolution import plane_shifts as _plane_shifts
+from layergraph.ops.convolution import select as conv_select
 
 SIZES, KERNELS = (6, 5, 5), (3, 2, 3)
 
@@ -42,7 +44,7 @@ def test_plane_shifts_match_full_im2col(ndim, padding, dilation, budget, stack_b
     b = rng.standard_normal(4)
     args = (stride, pad, dil)
     if budget is not None:
-        monkeypatch.setattr(convolution, "COLUMN_BUDGET_BYTES", budget)
+        monkeypatch.setattr(conv_select, "COLUMN_BUDGET_BYTES", budget)
     _force_shifts(monkeypatch, False)
     y0 = convolution.conv_forward(x, w, b, *args)[0]
     dy = rng.standard_normal(y0.shape)
@@ -122,7 +124,7 @@ def test_segmented_stacked_gemms_match_one_stacked_gemm(rng, monkeypatch):
     w = rng.standard_normal((6, 8, 3, 3, 3)).astype(np.float32)
     args = ((1, 1, 1), ((1, 1),) * 3, (1, 1, 1))
     dy = rng.standard_normal((6, 2, 12, 5, 6)).astype(np.float32)
-    monkeypatch.setattr(convolution, "COLUMN_BUDGET_BYTES", 8 * 9 * 30 * 4 * 6)  # 4-plane tiles
+    monkeypatch.setattr(conv_select, "COLUMN_BUDGET_BYTES", 8 * 9 * 30 * 4 * 6)  # 4-plane tiles
     calls = []
     original = _plane_shifts.segments
     monkeypatch.setattr(_plane_shifts, "segments", lambda *a: calls.append(a) or original(*a))
@@ -146,10 +148,10 @@ def test_plane_tiles_cover_at_least_eight_output_planes_within_the_cap(monkeypat
 
     def tile_planes(threads):
         plan = _plane_shifts.PlaneTiling(
-            x, w, *args, lambda total, least: convolution._tile_budget(total, threads, least),
+            x, w, *args, lambda total, least: conv_select.tile_budget(total, threads, least),
             threads)
         return {t.rows.stop - t.rows.start for t in plan.tiles}
     assert tile_planes(1) == {8}
     assert max(tile_planes(2)) == 5 and min(tile_planes(2)) >= 4
-    monkeypatch.setattr(convolution, "COLUMN_BUDGET_BYTES", 2**20)
+    monkeypatch.setattr(conv_select, "COLUMN_BUDGET_BYTES", 2**20)
     assert tile_planes(2) == {1}

@@ -5,7 +5,7 @@ import importlib
 import pytest
 
 MODULES = ["_backend", "_shapes", "convolution", "batchnorm", "activation", "pooling", "combine",
-           "fully_connected", "loss", "initializers", "_plane_shifts", "_parallel",
+           "fully_connected", "loss", "initializers", "convolution.plane_shifts", "_cpu.parallel",
            "transposed_convolution", "crop", "global_pooling", "segmentation_loss",
            "elementwise", "dropout", "group_norm", "_erf"]
 

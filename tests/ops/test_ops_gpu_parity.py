@@ -6,6 +6,7 @@ import pytest
 
 from layergraph.ops import (_backend, activation, batchnorm, combine, convolution,
                             fully_connected, loss, pooling)
+from layergraph.ops.convolution import select as conv_select
 
 pytestmark = pytest.mark.gpu
 
@@ -40,11 +41,11 @@ def _conv_round_trip(x, w, b, dy, stride, pad, dilation):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("kernel", [(3, 2, 3), (1, 1, 1)])
-@pytest.mark.parametrize("budget", [convolution.COLUMN_BUDGET_BYTES, 1])
+@pytest.mark.parametrize("budget", [conv_select.COLUMN_BUDGET_BYTES, 1])
 @pytest.mark.parametrize("stride", [(2, 1, 2), (1, 1, 1)])
 @pytest.mark.parametrize("channels", [(3, 4), (6, 4), (6, 64)])  # (C, F): plain, plane-shift, F >= 64
 def test_convolution(stride, kernel, budget, dtype, channels, cp, rng, monkeypatch):
-    monkeypatch.setattr(convolution, "COLUMN_BUDGET_BYTES", budget)
+    monkeypatch.setattr(conv_select, "COLUMN_BUDGET_BYTES", budget)
     c, f = channels
     x = rng.standard_normal((c, 2, 7, 6, 5)).astype(dtype)
     w = rng.standard_normal((f, c) + kernel).astype(dtype)

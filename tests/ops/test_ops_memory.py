@@ -5,7 +5,7 @@ import resource
 import numpy as np
 import pytest
 
-from layergraph.ops import _memory
+from layergraph.ops._cpu import memory as _memory
 
 glibc = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc malloc only")
 

@@ -6,7 +6,8 @@ import time
 import numpy as np
 import pytest
 
-from layergraph.ops import _blas_threads, _parallel, activation, batchnorm, pooling
+from layergraph.ops import activation, batchnorm, pooling
+from layergraph.ops._cpu import blas_threads as _blas_threads, parallel as _parallel
 
 
 def test_thread_count_setting_and_default(monkeypatch):

@@ -5,7 +5,11 @@ import threading
 import numpy as np
 import pytest
 
-from layergraph.ops import _blas_threads, _parallel, _plane_shifts, _tile_threads, convolution
+from layergraph.ops import convolution
+from layergraph.ops._cpu import (blas_threads as _blas_threads, parallel as _parallel,
+                                 tile_threads as _tile_threads)
+from layergraph.ops.convolution import plane_shifts as _plane_shifts
+from layergraph.ops.convolution import select as conv_select
 
 
 @pytest.fixture
@@ -110,8 +114,8 @@ def test_nested_parallel_run_is_serial_instead_of_deadlocking(monkeypatch):
 def test_threaded_conv_tiles_match_serial(rng, monkeypatch, filters):
     """Bit for bit with stacked offsets; per-offset GEMMs may take another OpenBLAS kernel at
     one BLAS thread than at two (float32 summation order: 1e-6 of the terms' magnitude)."""
-    monkeypatch.setattr(convolution, "THREAD_ABOVE_BYTES", 0)
-    monkeypatch.setattr(convolution, "CACHE_TILE_BYTES", 20_000)     # many tiles
+    monkeypatch.setattr(conv_select, "THREAD_ABOVE_BYTES", 0)
+    monkeypatch.setattr(conv_select, "CACHE_TILE_BYTES", 20_000)     # many tiles
     x = rng.standard_normal((4, 5, 9, 7, 6)).astype(np.float32)
     w = rng.standard_normal((filters, 4, 3, 3, 3)).astype(np.float32)
     dy = rng.standard_normal((filters, 5, 9, 7, 6)).astype(np.float32)
@@ -152,11 +156,11 @@ def _conv_run(x, w, dy, stride, pad):
 def test_every_threaded_conv_path_matches_serial(rng, monkeypatch, case):
     """Forward, dx and dW with 3 threads (tiles / column ranges per thread, dW partial sums
     added) against 1 thread; dW differs only by float32 summation order."""
-    from layergraph.ops import _pointwise_conv
+    from layergraph.ops.convolution import pointwise as _pointwise_conv
 
     c, f, k, s, p = case
-    monkeypatch.setattr(convolution, "THREAD_ABOVE_BYTES", 0)
-    monkeypatch.setattr(convolution, "CACHE_TILE_BYTES", 6_000)      # many tiles
+    monkeypatch.setattr(conv_select, "THREAD_ABOVE_BYTES", 0)
+    monkeypatch.setattr(conv_select, "CACHE_TILE_BYTES", 6_000)      # many tiles
     monkeypatch.setattr(_pointwise_conv, "SPLIT_ABOVE_BYTES", 0)
     x = rng.standard_normal((c, 5, 9, 7, 6)).astype(np.float32)
     w = rng.standard_normal((f, c, k, k, k)).astype(np.float32)
@@ -206,12 +210,12 @@ def test_many_threads_get_no_sliver_work(monkeypatch):
     monkeypatch.setattr(_blas_threads, "available", lambda: True)
     x = np.zeros((16, 8, 16, 16, 16), np.float32)
     mib = 2**20
-    assert convolution._tile_thread_count(x, 5 * mib) == 5
-    assert convolution._tile_thread_count(x, mib) == 1
-    assert convolution._tile_thread_count(x, 200 * mib) == 64
-    threads = convolution._tile_thread_count(x, 40 * mib)
-    assert threads == 40 and convolution._tile_budget(40 * mib, threads) >= mib
-    assert convolution._tile_budget(40 * mib, 2) == convolution.CACHE_TILE_BYTES // 2
+    assert conv_select.tile_thread_count(x, 5 * mib) == 5
+    assert conv_select.tile_thread_count(x, mib) == 1
+    assert conv_select.tile_thread_count(x, 200 * mib) == 64
+    threads = conv_select.tile_thread_count(x, 40 * mib)
+    assert threads == 40 and conv_select.tile_budget(40 * mib, threads) >= mib
+    assert conv_select.tile_budget(40 * mib, 2) == conv_select.CACHE_TILE_BYTES // 2
     assert len(_parallel.split(5 * _parallel.MIN_SPLIT_ELEMENTS)) == 5
     assert len(_parallel.split(500 * _parallel.MIN_SPLIT_ELEMENTS)) == 64
 
@@ -246,12 +250,12 @@ def test_threaded_convolutions_match_the_float64_reference(rng, monkeypatch, cas
     and central differences in float64."""
     from helpers import reference
     from helpers.gradcheck import check_gradients
-    from layergraph.ops import _im2col, _pointwise_conv
+    from layergraph.ops.convolution import im2col as _im2col, pointwise as _pointwise_conv
 
     sizes, c, f, kernel, stride, dilation, pad = case
     monkeypatch.setenv("LAYERGRAPH_NUM_THREADS", "3")
-    monkeypatch.setattr(convolution, "THREAD_ABOVE_BYTES", 0)
-    monkeypatch.setattr(convolution, "CACHE_TILE_BYTES", 2_000)
+    monkeypatch.setattr(conv_select, "THREAD_ABOVE_BYTES", 0)
+    monkeypatch.setattr(conv_select, "CACHE_TILE_BYTES", 2_000)
     monkeypatch.setattr(_pointwise_conv, "SPLIT_ABOVE_BYTES", 0)
     monkeypatch.setattr(_im2col, "PARALLEL_COPY_BYTES", 0)
     monkeypatch.setattr(_parallel, "MIN_SPLIT_ELEMENTS", 1)
@@ -307,13 +311,13 @@ def test_convolution_backward_pairs_dx_and_dw_on_two_threads(ndim, rng, monkeypa
     measured 9-13% on the 'medium' 3-D step); results match the one-thread run (up to
     float32 summation order). One gradient alone, one thread, or a small layer: the calling thread."""
     calls = []
-    original = convolution._weight_and_input_gradients
+    original = conv_select._weight_and_input_gradients
 
     def recorded(*args):
         calls.append((args[-2], args[-1], threading.get_ident()))
         return original(*args)
 
-    monkeypatch.setattr(convolution, "_weight_and_input_gradients", recorded)
+    monkeypatch.setattr(conv_select, "_weight_and_input_gradients", recorded)
     me = threading.get_ident()
     sizes = (32, 16) if ndim == 2 else (16, 16, 8)         # columns above 1 MiB: paired
     x = rng.standard_normal((16, 4) + sizes).astype(np.float32)

@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from . import _blas_threads
-from ._backend import is_gpu_array
+from . import blas_threads as _blas_threads
+from .._backend import is_gpu_array
 
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0

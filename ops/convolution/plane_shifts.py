@@ -1,6 +1,6 @@
 """Plane-shifted GEMMs of a 3-D (or large 2-D) convolution: im2col over the trailing axes only.
 
-Columns over the trailing axes (``_im2col.plane_columns``, k' = prod(K[1:]) rows per channel)
+Columns over the trailing axes (``im2col.plane_columns``, k' = prod(K[1:]) rows per channel)
 hold every input plane of a tile once. With first-axis stride s, kernel offset j reads input
 plane ``o s + j d_1 = (o + q) s + r`` (r, q = divmod(j d_1, s)): the planes of phase r
 (``xpad[:, :, r::s]``) shifted by q. Per phase the columns hold ``halo`` (largest q) planes
@@ -22,8 +22,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from . import _im2col, _tile_threads
-from ._backend import Array, is_gpu_array
+from . import im2col
+from .._backend import Array, is_gpu_array
+from .._cpu import tile_threads as _tile_threads
+from .._shapes import pad_array
 
 STACK_BELOW_FILTERS = 64
 """Fewer filters than this: stack a phase's first-axis offsets into one GEMM (BLAS runs an
@@ -116,26 +118,26 @@ class PlaneTiling:
         position_bytes = self.rows * x.dtype.itemsize
         total = position_bytes * x.shape[1] * (out[0] + self.halo) * self.plane
         least = position_bytes * self.plane * (min(out[0], MIN_PLANES_PER_TILE) + self.halo)
-        self.tiles = _im2col.plan_tiles(x.shape[1], out, position_bytes, budget(total, least),
+        self.tiles = im2col.plan_tiles(x.shape[1], out, position_bytes, budget(total, least),
                                         self.halo, pieces)
-        self.xpad = _im2col.pad_array(x, pad)
+        self.xpad = pad_array(x, pad)
         self.most = max((t.batch.stop - t.batch.start) * (t.rows.stop - t.rows.start + self.halo)
                         for t in self.tiles) * self.plane           # largest nb * ext
 
-    def columns(self, tile: _im2col.Tile, phase: int, buffer: Array
+    def columns(self, tile: im2col.Tile, phase: int, buffer: Array
                 ) -> tuple[Array, slice, int]:
         """``(cols (C k', nb, ext), output columns of the tile, span = its outputs per obs)``;
         the columns are written into ``buffer`` (``rows * most`` elements)."""
         halo = max(q for _, q in self.phases[phase])
         planes = self.xpad[:, :, phase::self.stride[0]]
-        cols = _im2col.plane_columns(planes, self.kernel_rest, self.stride[1:],
+        cols = im2col.plane_columns(planes, self.kernel_rest, self.stride[1:],
                                      self.dilation_rest, tile, self.out, halo, buffer)
         span = (tile.rows.stop - tile.rows.start) * self.plane
         first = tile.rows.start * self.plane
         return cols, slice(first, first + span), span
 
 
-def _segmented(offsets: list[tuple[int, int]], tile: _im2col.Tile, cols: Array) -> bool:
+def _segmented(offsets: list[tuple[int, int]], tile: im2col.Tile, cols: Array) -> bool:
     """Segments pay on the CPU (BLAS time is the cost); a GPU keeps one stacked GEMM."""
     halo = max(q for _, q in offsets)
     return (halo > 0 and halo >= SEGMENT_WASTE * (tile.rows.stop - tile.rows.start)
@@ -152,7 +154,7 @@ def forward(xp, x: Array, w: Array, stride, pad, dilation, out, threads: int,
     y3 = y.reshape(f, x.shape[1], -1)
     stack = f < STACK_BELOW_FILTERS
 
-    def run_tiles(tiles: list[_im2col.Tile]) -> None:
+    def run_tiles(tiles: list[im2col.Tile]) -> None:
         buffer = xp.empty(plan.rows * plan.most, dtype=x.dtype)
         products = xp.empty((kh if stack else 1) * f * plan.most, dtype=x.dtype)
         for tile in tiles:
@@ -162,7 +164,7 @@ def forward(xp, x: Array, w: Array, stride, pad, dilation, out, threads: int,
     return y
 
 
-def _forward_tile(xp, plan: PlaneTiling, tile: _im2col.Tile, w_by_offset: Array, y3: Array,
+def _forward_tile(xp, plan: PlaneTiling, tile: im2col.Tile, w_by_offset: Array, y3: Array,
                   stack: bool, buffer: Array, products: Array) -> None:
     """The outputs ``y3 (F, N, L)`` of one tile (writes only that tile's columns of ``y3``)."""
     f = w_by_offset.shape[1]
@@ -228,7 +230,7 @@ def weight_gradient(xp, dy: Array, x: Array, w: Array, stride, pad, dilation, th
     return xp.ascontiguousarray(xp.moveaxis(dw, (0, -1), (2, 0)))
 
 
-def _dw_tiles(xp, plan: PlaneTiling, tiles: list[_im2col.Tile], dy: Array, f: int, kh: int
+def _dw_tiles(xp, plan: PlaneTiling, tiles: list[im2col.Tile], dy: Array, f: int, kh: int
               ) -> Array:
     """dW of ``tiles`` as ``(K_1, C k', F)`` (own buffers: one call per thread)."""
     dtype = dy.dtype

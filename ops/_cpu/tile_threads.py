@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import _blas_threads, _parallel
-from ._backend import is_gpu_array
+from . import blas_threads as _blas_threads, parallel as _parallel
+from .._backend import is_gpu_array
 
 
 def groups(items: Sequence[Any], count: int) -> list[list[Any]]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import _parallel, _tile_threads
-from ._backend import Array
+from .._backend import Array
+from .._cpu import parallel as _parallel, tile_threads as _tile_threads
 
 SPLIT_ABOVE_BYTES = 2**20
 """A GEMM operand above this is split over the threads, at most one range per this many bytes

@@ -1,4 +1,5 @@
-"""N-d im2col / col2im over tiles of bounded size, in pure xp (NumPy or CuPy).
+"""N-d im2col / col2im over tiles of bounded size, and the tiled GEMM convolution built on
+them (``tiled_forward``, ``tiled_backward``), in pure xp (NumPy or CuPy).
 
 Notation: padded input ``xpad (C, N, *Sp)``; kernel ``K`` (k = prod(K) offsets); output sizes
 ``O``; a *tile* is a range of observations and, when one observation is too big for the budget,
@@ -14,9 +15,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _parallel
-from ._backend import Array, as_strided, get_xp
-from ._shapes import Padding
+from .._backend import Array, as_strided, get_xp, is_gpu_array
+from .._cpu import parallel as _parallel, tile_threads as _tile_threads
+from .._shapes import Padding, interior, pad_array, padded_shape
 
 
 PARALLEL_COPY_BYTES = 2**20
@@ -28,25 +29,6 @@ class Tile(NamedTuple):
 
     batch: slice
     rows: slice
-
-
-def pad_array(x: Array, pad: Padding, fill: float = 0.0) -> Array:
-    """``x (C, N, *S)`` padded on the spatial axes with ``fill``; ``x`` itself when no padding."""
-    if not any(before or after for before, after in pad):
-        return x
-    xpad = get_xp(x).full(padded_shape(x.shape, pad), fill, dtype=x.dtype)
-    xpad[interior(x.shape[2:], pad)] = x
-    return xpad
-
-
-def padded_shape(shape: Sequence[int], pad: Padding) -> tuple[int, ...]:
-    """Shape ``(C, N, *(S + before + after))`` of a padded ``(C, N, *S)`` array."""
-    return tuple(shape[:2]) + tuple(n + b + a for n, (b, a) in zip(shape[2:], pad))
-
-
-def interior(sizes: Sequence[int], pad: Padding) -> tuple[slice, ...]:
-    """Index of the unpadded region inside a padded ``(C, N, *Sp)`` array."""
-    return (slice(None), slice(None)) + tuple(slice(b, b + n) for n, (b, _) in zip(sizes, pad))
 
 
 def plan_tiles(n: int, out_sizes: Sequence[int], bytes_per_position: int,
@@ -162,3 +144,96 @@ def _copy(cols: Array, windows: Array) -> None:
         cols[part] = windows[part]
 
     _parallel.run(copy, parts, like=cols)
+
+
+# ---- the tiled GEMM convolution (tiles and threads chosen by ``select``) --------------------
+def tiled_forward(xp, x, w, stride, pad, dilation, out, tiles: list[Tile], threads: int) -> Array:
+    """``y (F, N, *O) = W (F, C k) @ cols`` tile by tile, tile groups on ``threads`` threads."""
+    kernel = w.shape[2:]
+    f = w.shape[0]
+    xpad = pad_array(x, pad)
+    y = xp.empty((f, x.shape[1]) + tuple(out), dtype=x.dtype)
+    wmat = w.reshape(f, -1)
+
+    def run_tiles(group: list[Tile]) -> None:
+        buffer = _buffer(xp, x, kernel, group, out)
+        for tile in group:
+            cols = im2col(xpad, kernel, stride, dilation, tile, out, buffer)
+            target = y[:, tile.batch, tile.rows]
+            matrix = _matrix_view(target)
+            if matrix is not None:            # the GEMM writes the output in place
+                xp.matmul(wmat, cols, out=matrix)
+            else:
+                target[...] = (wmat @ cols).reshape(target.shape)
+
+    _tile_threads.run(run_tiles, tiles, threads)
+    return y
+
+
+def tiled_backward(xp, dy, x, w, stride, pad, dilation, need_dx, need_dw, tiles: list[Tile],
+                   threads: int) -> tuple[Array | None, Array | None]:
+    """dx by col2im and/or dW by full im2col, tile groups on threads (dW partial sums added;
+    dx only threaded when no observation is cut across two groups, col2im windows overlap)."""
+    kernel, out = w.shape[2:], dy.shape[2:]
+    f = w.shape[0]
+    wmat = w.reshape(f, -1)
+    if need_dx and not _whole_observation_groups(tiles, threads):
+        threads = 1
+    xpad = pad_array(x, pad) if need_dw else None
+    dxpad = xp.zeros(padded_shape(x.shape, pad), dtype=x.dtype) if need_dx else None
+
+    def run_tiles(group: list[Tile]) -> Array | None:
+        dw = None                                                          # (F, C*k)
+        cols_buffer = _buffer(xp, x, kernel, group, out) if need_dw else None
+        dcols_buffer = _buffer(xp, x, kernel, group, out) if need_dx else None
+        for tile in group:
+            dy_tile = dy[:, tile.batch, tile.rows].reshape(f, -1)
+            if need_dw:      # in w's own layout: no transpose of a (large) dW at the end
+                cols = im2col(xpad, kernel, stride, dilation, tile, out, cols_buffer)
+                product = dy_tile @ cols.T
+                if dw is None:
+                    dw = product
+                else:
+                    dw += product
+            if need_dx:
+                dcols = _columns_gradient(xp, wmat, dy_tile, dcols_buffer)
+                col2im_add(dcols, dxpad, kernel, stride, dilation, tile, out)
+        return dw
+
+    partials = _tile_threads.run(run_tiles, tiles, threads)
+    dx = xp.ascontiguousarray(dxpad[interior(x.shape[2:], pad)]) if need_dx else None
+    dw = _tile_threads.summed(partials).reshape(w.shape) if need_dw else None
+    return dx, dw
+
+
+def _buffer(xp, x: Array, kernel: Sequence[int], tiles: list[Tile], out) -> Array:
+    """Flat scratch buffer big enough for the columns of the largest tile."""
+    positions = max(math.prod(tile_out_sizes(t, out)) for t in tiles)
+    return xp.empty(x.shape[0] * math.prod(kernel) * positions, dtype=x.dtype)
+
+
+def _matrix_view(target: Array) -> Array | None:
+    """``target (F, ...)`` as an ``(F, rest)`` view for NumPy's matmul ``out=``, else None."""
+    if is_gpu_array(target) or not target[0].flags.c_contiguous:
+        return None
+    return target.reshape(target.shape[0], -1)     # merges contiguous axes: always a view
+
+
+def _columns_gradient(xp, wmat: Array, dy_tile: Array, buffer: Array) -> Array:
+    """``dcols (C k, n) = W^T dy``, in ``buffer``. With fewer positions n than filters it is
+    computed as ``(dy^T W)^T`` (a transposed view, faster in OpenBLAS there: see
+    docs/benchmarks.md); col2im then reads it strided, which only few positions can afford."""
+    n = dy_tile.shape[1]
+    dcols = buffer[:wmat.shape[1] * n]
+    if n < wmat.shape[0] and not is_gpu_array(dy_tile):
+        return xp.matmul(dy_tile.T, wmat, out=dcols.reshape(n, -1)).T
+    return xp.matmul(wmat.T, dy_tile, out=dcols.reshape(wmat.shape[1], n))
+
+
+def _whole_observation_groups(tiles: list[Tile], threads: int) -> bool:
+    """True when no observation has tiles in two of the ``threads`` groups."""
+    parts = _tile_threads.groups(tiles, threads)
+    for before, after in zip(parts[:-1], parts[1:]):
+        if before[-1].batch.stop > after[0].batch.start:
+            return False
+    return True
