@@ -176,10 +176,16 @@ class DAGNetwork(GraphNetwork):
         return np.concatenate(scores, axis=1).T
 
     def classify(self, X: Any, *args: Any, **kwargs: Any) -> tuple[pd.Categorical, np.ndarray]:
-        """``(labels, scores)``: labels a pandas.Categorical over ``Classes``; scores ``N x K``."""
+        """``(labels, scores)``: labels a pandas.Categorical over ``Classes``; scores ``N x K``.
+
+        A segmentation network (scores per voxel, ``h x w [x d] x K x N``) gives the class name
+        of every voxel, an ``h x w [x d] x N`` str array, as ``semanticseg``.
+        """
         layer = self._output_layer()
         classes = _classes(layer)
         scores = self.predict(X, *args, **kwargs)
+        if scores.ndim > 2:
+            return np.asarray(classes)[scores.argmax(axis=-2)], scores
         labels = pd.Categorical.from_codes(np.argmax(scores, axis=1), categories=classes)
         return labels, scores
 

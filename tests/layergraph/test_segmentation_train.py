@@ -6,6 +6,7 @@ import pytest
 
 import layergraph as lg
 from layergraph.layers.errors import MException
+from layergraph.ops import _backend
 from layergraph.runtime.executor import Executor
 from layergraph.training import setup
 from tests.helpers.gradcheck import check_gradients
@@ -161,3 +162,21 @@ def test_pixel_loss_gradients_match_finite_differences(rng):
     y = scores
     expected = -(np.array([1, 2, 0.5])[:, None, None, None, None] * t * np.log(y)).sum() / t.sum()
     assert loss == pytest.approx(expected, rel=1e-10)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not _backend.gpu_available(), reason="needs CuPy and a CUDA device")
+def test_gpu_segmentation_training_matches_cpu():
+    """float64: the per-voxel loss path, voxel accuracy and semanticseg on CuPy equal the CPU's."""
+    X, Y = sphere_data(8)
+    Y[0, 0, 0, :] = None
+    infos, nets = {}, {}
+    for env in ("cpu", "gpu"):
+        lg.rng(3)
+        nets[env], infos[env] = lg.trainNetwork(
+            X, Y, tiny_unet(), options(MaxEpochs=2, ExecutionEnvironment=env,
+                                       ValidationData=(X[..., :4], Y[..., :4])), dtype=np.float64)
+    np.testing.assert_allclose(infos["gpu"].TrainingLoss, infos["cpu"].TrainingLoss, rtol=1e-8)
+    np.testing.assert_allclose(infos["gpu"].TrainingAccuracy, infos["cpu"].TrainingAccuracy, atol=1e-9)
+    assert np.array_equal(lg.semanticseg(X, nets["gpu"], ExecutionEnvironment="gpu"),
+                          lg.semanticseg(X, nets["cpu"], ExecutionEnvironment="cpu"))

@@ -118,3 +118,11 @@ def test_dice_jaccard_identities(a, data):
     assert np.all((np.nan_to_num(d) >= 0) & (np.nan_to_num(d) <= 1))
     present = [k for k in range(1, int(max(a.max(), b.max(), 0)) + 1) if (a == k).any()]
     np.testing.assert_allclose(lg.dice(a, a)[[k - 1 for k in present]], 1.0)
+
+
+def test_classify_of_a_segmentation_network_labels_every_voxel(rng):
+    net = pixel_net()
+    X = rng.standard_normal((3, 4, 2, 2, 3)).astype(np.float32)
+    labels, scores = lg.classify(net, X)
+    assert scores.shape == (3, 4, 2, 3, 3)
+    np.testing.assert_array_equal(labels, lg.semanticseg(X, net))
