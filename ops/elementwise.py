@@ -127,7 +127,13 @@ def swish_backward(dy: Array, cache: SwishCache) -> Array:
     return dy * (s + x * s * (1 - s))
 
 
-def gelu_forward(x: Array, approximation: str = "none") -> tuple[Array, InputCache]:
+class GeluCache(NamedTuple):
+    x: Array
+    phi: Array            # Phi(x) ("none") or tanh(sqrt(2/pi) (x + 0.044715 x^3)) ("tanh")
+    approximation: str
+
+
+def gelu_forward(x: Array, approximation: str = "none") -> tuple[Array, GeluCache]:
     """GELU ``y = x Phi(x)``; approximation "none": ``Phi = (1 + erf(x / sqrt(2))) / 2``;
     "tanh": ``(1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2``. See also: geluLayer.
 
@@ -135,29 +141,47 @@ def gelu_forward(x: Array, approximation: str = "none") -> tuple[Array, InputCac
     >>> round(float(gelu_forward(np.array(1.0))[0]), 10)
     0.8413447461
     """
-    if approximation not in ("none", "tanh"):
-        raise ValueError("approximation must be 'none' or 'tanh'. "
-                         f"Received: approximation={approximation!r}.")
-    return x * _gelu_phi(x, approximation), InputCache(x, approximation)
-
-
-def gelu_backward(dy: Array, cache: InputCache) -> Array:
-    """``dx = dy (Phi(x) + x Phi'(x))``."""
-    x, approximation = cache
-    xp = get_xp(dy, x)
-    if approximation == "none":
-        density = x.dtype.type(1 / math.sqrt(2 * math.pi)) * xp.exp(-x * x / 2)
-        return dy * (_gelu_phi(x, approximation) + x * density)
-    c = x.dtype.type(math.sqrt(2 / math.pi))
-    inner = c * (x + x.dtype.type(0.044715) * x * x * x)
-    t = xp.tanh(inner)
-    d_inner = c * (1 + x.dtype.type(3 * 0.044715) * x * x)
-    return dy * ((1 + t) / 2 + x * (1 - t * t) * d_inner / 2)
-
-
-def _gelu_phi(x: Array, approximation: str) -> Array:
     xp = get_xp(x)
     if approximation == "none":
-        return (1 + _erf.erf(x * x.dtype.type(1 / math.sqrt(2)))) / 2
-    c = x.dtype.type(math.sqrt(2 / math.pi))
-    return (1 + xp.tanh(c * (x + x.dtype.type(0.044715) * x * x * x))) / 2
+        phi = _erf.erf(x * x.dtype.type(1 / math.sqrt(2)))
+        phi += 1
+        phi *= x.dtype.type(0.5)
+        return x * phi, GeluCache(x, phi, approximation)
+    if approximation != "tanh":
+        raise ValueError("approximation must be 'none' or 'tanh'. "
+                         f"Received: approximation={approximation!r}.")
+    t = x * x
+    t *= x.dtype.type(0.044715)
+    t += 1
+    t *= x
+    t *= x.dtype.type(math.sqrt(2 / math.pi))
+    xp.tanh(t, out=t)
+    y = t + 1
+    y *= x
+    y *= x.dtype.type(0.5)
+    return y, GeluCache(x, t, approximation)
+
+
+def gelu_backward(dy: Array, cache: GeluCache) -> Array:
+    """``dx = dy (Phi(x) + x Phi'(x))``."""
+    x, phi, approximation = cache
+    xp = get_xp(dy, x)
+    if approximation == "none":
+        density = x * x
+        density *= x.dtype.type(-0.5)
+        xp.exp(density, out=density)
+        density *= x.dtype.type(1 / math.sqrt(2 * math.pi))
+        density *= x
+        density += phi
+        density *= dy
+        return density
+    t = phi
+    d_inner = x * x
+    d_inner *= x.dtype.type(3 * 0.044715)
+    d_inner += 1
+    d_inner *= x.dtype.type(math.sqrt(2 / math.pi) / 2)
+    d_inner *= x
+    d_inner *= 1 - t * t
+    d_inner += (1 + t) / 2
+    d_inner *= dy
+    return d_inner
