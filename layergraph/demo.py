@@ -143,7 +143,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo; returns 0 when accuracy >= 90% and the reload matches."""
     if argv is not None and list(argv)[:1] == ["segmentation"]:
         return segmentation_main(list(argv)[1:])
-    parser = argparse.ArgumentParser(prog="layergraph demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="layergraph demo",
+        description="The README's first run (make demo): print the documented 3-D ResNet "
+                    "displays, train a small 3-D ResNet on synthetic volumes with trainNetwork, "
+                    "then save, reload and compare its predictions. 'layergraph demo segmentation': "
+                    "train unet3dLayers on synthetic volumes and report Dice.")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--num-train", type=int, default=1280)
     parser.add_argument("--seed", type=int, default=0)

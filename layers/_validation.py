@@ -286,3 +286,33 @@ def logical_scalar(value: Any, func: str, argname: str) -> bool:
 
 __all__ += ["positive_int", "real_scalar", "float_array", "matlab_shape", "initializer", "is_unset",
             "logical_scalar"]
+
+
+def describe(value: Any, depth: int = 0) -> str:
+    """What a value is, for a "Received:" message: its type and size, never its full contents.
+
+    >>> describe([np.zeros((16, 16, 16, 1, 32), np.float32)])
+    'a list of 1 element (a 16x16x16x1x32 float32 array)'
+    """
+    if value is None or isinstance(value, (bool, int, float, complex, np.bool_, np.number)):
+        return repr(value.item() if isinstance(value, (np.bool_, np.number)) else value)
+    if isinstance(value, str):
+        return repr(value if len(value) <= 60 else value[:57] + "...")
+    shape = getattr(value, "shape", None)
+    if isinstance(shape, tuple):
+        size = "x".join(map(str, shape)) or "scalar"
+        dtype = getattr(value, "dtype", None)
+        if str(dtype) == "category":
+            return f"a categorical of {len(value)} labels"
+        kind = "array" if isinstance(value, np.ndarray) else type(value).__name__
+        return f"a {size} {dtype} {kind}" if dtype is not None else f"a {size} {kind}"
+    if isinstance(value, (list, tuple)):
+        n = len(value)
+        text = f"a {type(value).__name__} of {n} element{'' if n == 1 else 's'}"
+        if n and depth < 2:
+            inner = ", ".join(describe(v, depth + 1) for v in value[:3])
+            text += f" ({inner}{', ...' if n > 3 else ''})"
+        return text
+    if isinstance(value, dict):
+        return f"a dict with keys {list(value)[:5]}"
+    return f"an object of type {type(value).__name__}"

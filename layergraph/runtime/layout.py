@@ -63,15 +63,21 @@ def internal_to_matlab(x: Any) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(*range(2, x.ndim), 0, 1))
 
 
-def onehot(labels: Any, classes: Sequence[Any], dtype: Any = np.float32) -> np.ndarray:
-    """Labels (pandas.Categorical or a sequence) -> one-hot ``(K, N)`` in ``classes`` order."""
+def onehot(labels: Any, classes: Sequence[Any], dtype: Any = np.float32,
+           argname: str = "Labels", func: str = "executor") -> np.ndarray:
+    """Labels (pandas.Categorical or a sequence) -> one-hot ``(K, N)`` in ``classes`` order.
+
+    Labels outside ``classes``: MException ``nnet_cnn:<func>:UnknownClass`` naming ``argname``.
+    """
     lookup = {c: k for k, c in enumerate(classes)}
     values = list(labels)
     unknown = sorted({str(v) for v in values if v not in lookup})
     if unknown:
-        raise MException("nnet_cnn:executor:UnknownClass",
-                         f"Labels must be among the network classes {list(map(str, classes))}. "
-                         f"Received: {unknown[:5]}.")
+        count = sum(v not in lookup for v in values)
+        raise MException(f"nnet_cnn:{func}:UnknownClass",
+                         f"{argname} must be among the network classes "
+                         f"{list(map(str, classes))}. Received: {count} of {len(values)} labels "
+                         f"outside them: {unknown[:5]}{' ...' if len(unknown) > 5 else ''}.")
     out = np.zeros((len(classes), len(values)), dtype=dtype)
     out[[lookup[v] for v in values], np.arange(len(values))] = 1
     return out

@@ -98,8 +98,10 @@ def _validation_data(name, value):
         return None
     if isinstance(value, (list, tuple)) and len(value) == 2:
         return tuple(value)
-    raise _err(name, "empty ([] / None) or a pair (X, Y) of predictors and responses",
-               type(value).__name__)
+    raise MException(f"nnet_cnn:{_FUNC}:Invalid{name}",
+                     f"{name} must be empty ([] / None) or a pair (X, Y) of predictors and "
+                     f"responses: {name}=(XValidation, YValidation). Received: {name}="
+                     f"{v.describe(value)}.")
 
 
 def _checkpoint_path(name, value):

@@ -34,9 +34,11 @@ def as_categorical(Y: Any) -> pd.Categorical:
     return pd.Categorical(list(np.asarray(Y).ravel()))
 
 
-def label_targets(labels: Any, classes: list[str]) -> np.ndarray:
-    """One-hot ``(K, N)`` float64 of labels (compared as text) over the class names."""
-    return onehot([str(v) for v in as_categorical(labels)], classes, dtype=np.float64)
+def label_targets(labels: Any, classes: list[str], argname: str = "Labels") -> np.ndarray:
+    """One-hot ``(K, N)`` float64 of labels (compared as text) over the class names; labels
+    outside them: ``nnet_cnn:trainNetwork:UnknownClass`` naming ``argname``."""
+    return onehot([str(v) for v in as_categorical(labels)], classes, dtype=np.float64,
+                  argname=argname, func=_FUNC)
 
 
 def prepare_targets(Y: Any, n: int, classification: bool) -> tuple[np.ndarray, list | None]:

@@ -74,7 +74,7 @@ def _prepare_graph(lgraph: Any, X: np.ndarray, labels: Any, options: Any, say: C
             layers[i_out] = layers[i_out].copy(Classes=classes)
         else:
             classes = [str(c) for c in given]
-            targets = setup.label_targets(labels, classes)
+            targets = setup.label_targets(labels, classes, "Training labels (Y)")
     if options.ResetInputNormalization or setup.unset_input_statistics(layers[i_in]):
         stats = setup.normalization_statistics(layers[i_in], X)
         if stats:
@@ -344,7 +344,7 @@ def _validation_data(options, input_layer, classes, num_targets, num_spatial, dt
         codes, _ = segmentation.label_volume_codes(out, YV, XV, "ValidationData labels")
         TV = segmentation.pixel_targets(pixel_graph, codes, len(classes), "ValidationData labels")
     elif classes is not None:
-        TV = setup.label_targets(YV, classes)
+        TV = setup.label_targets(YV, classes, "ValidationData labels")
     else:
         TV, _ = setup.prepare_targets(YV, XV.shape[-1], False)
         if TV.shape[0] != num_targets:
