@@ -3,7 +3,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import layergraph as lg
 from layergraph import (MException, classificationLayer, fullyConnectedLayer, imageInputLayer,
                         softmaxLayer, trainingOptions, trainNetwork)
 from layergraph.layers._validation import describe
@@ -53,32 +52,6 @@ def test_training_labels_outside_the_output_layer_classes_name_them():
         trainNetwork(X, Y, _layers(classes=["a", "z"]),
                      trainingOptions("sgdm", MaxEpochs=1, MiniBatchSize=4, Verbose=False))
     assert err.value.identifier == "nnet_cnn:trainNetwork:UnknownClass"
-
-
-def test_dlgradient_says_which_value_it_cannot_differentiate():
-    net = lg.dlnetwork([imageInputLayer([1, 1, 3], Normalization="none", Name="in"),
-                        fullyConnectedLayer(2, Name="fc"), softmaxLayer(Name="sm")])
-    X = np.random.default_rng(0).standard_normal((1, 1, 3, 4)).astype(np.float32)
-    T = np.eye(2, 4, dtype=np.float32)
-
-    def scaled(net, X, T):
-        Y, _ = lg.forward(net, X)
-        return lg.dlgradient(2 * lg.crossentropy(Y, T), net.Learnables)
-
-    with pytest.raises(MException) as err:
-        lg.dlfeval(scaled, net, X, T)
-    message = str(err.value)
-    assert err.value.identifier == "deep:dlgradient:UnsupportedLoss"
-    assert "Received: loss=" in message and "another value" not in message
-    assert "computed a crossentropy/mse loss of output 'sm'" in message
-    assert "an operation such as +, *" in message
-
-    def no_loss(net, X, T):
-        lg.forward(net, X)
-        return lg.dlgradient(np.float32(0.5), net.Learnables)
-
-    with pytest.raises(MException, match=r"Received: loss=0\.5; no crossentropy or mse"):
-        lg.dlfeval(no_loss, net, X, T)
 
 
 def test_describe_never_prints_contents():
