@@ -58,7 +58,3 @@ class ForwardContext:
     def with_training(self, training: bool) -> "ForwardContext":
         """The same context (same random stream) with ``training`` replaced."""
         return self if training == self.training else replace(self, training=bool(training))
-
-
-INFERENCE = ForwardContext(False)
-TRAINING = ForwardContext(True)

@@ -48,7 +48,7 @@ def max_pool_forward(x: Array, pool: Sequence[int], stride: Sequence[int], pad: 
     """Maximum of each window; pads are -inf and never win. Returns ``(y, cache)``.
 
     The cache keeps, per pass, the offset of each maximum (on ties the first one in
-    column-major order over the window); with ``keep_argmax=False`` (inference: ~40% faster)
+    column-major order over the window); with ``keep_argmax=False`` (inference: faster)
     it keeps ``x`` instead and a backward, if any, finds the offsets then. Pads are never
     materialised: each offset only touches the windows where it falls on a real element. The
     passes run on blocks of ``(C, N)`` slices small enough to stay in cache. See also:
@@ -210,7 +210,7 @@ def _crop(xp, gpad: Array, shape, geometry) -> Array:
 
 
 BLOCK_BYTES = 2**21
-"""Input bytes of the ``(C, N)`` slices max pooling processes together (cache blocking)."""
+"""Input bytes of the ``(C, N)`` slices max pooling processes together (docs/benchmarks.md#tuning-constants)."""
 
 
 def _blocks(x2: Array) -> list[slice]:

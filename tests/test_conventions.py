@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import pathlib
 
 import pytest
@@ -183,3 +184,59 @@ def test_star_import_gives_the_matlab_api():
     loadNetwork rng plot""".split()
     missing = [name for name in expected if name not in ns]
     assert not missing, f"missing from `from layergraph import *`: {missing}"
+
+
+TUNING_SUFFIXES = ("_BYTES", "_ELEMENTS", "_POSITIONS", "_FILTERS", "_WASTE", "_PER_TILE")
+FIGURES = re.compile(r"\bmeasured\b|\b\d+(\.\d+)?\s?(ms|us)\b|\b\d+(-\d+)?%|\b\d+\.\d+x\b",
+                     re.IGNORECASE)
+
+
+def _tuning_constants() -> list[tuple[pathlib.Path, str, str | None]]:
+    """(file, name, the string right after it or None) for every module-level tuning constant
+    of the ops (an UPPER_CASE number named ``*_BYTES``, ``*_ELEMENTS``, ...)."""
+    found = []
+    for path in _sources("ops"):
+        body = ast.parse(path.read_text()).body
+        for node, after in zip(body, body[1:] + [None]):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                    and isinstance(node.targets[0], ast.Name) \
+                    and node.targets[0].id.endswith(TUNING_SUFFIXES):
+                doc = after.value.value if isinstance(after, ast.Expr) and isinstance(
+                    after.value, ast.Constant) and isinstance(after.value.value, str) else None
+                found.append((path, node.targets[0].id, doc))
+    return found
+
+
+def test_tuning_constants_say_what_they_control_and_link_their_figures():
+    constants = _tuning_constants()
+    assert len(constants) >= 14
+    table = (ROOT / "docs" / "benchmarks.md").read_text()
+    bad = [f"{p.relative_to(ROOT)}: {name}" for p, name, doc in constants
+           if doc is None or "\n" in doc.strip() or "docs/benchmarks.md#tuning-constants" not in doc
+           or f"`{name}`" not in table or FIGURES.search(doc)]
+    assert not bad, ("each tuning constant: a one-line docstring saying what it controls, "
+                     "linking docs/benchmarks.md#tuning-constants, and a row there:\n"
+                     + "\n".join(bad))
+
+
+def _docstrings(path: pathlib.Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text())
+    out = []
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list):
+            for stmt in body:
+                if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
+                        and isinstance(stmt.value.value, str):
+                    out.append((stmt.lineno, stmt.value.value))
+    return out
+
+
+@pytest.mark.parametrize("folder", ["ops", "layers", "layergraph/runtime"])
+def test_no_benchmark_figures_in_docstrings(folder):
+    """Measurements live in docs/benchmarks.md, not in the code that they tuned."""
+    bad = [f"{p.relative_to(ROOT)}:{line}: {FIGURES.search(text).group(0)!r}"
+           for p in sorted((ROOT / folder).rglob("*.py")) for line, text in _docstrings(p)
+           if FIGURES.search(text)]
+    assert not bad, "benchmark figures in docstrings (move them to docs/benchmarks.md):\n" + \
+        "\n".join(bad)

@@ -261,7 +261,7 @@ class Executor:
         """``[task(batch) for batch in batches]`` for independent mini-batches (inference,
         validation, the BN statistics pass). On the CPU, when there are at least as many
         batches as threads, whole batches run on the ops' threads, each batch's ops
-        single-threaded (faster than splitting every op: docs/benchmarks.md). Each extra
+        single-threaded (faster than splitting every op: docs/benchmarks.md#tuning-constants). Each extra
         batch in flight holds its activations too (``batch_bytes`` each, see
         ``activation_bytes``): batches run one by one when those would take more than a
         quarter of the available memory, or when ``batch_bytes`` is None (unknown). Tasks run

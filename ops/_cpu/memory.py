@@ -2,8 +2,8 @@
 
 NumPy allocates its buffers with ``malloc``. With glibc's defaults, blocks above a dynamic
 threshold (at most 32 MiB) are fresh ``mmap`` s and free memory at the top of the heap is handed
-back to the OS, so every training step faults in and zeroes its activations again: about 9000
-page faults (35 MiB) and 15-20% of a step of the small 3-D ResNet of ``benchmarks/``.
+back to the OS, so every training step faults in and zeroes its activations again (cost:
+docs/benchmarks.md#tuning-constants).
 ``keep_freed_memory()`` sets ``M_MMAP_THRESHOLD`` (64 MiB) and ``M_TRIM_THRESHOLD`` (1 GiB) once
 per process, so freed blocks are reused instead; the resident size then stays near its peak.
 Set ``LAYERGRAPH_KEEP_FREED_MEMORY=0`` to leave the allocator alone; an explicit glibc setting
@@ -17,7 +17,9 @@ import os
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 MMAP_THRESHOLD_BYTES = 64 * 2**20
+"""glibc M_MMAP_THRESHOLD: blocks below this come from the reusable heap (docs/benchmarks.md#tuning-constants)."""
 TRIM_THRESHOLD_BYTES = 2**30
+"""glibc M_TRIM_THRESHOLD: free heap top kept up to this before returning it (docs/benchmarks.md#tuning-constants)."""
 _USER_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 _done = False
 

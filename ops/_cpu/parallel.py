@@ -4,8 +4,8 @@ On the CPU the cores are ours, not OpenBLAS's: with more than one thread, the GE
 (``owning_cores``) run the calling thread's BLAS single-threaded, and the work is split here
 instead: convolution tiles (copies AND GEMMs, ``_tile_threads``), pooling blocks, batch-norm
 channel blocks, ReLU ranges. Mixing the two schemes loses: OpenBLAS's workers keep spinning
-for a while after each multi-threaded GEMM and take the cores our threads need (measured on 2
-cores: ~12-15% slower steps). Thread count: ``LAYERGRAPH_NUM_THREADS`` when set, else the
+for a while after each multi-threaded GEMM and take the cores our threads need (figures:
+docs/benchmarks.md#tuning-constants). Thread count: ``LAYERGRAPH_NUM_THREADS`` when set, else the
 usable cores (affinity and a container's CPU quota) capped by ``OMP_NUM_THREADS`` /
 ``OPENBLAS_NUM_THREADS`` (as BLAS itself would be), and 1 when OpenBLAS's per-thread control
 is missing (BLAS then threads as configured).
@@ -113,9 +113,7 @@ def run(task: Callable[[Any], Any], items: Iterable[Any], like: Any = None,
     """``[task(item) for item in items]`` on up to ``num_threads()`` (or ``threads``) threads;
     re-raises errors. Each thread runs its BLAS single-threaded.
 
-    The calling thread works too, beside ``threads - 1`` pool threads: one hand-off fewer
-    (measured on 2 cores: a run of two empty items ~40-80 us instead of ~100-120 us handing
-    both to the pool; paired training steps 3-8% faster).
+    The calling thread works too, beside ``threads - 1`` pool threads: one hand-off fewer.
     Serial when ``like`` is a GPU array (CuPy work is asynchronous already) and when called
     from inside a work item.
 
@@ -208,7 +206,7 @@ def _as_worker(task: Callable[[Any], Any], item: Any) -> Any:
 
 
 MIN_SPLIT_ELEMENTS = 2**16
-"""Arrays smaller than this are not split (thread hand-off costs more than it saves)."""
+"""Elements per thread at least when an array is split (fewer: not split) (docs/benchmarks.md#tuning-constants)."""
 
 
 def split(size: int, like: Any = None) -> list[slice]:

@@ -3,8 +3,7 @@
 On a small machine the GEMMs of a convolution tile are skinny (F x C k' @ C k' x n) and its
 column copies are single-threaded NumPy; running whole tiles (copies + GEMMs) on
 ``_parallel.num_threads()`` threads, each with ONE BLAS thread, keeps every core busy in both
-phases instead of only in the GEMMs (measured on 2 cores: a 16 -> 16 3x3x3 forward at
-32^3 x 8, 148 -> 80 ms). The tiles are cut into contiguous groups; each group is one work item
+phases instead of only in the GEMMs (figures: docs/benchmarks.md#tuning-constants). The tiles are cut into contiguous groups; each group is one work item
 with its own scratch buffers and returns its own partial results (dW sums), so tiles must write
 disjoint outputs and the result does not depend on the thread count beyond summation order.
 """
@@ -52,8 +51,8 @@ def in_pair(first: Callable[[], Any], second: Callable[[], Any], like: Any = Non
     its ops single-threaded, as nested runs are serial) when the ops have exactly two threads,
     else one after the other.
     Two independent halves of similar cost (a convolution's dx and dW) scale better so on two
-    cores than each split over both threads (fewer hand-offs; measured: training steps of the
-    benchmark networks 0-13% faster). With more threads each half keeps its own split."""
+    cores than each split over both threads (fewer hand-offs; docs/benchmarks.md#tuning-constants).
+    With more threads each half keeps its own split."""
     if num_threads(like) != 2:
         return first(), second()
     a, b = _parallel.run(lambda task: task(), [first, second], threads=2)

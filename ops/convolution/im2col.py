@@ -21,7 +21,7 @@ from .._shapes import Padding, interior, pad_array, padded_shape
 
 
 PARALLEL_COPY_BYTES = 2**20
-"""Columns smaller than this are copied serially (a thread hand-off per offset costs more)."""
+"""Columns smaller than this are copied on one thread (docs/benchmarks.md#tuning-constants)."""
 
 
 class Tile(NamedTuple):
@@ -221,8 +221,8 @@ def _matrix_view(target: Array) -> Array | None:
 
 def _columns_gradient(xp, wmat: Array, dy_tile: Array, buffer: Array) -> Array:
     """``dcols (C k, n) = W^T dy``, in ``buffer``. With fewer positions n than filters it is
-    computed as ``(dy^T W)^T`` (a transposed view, faster in OpenBLAS there: see
-    docs/benchmarks.md); col2im then reads it strided, which only few positions can afford."""
+    computed as ``(dy^T W)^T`` (a transposed view, faster in OpenBLAS there: docs/benchmarks.md#tuning-constants);
+    col2im then reads it strided, which only few positions can afford."""
     n = dy_tile.shape[1]
     dcols = buffer[:wmat.shape[1] * n]
     if n < wmat.shape[0] and not is_gpu_array(dy_tile):

@@ -11,7 +11,7 @@ K_1 times fewer column copies than full im2col. F >= STACK_BELOW_FILTERS runs a 
 
 Halo-free stacking: offset i (shift q_i) needs the product only on planes ``q_i .. q_i + ob``
 of the ``ob + halo`` column planes. A stacked GEMM over all of them wastes ``halo / ob`` of its
-work (40% on two threads' 5-plane tiles of a 32^3 layer); when that is at least SEGMENT_WASTE,
+work (figures: docs/benchmarks.md#tuning-constants); when that is at least SEGMENT_WASTE,
 the planes are cut into segments by the (contiguous) range of offsets that need them and each
 segment is one GEMM with just those offsets' rows (``segments``).
 
@@ -28,45 +28,21 @@ from .._cpu import tile_threads as _tile_threads
 from .._shapes import pad_array
 
 STACK_BELOW_FILTERS = 64
-"""Fewer filters than this: stack a phase's first-axis offsets into one GEMM (BLAS runs an
-(F, K) @ (K, n) product with small F well below peak); else one GEMM per offset, no halo work."""
-
+"""Fewer filters: one stacked GEMM per phase, else one per offset (docs/benchmarks.md#tuning-constants)."""
 SEGMENT_WASTE = 1 / 8
-"""Halo planes at least this fraction of a tile's output planes: segmented stacked GEMMs
-(measured: forward 5-14% faster, dW of single-observation tiles 9-39% faster; below it, and
-for dW over several observations, the extra small GEMMs cost more than the waste)."""
-
-
+"""Halo >= this fraction of a tile's planes: segmented GEMMs (docs/benchmarks.md#tuning-constants)."""
 MIN_PLANES_PER_TILE = 8
-"""Output planes a tile covers at least, within each thread's share of the column cap (its
-columns copy ``halo`` more input planes): with cache-sized tiles a 64^3 layer of 32 channels
-got 1-plane tiles, copying every input plane 3 times. Measured on 2 threads, f+b at 64^3 and
-32^3 x 4: 1.3-1.6x faster than no minimum; 16 planes no better."""
-
-
+"""Least output planes per tile, within the threads' column cap (docs/benchmarks.md#tuning-constants)."""
 PLANE_2D_MIN_POSITIONS = 256
-"""2-D: plane shifts (row shifts) only at unit stride and at least this many positions per
-observation (measured with halo-free segments, f+b: 0.86-0.93x full im2col's time from 16^2
-up; 8^2 (per-observation GEMMs of 64 columns) and stride 2, 0.98-1.23x)."""
-
-
+"""2-D: plane shifts from this many positions per observation (docs/benchmarks.md#tuning-constants)."""
 PLANE_3D_MIN_POSITIONS = 64
-"""3-D: plane shifts from this many positions per observation (4^3) up, with at least as
-many positions in the batch as filters, and on the CPU at unit stride (a stride-2 layer's
-columns shrink by 24/17 only, its phases' GEMMs are small: full im2col measured 0.6-1.05x the
-time, f+b and forward, 16-128 channels, 1 and 2 threads; 7x7x7 stems 0.75-0.97x; steps of
-'small' 0.96x, MATLAB's default resnet3dLayers on 64^3 0.89x). On 2^3 (ResNet's last stage)
-a tile's 2 output planes copy 4 input planes and the per-observation GEMMs are tiny: full
-im2col took 0.61-0.83x the time (f+b, 128-512 channels, 1 and 2 threads). A weight bigger
-than the data (512 filters on 4^3 x 2) costs more in the plane path's permuted weight copies
-than it saves.
-ResNet-50 3-D (MATLAB's default resnet3dLayers) on 64^3 x 2, 2 threads: step 0.93x."""
+"""3-D: plane shifts from this many positions per observation (docs/benchmarks.md#tuning-constants)."""
 
 
 def uses_plane_shifts(x: Array, w: Array, stride) -> bool:
     """A first-axis kernel of 2+ and GEMM depth C k' >= 32; in 3-D from PLANE_3D_MIN_POSITIONS
     positions per observation (on the CPU at unit stride), in 2-D on the CPU at unit stride
-    from PLANE_2D_MIN_POSITIONS; 1-D: full im2col (measured faster)."""
+    from PLANE_2D_MIN_POSITIONS; 1-D: full im2col (faster there)."""
     if x.ndim not in (4, 5) or w.shape[2] < 2 or x.shape[0] * math.prod(w.shape[3:]) < 32:
         return False
     unit_stride_or_gpu = all(s == 1 for s in stride) or is_gpu_array(x)

@@ -13,8 +13,7 @@ from .._backend import Array
 from .._cpu import parallel as _parallel, tile_threads as _tile_threads
 
 SPLIT_ABOVE_BYTES = 2**20
-"""A GEMM operand above this is split over the threads, at most one range per this many bytes
-(below, hand-offs cost more)."""
+"""GEMM operand bytes per thread range at least (smaller: not split) (docs/benchmarks.md#tuning-constants)."""
 
 
 def applies(w: Array, pad: Sequence[Sequence[int]]) -> bool:

@@ -16,7 +16,7 @@ dx and dW of a large layer run as independent halves on two threads (``tile_thre
 GPU arrays take the same decisions with one thread (the ``_cpu`` runtime passes them through);
 the algorithms' GPU variants are inside them (no ``out=`` GEMMs, one stacked GEMM per phase).
 Thread counts and tile sizes: ``tile_thread_count``, ``tile_budget`` and the constants below
-(figures: docs/benchmarks.md, "Convolution tiles").
+(figures: docs/benchmarks.md#tuning-constants).
 """
 from __future__ import annotations
 
@@ -28,13 +28,11 @@ from .._backend import Array
 from .._cpu import tile_threads as _tile_threads
 
 COLUMN_BUDGET_BYTES = 64 * 2**20
-"""Upper bound on the im2col buffer of one tile (forward; backward holds two such buffers)."""
+"""Hard cap on one tile's im2col buffer (backward holds two) (docs/benchmarks.md#tuning-constants)."""
 CACHE_TILE_BYTES = 8 * 2**20
-"""Column bytes of the tiles in flight, shared by the tile threads (each tile: this / threads,
-below COLUMN_BUDGET_BYTES); measured: docs/benchmarks.md, "Convolution tiles"."""
+"""Column bytes of the tiles in flight, shared by the tile threads (docs/benchmarks.md#tuning-constants)."""
 THREAD_ABOVE_BYTES = 2**20
-"""Columns of all tiles above this: tiles run on ``tile_threads`` threads, at most one thread
-per this many bytes, and no tile below it (smaller, the hand-offs cost more than they save)."""
+"""Columns per tile thread at least (fewer: one thread, no smaller tile) (docs/benchmarks.md#tuning-constants)."""
 
 
 def forward(xp, x: Array, w: Array, stride, pad, dilation, out) -> Array:
