@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import layergraph as lg
 from layergraph import MException
@@ -292,3 +293,30 @@ def test_focal_loss_layer_trains_a_classifier(rng):
         "adam", MaxEpochs=8, MiniBatchSize=8, Verbose=False, InitialLearnRate=0.05))
     assert info.TrainingLoss[-1] < info.TrainingLoss[0]
     assert type(net.Layers[-1]).__name__ == "FocalLossLayer"
+
+
+# ---- property-based: sizes agree with execution ----------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from([2, 3]), st.data())
+def test_transposed_conv_layer_sizes_match_forward(ndim, data):
+    sizes = tuple(data.draw(st.integers(1, 4)) for _ in range(ndim))
+    filt = tuple(data.draw(st.integers(1, 4)) for _ in range(ndim))
+    stride = tuple(data.draw(st.integers(1, 3)) for _ in range(ndim))
+    same = data.draw(st.booleans()) and all(k >= s for k, s in zip(filt, stride))
+    make = lg.transposedConv2dLayer if ndim == 2 else lg.transposedConv3dLayer
+    if same:
+        layer = make(filt, 2, Stride=stride, Cropping="same")
+    else:
+        crop = [data.draw(st.integers(0, (n - 1) * s + k - 1) if k > 1 else st.just(0)) // 2
+                for n, k, s in zip(sizes, filt, stride)]
+        layer = make(filt, 2, Stride=stride, Cropping=crop)
+    size = (*sizes, 3)
+    (out,) = layer.output_sizes([size])
+    if same:
+        assert out[:-1] == tuple(n * s for n, s in zip(sizes, stride))
+    layer = layer.initialize([size], np.random.default_rng(0))
+    x = np.random.default_rng(1).standard_normal((3, 2, *sizes))
+    (y,), _, _ = layer.forward(internal_params(layer), [x], ForwardContext(False))
+    assert matlab_size(y) == out
