@@ -27,6 +27,10 @@ from .context import ForwardContext
 from .errors import MException
 
 _REGISTRY: dict[str, type] = {}
+# A subclass that defines ``predict(self, X)`` is a user-defined layer (MATLAB's classdef ... <
+# nnet.layer.Layer); layergraph installs the adapter that runs it on dlarrays with a tape
+# (layergraph/networks/custom_layer.py).
+CUSTOM_LAYER_ADAPTERS: list = []
 
 
 def registered_layer(name: str) -> type | None:
@@ -78,6 +82,8 @@ class Layer:
 
     def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "predict" in cls.__dict__ and CUSTOM_LAYER_ADAPTERS:
+            CUSTOM_LAYER_ADAPTERS[0](cls)      # a user-defined layer (MATLAB's nnet.layer.Layer)
         if register:
             _register(cls)
 

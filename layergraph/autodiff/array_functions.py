@@ -10,7 +10,7 @@ import numpy as np
 from ..layers.errors import MException
 from ..ops._backend import get_xp
 from .dlarray import data_of, dlarray, fmt_of, record1
-from .numpy_rules import unbroadcast
+from .numpy_rules import matlab_expansion, unbroadcast
 
 
 # ---- array functions ----------------------------------------------------------------------
@@ -216,15 +216,14 @@ def _stack(arrays, axis=0, **kwargs):
 
 @implements(np.where)
 def _where(condition, x, y):
-    cond = data_of(condition)
-    xr, yr = data_of(x), data_of(y)
+    cond, xr, yr = matlab_expansion([data_of(condition), data_of(x), data_of(y)])
     xp = get_xp(cond, xr, yr)
     z = xp.where(cond, xr, yr)
     fmt = next((fmt_of(v) for v in (x, y, condition) if fmt_of(v) and len(fmt_of(v)) == z.ndim), "")
-    shapes = [np.shape(xr), np.shape(yr)]
+    shapes, originals = [np.shape(xr), np.shape(yr)], [np.shape(data_of(x)), np.shape(data_of(y))]
     return record1(z, fmt, [x, y], lambda g, need: (
-        unbroadcast(xp.where(cond, g, 0), shapes[0]) if need[0] else None,
-        unbroadcast(xp.where(cond, 0, g), shapes[1]) if need[1] else None))
+        unbroadcast(xp.where(cond, g, 0), shapes[0]).reshape(originals[0]) if need[0] else None,
+        unbroadcast(xp.where(cond, 0, g), shapes[1]).reshape(originals[1]) if need[1] else None))
 
 
 @implements(np.clip)

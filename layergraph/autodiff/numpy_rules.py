@@ -1,8 +1,9 @@
 """Gradients of the NumPy operations on dlarrays: the ufuncs (operators, exp, log, ...) here,
 the array functions (sum, mean, reshape, ...) and indexing in array_functions.py.
 
-Broadcasting follows NumPy's rules; a gradient is summed back to its input's shape
-(``unbroadcast``).  Two formatted operands with different formats are first aligned by label
+Broadcasting is MATLAB's implicit expansion (the data are in MATLAB layout): an operand with
+fewer dimensions gets trailing singletons, then NumPy's rules apply; a gradient is summed back
+to its input's shape (``unbroadcast``).  Two formatted operands with different formats are first aligned by label
 (MATLAB's dimension matching); an unformatted operand broadcasts by position.
 """
 from __future__ import annotations
@@ -146,12 +147,25 @@ def _expand_to(x, fmt: str, union: str):
     return x.reshape(shape)
 
 
+def matlab_expansion(raws: list[Any]) -> list[Any]:
+    """MATLAB's implicit expansion: operands with fewer dimensions get trailing singleton
+    dimensions (a ``1 x 1 x C`` array scales the channels of ``h x w x C x N`` data; a vector
+    of K values is a K x 1 column against ``K x N``), then NumPy broadcasting applies."""
+    shapes = [getattr(r, "shape", ()) for r in raws]
+    n = max(len(sh) for sh in shapes)
+    return [r.reshape(tuple(sh) + (1,) * (n - len(sh))) if 0 < len(sh) < n else r
+            for r, sh in zip(raws, shapes)]
+
+
 def apply_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
     if method != "__call__" or "out" in kwargs or ufunc.nout != 1:
         raise MException("deep:dlarray:UnsupportedOperation",
                          f"dlarray supports NumPy ufunc calls without out= (no in-place updates). Received: "
                          f"{ufunc.__name__}.{method}{' with out=' if 'out' in kwargs else ''}.")
     raws, fmt = _aligned(inputs)
+    originals = [getattr(r, "shape", ()) for r in raws]
+    if ufunc is not np.matmul:
+        raws = matlab_expansion(raws)
     z = ufunc(*raws, **kwargs)
     if ufunc in _CONSTANT_UFUNCS:
         return dlarray._new(z, fmt)
@@ -164,8 +178,8 @@ def apply_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> An
 
     def backward(g, need):
         grads = _safe(lambda: rule(g, raws, z, need))
-        return tuple(unbroadcast(gr, s) if n and gr is not None else None
-                     for gr, s, n in zip(grads, shapes, need))
+        return tuple(unbroadcast(gr, s).reshape(o) if n and gr is not None else None
+                     for gr, s, o, n in zip(grads, shapes, originals, need))
     return record1(z, fmt, inputs, backward)
 
 

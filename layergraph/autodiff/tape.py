@@ -81,12 +81,18 @@ def pop(tape: Tape) -> None:
 
 def gradients(tape: Tape, root: int, root_grad: Any, targets: Sequence[int | None]) -> list[Any]:
     """d root / d target for every target id (None where the root does not depend on it)."""
+    return vjp(tape, {root: root_grad}, targets)
+
+
+def vjp(tape: Tape, seeds: dict[int, Any], targets: Sequence[int | None]) -> list[Any]:
+    """sum_k <seeds[k], d value_k / d target> for every target id (a vector-Jacobian product)."""
+    root = max(seeds)
     wanted = {t for t in targets if t is not None}
     reach = set(wanted)
     for node in tape.nodes:                       # forward: which nodes lead from a target
         if node.outputs[0] <= root and any(i in reach for i in node.inputs if i is not None):
             reach.update(node.outputs)
-    grads: dict[int, Any] = {root: root_grad}
+    grads: dict[int, Any] = dict(seeds)
     for node in reversed(tape.nodes):
         if node.outputs[0] > root or not any(o in grads for o in node.outputs):
             continue

@@ -12,9 +12,11 @@ from . import updates
 from . import unet_networks
 from . import onehot
 from . import segmentation
+from . import custom_layer  # noqa: F401  (installs the adapter of user-defined layers)
+from . import check_layer
 
 __all__: list[str] = []
-for _module in (dag_network, dlnetwork, custom_loop, updates, unet_networks, onehot, segmentation):
+for _module in (dag_network, dlnetwork, custom_loop, updates, unet_networks, onehot, segmentation, check_layer):
     for _name in _module.__all__:
         globals()[_name] = getattr(_module, _name)
         __all__.append(_name)
