@@ -21,6 +21,8 @@ class DropoutLayer(ParameterFreeLayer):
 
     TYPE, FUNC, DEFAULT_NAME = "Dropout", "dropoutLayer", "dropout"
     HYPERPARAMETERS = ("Probability",)
+    CACHE_ONLY_IN_TRAINING = True   # a statistics pass (no backward) runs it as inference:
+    #                                 the population statistics see what prediction sees
 
     def __init__(self, *args: Any, **kwargs: Any):
         if args and not isinstance(args[0], str):

@@ -88,3 +88,18 @@ def test_training_is_reproducible_under_rng_and_predict_is_deterministic():
     np.testing.assert_array_equal(w(net1), w(net2))
     assert not np.array_equal(w(net1), w(net3))
     np.testing.assert_array_equal(np.asarray(lg.predict(net1, X)), np.asarray(lg.predict(net1, X)))
+
+
+def test_population_statistics_pass_runs_dropout_as_inference():
+    g = np.random.default_rng(3)
+    X = (g.standard_normal((4, 4, 2, 16)) + np.array([1.0, -2.0]).reshape(1, 1, 2, 1)).astype(np.float32)
+    Y = pd.Categorical(np.where(X[:, :, 0].mean(axis=(0, 1)) > 1, "p", "n"))
+    layers = [lg.imageInputLayer([4, 4, 2], Name="in", Normalization="none"),
+              lg.dropoutLayer(0.5, Name="drop"), lg.batchNormalizationLayer(Name="bn"),
+              lg.fullyConnectedLayer(2, Name="fc"), lg.softmaxLayer(Name="sm"),
+              lg.classificationLayer(Name="out")]
+    net, _ = lg.trainNetwork(X, Y, layers, lg.trainingOptions(
+        "sgdm", MaxEpochs=1, MiniBatchSize=8, Verbose=False, BatchNormalizationStatistics="population"))
+    bn = net.Layers[2]
+    np.testing.assert_allclose(bn.TrainedMean.ravel(), X.mean(axis=(0, 1, 3)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(bn.TrainedVariance.ravel(), X.var(axis=(0, 1, 3)), rtol=1e-4)
