@@ -157,6 +157,11 @@ class TransposedConvolutionLayer(_learnables.WeightsAndBias, WindowLayer, regist
                                           k * self.NumFilters, rng)
         return new
 
+    def parameter_shapes(self, input_sizes: list[tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
+        self.output_sizes(input_sizes)
+        channels = self._one_input(input_sizes)[-1]
+        return {"Weights": self._weights_shape(channels), "Bias": (1,) * self.NDIM + (self.NumFilters,)}
+
     # ---- execution -------------------------------------------------------------------------
     def to_internal(self, name: str, value: Any, xp: Any, dtype: Any) -> Any:
         value = xp.asarray(value, dtype=dtype)
