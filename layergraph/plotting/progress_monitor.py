@@ -110,7 +110,7 @@ class TrainingProgressMonitor:
             return
         figure = self.view.figure
         try:
-            write_atomically(self.path, lambda tmp: figure.savefig(tmp, format="png"), self.func)
+            write_atomically(self.path, lambda f: figure.savefig(f, format="png"), self.func)
         except MException as err:      # never lose a training run to a picture
             self.write_failed = True
             warnings.warn(f"{err.message} The training continues without the figure.", stacklevel=3)
