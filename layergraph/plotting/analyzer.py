@@ -18,7 +18,7 @@ from typing import Any
 from ..graph import analysis, layerGraph
 from ..layers._validation import parse_name_value, validatestring
 from ..layers.errors import MException
-from . import page_assets
+from . import backend, page_assets
 from .files import write_text_atomically
 from .layout import layer_graph_layout
 from .svg import graph_svg
@@ -150,9 +150,7 @@ def _display_available() -> bool:
     """A screen a browser can open on (and not a test run or a disabled session)."""
     if os.environ.get(NO_BROWSER_ENV, "") not in ("", "0") or "PYTEST_CURRENT_TEST" in os.environ:
         return False
-    if sys.platform.startswith(("win", "darwin")):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return backend.display_available()
 
 
 def _interactive() -> bool:

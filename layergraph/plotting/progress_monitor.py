@@ -4,11 +4,13 @@ With an on-screen matplotlib backend the figure is a window redrawn live; otherw
 notebooks) it is written to ``training-progress.png`` in CheckpointPath or the working folder,
 during training and once more at the end. Redraws are throttled by their own cost: the next one
 waits at least ``COST_RATIO`` times as long as the last took (and ``MIN_INTERVAL_S``), so drawing
-stays near 1% of the training time.
+stays near 1% of the training time; without a window, matplotlib is imported and the figure
+built on a background thread while the first iterations run.
 """
 from __future__ import annotations
 
 import os
+import threading
 import time
 import warnings
 from typing import Any, Callable
@@ -22,7 +24,8 @@ __all__ = ["TrainingProgressMonitor", "TrainingProgressPlot", "show_progress"]
 
 FILE_NAME = "training-progress.png"
 COST_RATIO = 100.0
-MIN_INTERVAL_S = {"window": 1.0, "file": 30.0}
+MIN_INTERVAL_S = {"window": 1.0, "file": 60.0}
+PNG_OPTIONS = {"compress_level": 1}      # fast encoding; the file is rewritten often
 
 
 class TrainingProgressPlot:
@@ -57,8 +60,10 @@ class TrainingProgressMonitor:
     iteration, ``finish`` at the end."""
 
     def __init__(self, folder: str, say: Callable[[str], None], func: str = "trainNetwork"):
-        mpl = backend.require_matplotlib(func)
-        self.mode = "file" if backend.draws_to_files(mpl) else "window"
+        backend.check_matplotlib(func)
+        self.mode = "file" if backend.draws_to_files_without_import() else "window"
+        self._prepared: dict[str, Any] = {}
+        self._preparing: threading.Thread | None = None
         self.func, self.say = func, say
         self.path = _check_folder(folder, func) if self.mode == "file" else None
         self.view: ProgressFigure | None = None
@@ -69,6 +74,23 @@ class TrainingProgressMonitor:
         self.write_failed = False
         if self.path:
             say(f"Training progress figure: {self.path} (updated during training)")
+
+    def start(self, record: ProgressRecord) -> None:
+        """Training begins: without a window, import matplotlib and build the figure on a
+        background thread, so that work overlaps the first iterations."""
+        if self.mode != "file":
+            return
+
+        def prepare() -> None:
+            try:
+                view = new_figure(record, managed=False)
+                view.figure.canvas.draw()            # loads the fonts once
+                self._prepared["view"] = view
+            except Exception as err:  # noqa: BLE001 - reported by the first draw instead
+                self._prepared["error"] = err
+        self._preparing = threading.Thread(target=prepare, name="layergraph-progress-figure",
+                                           daemon=True)
+        self._preparing.start()
 
     def due(self) -> bool:
         """Whether a redraw is allowed now."""
@@ -88,6 +110,9 @@ class TrainingProgressMonitor:
 
     def _draw(self, record: ProgressRecord) -> None:
         start = time.perf_counter()
+        if self.view is None and self._preparing is not None:
+            self._preparing.join()
+            self.view = self._prepared.get("view")
         if self.view is None:
             plt = backend.pyplot(self.func) if self.mode == "window" else None
             self.view = new_figure(record, managed=self.mode == "window", pyplot=plt)
@@ -110,7 +135,8 @@ class TrainingProgressMonitor:
             return
         figure = self.view.figure
         try:
-            write_atomically(self.path, lambda f: figure.savefig(f, format="png"), self.func)
+            write_atomically(self.path, lambda f: figure.savefig(f, format="png", pil_kwargs=PNG_OPTIONS),
+                             self.func)
         except MException as err:      # never lose a training run to a picture
             self.write_failed = True
             warnings.warn(f"{err.message} The training continues without the figure.", stacklevel=3)

@@ -121,6 +121,8 @@ class _Trainer:
     def run(self) -> None:
         """Train for MaxEpochs (or until patience / OutputFcn stops it)."""
         self.start, self.start_wall = time.perf_counter(), time.time()
+        if self.monitor is not None:
+            self.monitor.start(self._record())
         n, m, xp = self.X.shape[1], self.o.MiniBatchSize, self.ex.xp
         order = global_generator().permutation(n) if self.o.Shuffle == "once" else np.arange(n)
         order = xp.asarray(order)                    # on the data's device, once per shuffle

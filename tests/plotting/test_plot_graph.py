@@ -109,3 +109,16 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
     with pytest.raises(MException, match=r"pip install layergraph\[plot\]") as err:
         lg.plot(small_graph())
     assert err.value.identifier == "layergraph:plot:MatplotlibMissing"
+
+
+@pytest.mark.parametrize("env, files", [({"MPLBACKEND": "TkAgg"}, False), ({"MPLBACKEND": "agg"}, True),
+                                        ({"DISPLAY": ":0"}, False), ({}, True)])
+def test_file_or_window_is_decided_without_importing_matplotlib(monkeypatch, env, files):
+    from layergraph.plotting import backend
+    for name in ("MPLBACKEND", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.delitem(sys.modules, "matplotlib")
+    assert backend.draws_to_files_without_import() is files

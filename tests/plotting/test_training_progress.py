@@ -105,7 +105,7 @@ def test_redraws_are_throttled_by_their_cost(tmp_path, monkeypatch):
     record = info._progress_record
     for _ in range(50):
         monitor.tick(lambda: record)
-    assert monitor.draws == 0                          # a file is first written after 30 s
+    assert monitor.draws == 0                          # a file is first written after 60 s
     monkeypatch.setitem(progress_monitor.MIN_INTERVAL_S, "file", 0.0)
     monitor.tick(lambda: record)
     assert monitor.draws == 1 and monitor.last_cost > 0
@@ -114,6 +114,18 @@ def test_redraws_are_throttled_by_their_cost(tmp_path, monkeypatch):
     assert monitor.draws == 1
     monitor.finish(record)
     assert monitor.draws == 2 and monitor.drawing_seconds >= monitor.last_cost
+
+
+def test_the_figure_is_built_in_the_background_when_training_starts(tmp_path):
+    monitor = progress_monitor.TrainingProgressMonitor(str(tmp_path), lambda *_: None)
+    _, info = train(Plots="none")
+    record = info._progress_record
+    monitor.start(record)
+    monitor._preparing.join(timeout=60)
+    prepared = monitor._prepared["view"]
+    monitor.finish(record)
+    assert monitor.view is prepared and monitor.draws == 1
+    assert_png_shows_something(tmp_path / "training-progress.png", size=PNG_SIZE, min_ink=0.03)
 
 
 def test_a_failed_write_warns_and_training_goes_on(tmp_path, monkeypatch):
