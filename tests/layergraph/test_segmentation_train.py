@@ -180,3 +180,22 @@ def test_gpu_segmentation_training_matches_cpu():
     np.testing.assert_allclose(infos["gpu"].TrainingAccuracy, infos["cpu"].TrainingAccuracy, atol=1e-9)
     assert np.array_equal(lg.semanticseg(X, nets["gpu"], ExecutionEnvironment="gpu"),
                           lg.semanticseg(X, nets["cpu"], ExecutionEnvironment="cpu"))
+
+
+def test_two_d_unetlayers_with_dropout_trains_on_label_images():
+    lg.rng(4)
+    rng = np.random.default_rng(4)
+    X = (0.3 * rng.standard_normal((16, 16, 1, 8))).astype(np.float32)
+    L = np.zeros((16, 16, 8), np.int64)
+    for i in range(8):
+        r, c = rng.integers(3, 9, 2)
+        X[r:r + 5, c:c + 5, 0, i] += 1.0
+        L[r:r + 5, c:c + 5, i] = 1
+    lgraph = lg.unetLayers([16, 16, 1], 2, EncoderDepth=2, NumFirstEncoderFilters=4)
+    lgraph = lg.replaceLayer(lgraph, "Segmentation-Layer", lg.pixelClassificationLayer(
+        Name="Segmentation-Layer", Classes=["bg", "square"], ClassWeights=[1, 3]))
+    net, info = lg.trainNetwork(X, L, lgraph, options(MaxEpochs=8, MiniBatchSize=4))
+    assert info.TrainingLoss[-1] < info.TrainingLoss[0]
+    C, score, all_scores = lg.semanticseg(X, net, nargout=3)
+    assert C.shape == (16, 16, 8) and all_scores.shape == (16, 16, 2, 8)
+    assert lg.dice(C, np.array(["bg", "square"])[L])[1] > 0.5
