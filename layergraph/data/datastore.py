@@ -128,7 +128,8 @@ class Datastore:
 
 
 def _datastore(ds: Any, func: str) -> Datastore:
-    if not isinstance(ds, Datastore):
+    # objects that declare QUEUE_FUNCTIONS (minibatchqueue) take hasdata/reset/shuffle too
+    if not isinstance(ds, Datastore) and not (func in getattr(ds, "QUEUE_FUNCTIONS", ()) and hasattr(ds, func)):
         raise error(func, "InvalidDatastore", f"{func} needs a datastore. Received: "
                     f"{type(ds).__name__}.")
     return ds

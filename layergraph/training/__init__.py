@@ -1,13 +1,14 @@
-"""trainingOptions and trainNetwork.
+"""trainingOptions, trainNetwork and trainnet.
 
-Modules: options (trainingOptions), train_network (trainNetwork), setup (preparation and finishing passes),
+Modules: options (trainingOptions), train_network (trainNetwork), trainnet (trainnet, testnet), setup (preparation and finishing passes),
 progress (the verbose table and the training info).
 """
 from . import options
 from . import train_network
+from . import trainnet
 
 __all__: list[str] = []
-for _module in (options, train_network,):
+for _module in (options, train_network, trainnet):
     for _name in _module.__all__:
         globals()[_name] = getattr(_module, _name)
         __all__.append(_name)

@@ -137,6 +137,20 @@ def _output_fcn(name, value):
     return fcns
 
 
+_NOT_DISPLAYED = ("Metrics",)   # trainnet's option (R2023b); the display stays the R2021b-R2023a one
+METRICS = ("accuracy", "rmse", "fscore", "auc", "precision", "recall")
+
+
+def _metrics(name, value):
+    """[] / None, a metric name or a list of them (trainnet's table columns; trainNetwork ignores it)."""
+    if _is_empty(value):
+        return None
+    names = (value,) if isinstance(value, str) else tuple(value) if isinstance(value, (list, tuple)) else None
+    if names is None or not all(isinstance(x, str) for x in names):
+        raise _err(name, f"empty, a metric name or a list of them ({', '.join(METRICS)})", value)
+    return tuple(v.validatestring(x, METRICS, _FUNC, name) for x in names)
+
+
 # (property, default, checker) in MATLAB's display order; solver-specific ones come first.
 _SOLVER_PROPS = {
     "sgdm": (("Momentum", 0.9, _unit_closed), ("InitialLearnRate", 0.01, _positive_finite)),
@@ -176,6 +190,7 @@ _COMMON_PROPS = (
     ("ResetInputNormalization", True, _logical),
     ("BatchNormalizationStatistics", "population", _choice("population", "moving")),
     ("OutputNetwork", "last-iteration", _choice("last-iteration", "best-validation-loss")),
+    ("Metrics", None, _metrics),
 )
 
 
@@ -233,7 +248,8 @@ class TrainingOptions:
             for a, b in zip(self.properties().values(), other.properties().values()))
 
     def __repr__(self) -> str:
-        rows = [(name, _display_value(value)) for name, value in self.properties().items()]
+        rows = [(name, _display_value(value)) for name, value in self.properties().items()
+                if name not in _NOT_DISPLAYED]
         return properties_text(type(self).__name__, rows) + "\n"
 
 
