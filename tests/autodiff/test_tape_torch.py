@@ -17,8 +17,9 @@ BINARY = {
     "maximum": (np.maximum, torch.maximum),
     "minimum": (np.minimum, torch.minimum),
     "pow": (lambda a, b: (np.abs(a) + 0.5) ** b, lambda a, b: (a.abs() + 0.5) ** b),
-    "hypot": (np.hypot, torch.hypot),
-    "arctan2": (np.arctan2, torch.atan2),
+    # second arguments kept away from 0: at the origin both derivatives are 0/0 (b - b gives it)
+    "hypot": (lambda a, b: np.hypot(a, np.abs(b) + 1), lambda a, b: torch.hypot(a, b.abs() + 1)),
+    "arctan2": (lambda a, b: np.arctan2(a, np.abs(b) + 1), lambda a, b: torch.atan2(a, b.abs() + 1)),
     "where": (lambda a, b: np.where(a > 0, a, b),
               lambda a, b: torch.where(a > 0, a, b)),
     "matmul_t": (lambda a, b: a @ b.T @ a, lambda a, b: a @ b.T @ a),
@@ -47,7 +48,9 @@ UNARY = {
     "softmax_rows": (lambda a: np.exp(a) / np.sum(np.exp(a), axis=1, keepdims=True),
                      lambda a: torch.softmax(a, dim=1)),
     "max_cols": (lambda a: a - np.max(a, axis=0, keepdims=True), lambda a: a - a.amax(dim=0, keepdim=True)),
-    "std": (lambda a: a / np.std(a), lambda a: a / a.std(unbiased=False)),
+    # not a / std(a): a constant array (after clip, or b - b) has std 0, and d sqrt(0) is infinite
+    "std": (lambda a: a / (np.std(a + np.arange(12.0).reshape(3, 4)) + 0.5),
+            lambda a: a / ((a + torch.arange(12.0, dtype=a.dtype).reshape(3, 4)).std(unbiased=False) + 0.5)),
 }
 REDUCE = {
     "sum": (np.sum, torch.sum),
