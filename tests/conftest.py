@@ -1,10 +1,19 @@
-"""Shared fixtures: ``xp`` (numpy; cupy marked ``gpu`` when CuPy and a GPU are present), ``rng``."""
+"""Shared fixtures: ``xp`` (numpy; cupy marked ``gpu`` when CuPy and a GPU are present), ``rng``;
+the hypothesis profile of CI runs."""
 import importlib
+import os
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from layergraph.ops import _backend
+
+# CI (CI=true) draws hypothesis examples from a fixed seed, so a landing never fails by chance;
+# developers' runs explore new examples each time (and keep failures in .hypothesis/).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(params=[pytest.param("numpy", id="numpy"),
