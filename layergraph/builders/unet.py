@@ -283,7 +283,8 @@ def _plan_decoder_stage(spec: UNetSpec, plan: UNetPlan, j: int, previous: str, s
     upsampled = up[-1].Name
     k = spec.encoder_depth - j + 1
     if new:
-        concat = layer_lib.concatenationLayer(ndim + 1, 2, Name=f"encoderDecoderSkipConnectionFeatureMerge{k}")
+        concat = layer_lib.concatenationLayer(ndim + 1, 2,
+                                              Name=f"encoderDecoderSkipConnectionFeatureMerge{k}")
     elif ndim == 2:
         concat = layer_lib.depthConcatenationLayer(2, Name=f"{prefix}-DepthConcatenation")
     else:

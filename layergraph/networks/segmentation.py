@@ -53,13 +53,17 @@ def semanticseg(X: Any, net: Any, *args: Any, nargout: int = 1, **kwargs: Any) -
                                  ["categorical", "double", "uint8"], "semanticseg", "OutputType")
     classes_given = opts.pop("Classes", None)
     if isinstance(nargout, bool) or nargout not in (1, 2, 3):
-        raise MException("vision:semanticseg:TooManyOutputs",
-                         f"nargout must be 1, 2 or 3 (C, score, allScores). Received: nargout={nargout!r}.")
+        raise MException("vision:semanticseg:TooManyOutputs", "nargout must be 1, 2 or 3 (C, score, "
+                         f"allScores). Received: nargout={nargout!r}.")
     if isinstance(net, dlnetwork) and opts:
         raise MException("vision:semanticseg:UnsupportedOption",
                          "With a dlnetwork semanticseg runs the whole batch on the network's data; "
-                         f"MiniBatchSize and ExecutionEnvironment apply to a DAGNetwork. Received: {sorted(opts)}.")
+                         "MiniBatchSize and ExecutionEnvironment apply to a DAGNetwork. "
+                         f"Received: {sorted(opts)}.")
     num_spatial = num_spatial_dims(net.layerGraph())
+    input_layer = next(layer for layer in net.Layers if layer.IS_INPUT)
+    if np.ndim(X) == num_spatial and input_layer.InputSize[-1] == 1:    # a grayscale h x w [x d]
+        X = np.asarray(X)[..., None]
     single = np.ndim(X) == num_spatial + 1
     scores = np.asarray(net.predict(X, **opts))
     if single and scores.ndim == num_spatial + 1:          # a dlnetwork keeps no singleton N

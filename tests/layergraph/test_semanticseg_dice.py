@@ -126,3 +126,15 @@ def test_classify_of_a_segmentation_network_labels_every_voxel(rng):
     labels, scores = lg.classify(net, X)
     assert scores.shape == (3, 4, 2, 3, 3)
     np.testing.assert_array_equal(labels, lg.semanticseg(X, net))
+
+
+def test_semanticseg_of_a_grayscale_volume_without_channel_dimension(rng):
+    w = np.ones((1, 1, 1, 1, 2), np.float32) * np.array([1.0, -1.0], np.float32)
+    layers = [lg.image3dInputLayer([4, 4, 3, 1], Normalization="none"),
+              lg.convolution3dLayer(1, 2, Weights=w, Bias=np.zeros((1, 1, 1, 2), np.float32)),
+              lg.softmaxLayer(), lg.pixelClassificationLayer(Classes=["pos", "neg"])]
+    net = lg.assembleNetwork(lg.layerGraph(layers))
+    vol = rng.standard_normal((4, 4, 3)).astype(np.float32)
+    C = lg.semanticseg(vol, net)
+    assert C.shape == (4, 4, 3)
+    np.testing.assert_array_equal(C, np.where(vol > 0, "pos", "neg"))

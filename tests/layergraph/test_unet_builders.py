@@ -77,7 +77,8 @@ def test_brain_tumor_example_valid_padding_output_size():
     lgraph, out = lg.unet3dLayers([132, 132, 132, 4], 2, ConvolutionPadding="valid", nargout=2)
     assert out == (44, 44, 44, 2)
     assert output_size_by_propagation(lgraph) == (44, 44, 44, 2)
-    assert [x.Name for x in lgraph.Layers if x.Name.startswith("Crop")] == ["Crop3d-1", "Crop3d-2", "Crop3d-3"]
+    crops = [x.Name for x in lgraph.Layers if x.Name.startswith("Crop")]
+    assert crops == ["Crop3d-1", "Crop3d-2", "Crop3d-3"]
 
 
 # ---- names, order, settings ----------------------------------------------------------------
