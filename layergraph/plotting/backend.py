@@ -54,6 +54,11 @@ def display_available() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def is_file_backend(name: str) -> bool:
+    """True for a backend name that renders off screen."""
+    return str(name).lower().startswith(_FILE_BACKENDS)
+
+
 def draws_to_files(mpl: Any) -> bool:
     """True when figures render off screen (Agg, SVG, notebook inline, or no display)."""
     try:

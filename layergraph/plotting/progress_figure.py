@@ -19,6 +19,7 @@ FIGURE_INCHES = (12.0, 6.5)
 DPI = 100
 COLOURS = {"metric": ("#9ecae1", "#0072BD"), "loss": ("#f5b28c", "#D95319")}
 EPOCH_SHADE = "#eef0f3"
+MAX_SHADED_EPOCHS = 200             # beyond, bands would be thinner than a pixel
 SIDE_TEXT_WIDTH = 34                 # characters per line of the side panel
 
 
@@ -127,7 +128,8 @@ class ProgressFigure:
         label = {"metric": "Accuracy (%)" if record.classification else "RMSE", "loss": "Loss"}
         span = max(record.max_iterations, 1)
         for key, ax in self.axes.items():
-            for e in range(1, record.max_epochs + 1, 2):
+            shaded = range(1, record.max_epochs + 1, 2) if record.max_epochs <= MAX_SHADED_EPOCHS else ()
+            for e in shaded:
                 ax.axvspan((e - 1) * record.iterations_per_epoch, e * record.iterations_per_epoch,
                            color=EPOCH_SHADE, zorder=0, linewidth=0)
             light, dark = COLOURS[key]

@@ -64,7 +64,7 @@ class TrainingProgressMonitor:
         self.mode = "file" if backend.draws_to_files_without_import() else "window"
         self._prepared: dict[str, Any] = {}
         self._preparing: threading.Thread | None = None
-        self.func, self.say = func, say
+        self.func, self.say, self.folder = func, say, folder
         self.path = _check_folder(folder, func) if self.mode == "file" else None
         self.view: ProgressFigure | None = None
         self.last_end = time.perf_counter()
@@ -113,6 +113,9 @@ class TrainingProgressMonitor:
         if self.view is None and self._preparing is not None:
             self._preparing.join()
             self.view = self._prepared.get("view")
+        if self.view is None and self.mode == "window" and backend.is_file_backend(
+                backend.pyplot(self.func).get_backend()):
+            self._fall_back_to_file()        # a display, but matplotlib found no GUI toolkit
         if self.view is None:
             plt = backend.pyplot(self.func) if self.mode == "window" else None
             self.view = new_figure(record, managed=self.mode == "window", pyplot=plt)
@@ -129,6 +132,15 @@ class TrainingProgressMonitor:
         self.last_cost, self.last_end = end - start, end
         self.drawing_seconds += self.last_cost
         self.draws += 1
+
+    def _fall_back_to_file(self) -> None:
+        self.mode = "file"
+        try:
+            self.path = _check_folder(self.folder, self.func)
+            self.say(f"Training progress figure: {self.path} (no window could open)")
+        except MException as err:
+            self.write_failed = True
+            warnings.warn(f"{err.message} The training continues without the figure.", stacklevel=4)
 
     def _write(self) -> None:
         if self.write_failed:

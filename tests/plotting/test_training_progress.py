@@ -190,3 +190,34 @@ def test_without_matplotlib_training_works_and_plots_name_the_extra(tmp_path):
     assert lines[1].startswith("layergraph:trainNetwork:MatplotlibMissing")
     assert "pip install layergraph[plot]" in lines[1]
     assert not os.listdir(tmp_path)
+
+
+def test_a_window_is_drawn_at_once_and_live(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    from layergraph.plotting import backend
+    monkeypatch.setattr(backend, "draws_to_files_without_import", lambda: False)
+    monkeypatch.setattr(backend, "is_file_backend", lambda name: False)   # as with a GUI backend
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda block=None: shown.append(block))
+    monitor = progress_monitor.TrainingProgressMonitor(str(tmp_path), print)
+    _, info = train(Plots="none")
+    record = info._progress_record
+    monitor.start(record)
+    assert monitor.due() and monitor._preparing is None        # no background work for a window
+    monitor.tick(lambda: record)
+    assert monitor.draws == 1 and shown == [False]
+    assert monitor.figure in map(plt.figure, plt.get_fignums())   # a pyplot window
+    monitor.tick(lambda: record)
+    assert monitor.draws == 1                                  # throttled: 1 s at least
+    monitor.finish(record)
+    assert monitor.draws == 2 and not os.listdir(tmp_path)      # no file for a window
+
+
+def test_a_display_without_a_gui_toolkit_falls_back_to_the_file(tmp_path, monkeypatch, capsys):
+    from layergraph.plotting import backend
+    monkeypatch.setattr(backend, "draws_to_files_without_import", lambda: False)
+    monitor = progress_monitor.TrainingProgressMonitor(str(tmp_path), print)
+    _, info = train(Plots="none")
+    monitor.finish(info._progress_record)
+    assert monitor.mode == "file" and "no window could open" in capsys.readouterr().out
+    assert_png_shows_something(tmp_path / "training-progress.png", size=PNG_SIZE, min_ink=0.03)
