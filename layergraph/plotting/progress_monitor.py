@@ -10,6 +10,7 @@ built on a background thread while the first iterations run.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 import warnings
@@ -43,6 +44,17 @@ def show_progress(record: ProgressRecord, func: str = "plot") -> TrainingProgres
     plt = backend.pyplot(func)
     view = new_figure(record, managed=True, pyplot=plt)
     return TrainingProgressPlot(view, record)
+
+
+def _show_in_notebook(figure: Any) -> None:
+    """Display ``figure`` in the output cell when running in a Jupyter kernel."""
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)()
+    if shell is None or not hasattr(shell, "kernel"):
+        return
+    display = getattr(sys.modules.get("IPython.display"), "display", None)
+    if display is not None:
+        display(figure)
 
 
 def _check_folder(folder: str, func: str) -> str:
@@ -105,8 +117,10 @@ class TrainingProgressMonitor:
             self._draw(record())
 
     def finish(self, record: ProgressRecord) -> None:
-        """The final figure (always drawn)."""
+        """The final figure (always drawn; also shown inline in a Jupyter notebook)."""
         self._draw(record)
+        if self.mode == "file":
+            _show_in_notebook(self.view.figure)
 
     def _draw(self, record: ProgressRecord) -> None:
         start = time.perf_counter()

@@ -221,3 +221,15 @@ def test_a_display_without_a_gui_toolkit_falls_back_to_the_file(tmp_path, monkey
     monitor.finish(info._progress_record)
     assert monitor.mode == "file" and "no window could open" in capsys.readouterr().out
     assert_png_shows_something(tmp_path / "training-progress.png", size=PNG_SIZE, min_ink=0.03)
+
+
+def test_in_a_notebook_the_final_figure_is_shown_inline(tmp_path, monkeypatch):
+    import types
+    shown = []
+    kernel_shell = types.SimpleNamespace(kernel=object())
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: kernel_shell))
+    monkeypatch.setitem(sys.modules, "IPython.display", types.SimpleNamespace(display=shown.append))
+    monitor = progress_monitor.TrainingProgressMonitor(str(tmp_path), lambda *_: None)
+    _, info = train(Plots="none")
+    monitor.finish(info._progress_record)
+    assert shown == [monitor.figure]
