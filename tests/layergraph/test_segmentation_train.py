@@ -199,3 +199,26 @@ def test_two_d_unetlayers_with_dropout_trains_on_label_images():
     C, score, all_scores = lg.semanticseg(X, net, nargout=3)
     assert C.shape == (16, 16, 8) and all_scores.shape == (16, 16, 2, 8)
     assert lg.dice(C, np.array(["bg", "square"])[L])[1] > 0.5
+
+
+def test_trained_segmentation_network_saves_and_loads(tmp_path):
+    lg.rng(5)
+    X, Y = sphere_data(4)
+    net, _ = lg.trainNetwork(X, Y, tiny_unet(), options(MaxEpochs=1))
+    path = str(tmp_path / "seg.lgnet")
+    lg.saveNetwork(net, path)
+    again = lg.loadNetwork(path)
+    assert tuple(again.Layers["Segmentation-Layer"].Classes) == ("background", "sphere")
+    np.testing.assert_array_equal(lg.semanticseg(X, again), lg.semanticseg(X, net))
+
+
+def test_unet3d_graph_with_a_pixel_output_layer_trains():
+    """The R2024a builder's graph plus an output layer trains with trainNetwork (crop/merge path)."""
+    lg.rng(6)
+    X, Y = sphere_data(4)
+    lgraph = lg.layerGraph(lg.unet3d([8, 8, 8, 1], 2, EncoderDepth=1, NumFirstEncoderFilters=2))
+    lgraph = lg.addLayers(lgraph, lg.pixelClassificationLayer(Name="pixels"))
+    lgraph = lg.connectLayers(lgraph, "FinalNetworkSoftmax-Layer", "pixels")
+    net, info = lg.trainNetwork(X, Y, lgraph, options(MaxEpochs=2))
+    assert np.isfinite(info.TrainingLoss).all()
+    assert lg.semanticseg(X, net).shape == Y.shape
