@@ -222,3 +222,25 @@ def test_unet3d_graph_with_a_pixel_output_layer_trains():
     net, info = lg.trainNetwork(X, Y, lgraph, options(MaxEpochs=2))
     assert np.isfinite(info.TrainingLoss).all()
     assert lg.semanticseg(X, net).shape == Y.shape
+
+
+def test_unet3d_in_a_custom_training_loop():
+    """MATLAB's dlnetwork workflow: forward, crossentropy over 'SSSCB', dlgradient, adamupdate."""
+    lg.rng(7)
+    X, Y = sphere_data(4)
+    T = np.stack([Y == "background", Y == "sphere"], axis=3).astype(np.float32)   # h x w x d x K x N
+    net = lg.unet3d([8, 8, 8, 1], 2, EncoderDepth=1, NumFirstEncoderFilters=2)
+
+    def model_loss(net, X, T):
+        Y, state = lg.forward(net, X)
+        loss = lg.crossentropy(Y, T)
+        return loss, lg.dlgradient(loss, net.Learnables), state
+
+    losses, avg, sq = [], None, None
+    for it in range(1, 5):
+        loss, grads, state = lg.dlfeval(model_loss, net, lg.dlarray(X, "SSSCB"), lg.dlarray(T, "SSSCB"))
+        net.State = state
+        net, avg, sq = lg.adamupdate(net, grads, avg, sq, it, 0.01)
+        losses.append(float(lg.extractdata(loss)))
+    assert losses[-1] < losses[0]
+    assert lg.semanticseg(X, net, Classes=["background", "sphere"]).shape == Y.shape
