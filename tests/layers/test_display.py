@@ -1,52 +1,10 @@
-"""Type strings, one-line descriptions and the MATLAB object display."""
+"""The MATLAB object display and its formatting helpers (Type strings and one-line
+descriptions of every layer: the case table, tests/layers/layer_cases.py)."""
 import numpy as np
 import pytest
 
 import layergraph as lg
 from layergraph.layers import _display
-
-
-@pytest.mark.parametrize("layer, type_, description", [
-    (lg.image3dInputLayer([64, 64, 64]), "3-D Image Input", "64x64x64x1 images with 'zerocenter' normalization"),
-    (lg.imageInputLayer([28, 28, 1]), "Image Input", "28x28x1 images with 'zerocenter' normalization"),
-    (lg.convolution3dLayer(7, 64, Stride=2, Padding="same"), "3-D Convolution",
-     "64 7x7x7 convolutions with stride [2  2  2] and padding 'same'"),
-    (lg.convolution2dLayer(3, 25), "2-D Convolution",
-     "25 3x3 convolutions with stride [1  1] and padding [0  0  0  0]"),
-    (lg.convolution2dLayer(3, 64, NumChannels=64, Padding="same"), "2-D Convolution",
-     "64 3x3x64 convolutions with stride [1  1] and padding 'same'"),
-    (lg.convolution3dLayer(1, 8, Padding=[[0, 1, 2], [3, 4, 10]]), "3-D Convolution",
-     "8 1x1x1 convolutions with stride [1  1  1] and padding [0   1   2;3   4  10]"),
-    (lg.batchNormalizationLayer(), "Batch Normalization", "Batch normalization"),
-    (lg.batchNormalizationLayer(Offset=np.zeros((1, 1, 1, 64))), "Batch Normalization",
-     "Batch normalization with 64 channels"),
-    (lg.reluLayer(), "ReLU", "ReLU"),
-    (lg.maxPooling3dLayer(3, Stride=2, Padding="same"), "3-D Max Pooling",
-     "3x3x3 max pooling with stride [2  2  2] and padding 'same'"),
-    (lg.maxPooling2dLayer(3, Stride=2), "2-D Max Pooling",
-     "3x3 max pooling with stride [2  2] and padding [0  0  0  0]"),
-    (lg.averagePooling2dLayer(7, Stride=7), "2-D Average Pooling",
-     "7x7 average pooling with stride [7  7] and padding [0  0  0  0]"),
-    (lg.averagePooling3dLayer(3, Stride=2, Padding="same"), "3-D Average Pooling",
-     "3x3x3 average pooling with stride [2  2  2] and padding 'same'"),
-    (lg.globalAveragePooling3dLayer(), "3-D Global Average Pooling", "3-D global average pooling"),
-    (lg.globalAveragePooling2dLayer(), "2-D Global Average Pooling", "Global average pooling"),
-    (lg.additionLayer(2), "Addition", "Element-wise addition of 2 inputs"),
-    (lg.depthConcatenationLayer(3), "Depth concatenation", "Depth concatenation of 3 inputs"),
-    (lg.fullyConnectedLayer(10), "Fully Connected", "10 fully connected layer"),
-    (lg.softmaxLayer(), "Softmax", "softmax"),
-    (lg.classificationLayer(), "Classification Output", "crossentropyex"),
-    (lg.classificationLayer(Classes=["tench"] + [f"c{i}" for i in range(999)]), "Classification Output",
-     "crossentropyex with 'tench' and 999 other classes"),
-    (lg.classificationLayer(Classes=["cat", "dog"]), "Classification Output",
-     "crossentropyex with classes 'cat' and 'dog'"),
-    (lg.regressionLayer(), "Regression Output", "mean-squared-error"),
-    (lg.regressionLayer(ResponseNames=["Response"]), "Regression Output",
-     "mean-squared-error with response 'Response'"),
-])
-def test_type_and_description(layer, type_, description):
-    assert layer.Type == type_
-    assert layer.description() == description
 
 
 def test_int2str_matches_matlab_spacing():

@@ -1,7 +1,8 @@
-"""One table of layer cases, one entry per exported layer class: a new layer class is not
-exported without an entry here. Each case: initialize -> output_sizes agree with forward in
-inference and training, backward gives input-shaped gradients and learnable-shaped parameter
-gradients, properties survive a JSON round trip, the class is registered for loading."""
+"""Checks every case of the layer-case table (tests/layers/layer_cases.py): the class is
+exported and registered; output_sizes are the stated ones and agree with forward in inference
+and training; backward gives input-shaped and learnable-shaped gradients that match central
+finite differences; the display facts; properties survive a JSON round trip and a
+saveNetwork / loadNetwork of a LayerGraph holding the layer."""
 import inspect
 import json
 
@@ -11,53 +12,10 @@ import pytest
 import layergraph as lg
 from layergraph.layers.base import Layer, registered_layer
 from layergraph.layers.context import ForwardContext
-from helpers.layer_check import internal_params, matlab_size
+from helpers.layer_check import check_layer, internal_params, matlab_size
+from layer_cases import CASES
 
-CASES = {  # class name: (constructor, input sizes (MATLAB order, no batch))
-    "ImageInputLayer": (lambda: lg.imageInputLayer([4, 5, 2], Normalization="none"), []),
-    "Image3DInputLayer": (lambda: lg.image3dInputLayer([3, 4, 2, 2], Normalization="none"), []),
-    "Convolution2DLayer": (lambda: lg.convolution2dLayer(3, 4, Padding="same"), [(5, 4, 2)]),
-    "Convolution3DLayer": (lambda: lg.convolution3dLayer(2, 3, Stride=2), [(4, 4, 3, 2)]),
-    "BatchNormalizationLayer": (lambda: lg.batchNormalizationLayer(), [(3, 3, 2)]),
-    "ReLULayer": (lambda: lg.reluLayer(), [(3, 3, 2)]),
-    "SoftmaxLayer": (lambda: lg.softmaxLayer(), [(1, 1, 4)]),
-    "MaxPooling2DLayer": (lambda: lg.maxPooling2dLayer(2, Stride=2), [(4, 4, 2)]),
-    "MaxPooling3DLayer": (lambda: lg.maxPooling3dLayer(2, Stride=2), [(4, 4, 2, 2)]),
-    "AveragePooling2DLayer": (lambda: lg.averagePooling2dLayer(2), [(4, 3, 2)]),
-    "AveragePooling3DLayer": (lambda: lg.averagePooling3dLayer(2), [(3, 3, 3, 2)]),
-    "GlobalAveragePooling2DLayer": (lambda: lg.globalAveragePooling2dLayer(), [(3, 4, 2)]),
-    "GlobalAveragePooling3DLayer": (lambda: lg.globalAveragePooling3dLayer(), [(3, 2, 2, 2)]),
-    "AdditionLayer": (lambda: lg.additionLayer(2), [(3, 3, 2)] * 2),
-    "DepthConcatenationLayer": (lambda: lg.depthConcatenationLayer(2), [(3, 3, 2), (3, 3, 1)]),
-    "ConcatenationLayer": (lambda: lg.concatenationLayer(2, 3), [(3, 1, 2), (3, 2, 2), (3, 1, 2)]),
-    "FullyConnectedLayer": (lambda: lg.fullyConnectedLayer(3), [(2, 2, 2)]),
-    "ClassificationOutputLayer": (lambda: lg.classificationLayer(), [(1, 1, 3)]),
-    "RegressionOutputLayer": (lambda: lg.regressionLayer(), [(1, 1, 2)]),
-    "TransposedConvolution2DLayer": (lambda: lg.transposedConv2dLayer(3, 2, Stride=2,
-                                                                       Cropping="same"),
-                                     [(3, 2, 3)]),
-    "TransposedConvolution3DLayer": (lambda: lg.transposedConv3dLayer(2, 2, Stride=2),
-                                     [(2, 2, 1, 3)]),
-    "Crop2DLayer": (lambda: lg.crop2dLayer(), [(5, 6, 2), (3, 3, 4)]),
-    "Crop3DLayer": (lambda: lg.crop3dLayer([1, 2, 1]), [(4, 4, 3, 2), (2, 2, 2, 1)]),
-    "PixelClassificationLayer": (lambda: lg.pixelClassificationLayer(), [(3, 3, 4)]),
-    "DicePixelClassificationLayer": (lambda: lg.dicePixelClassificationLayer(), [(3, 3, 2, 4)]),
-    "FocalLossLayer": (lambda: lg.focalLossLayer(), [(1, 1, 3)]),
-    "LeakyReLULayer": (lambda: lg.leakyReluLayer(0.2), [(3, 3, 2)]),
-    "ClippedReLULayer": (lambda: lg.clippedReluLayer(1), [(3, 3, 2)]),
-    "ELULayer": (lambda: lg.eluLayer(), [(3, 3, 2)]),
-    "TanhLayer": (lambda: lg.tanhLayer(), [(3, 3, 2)]),
-    "SigmoidLayer": (lambda: lg.sigmoidLayer(), [(3, 3, 2)]),
-    "SwishLayer": (lambda: lg.swishLayer(), [(3, 3, 2)]),
-    "GELULayer": (lambda: lg.geluLayer(), [(3, 3, 2)]),
-    "GroupNormalizationLayer": (lambda: lg.groupNormalizationLayer(2), [(3, 3, 4)]),
-    "InstanceNormalizationLayer": (lambda: lg.instanceNormalizationLayer(), [(3, 3, 2, 2)]),
-    "LayerNormalizationLayer": (lambda: lg.layerNormalizationLayer(), [(3, 3, 2)]),
-    "FlattenLayer": (lambda: lg.flattenLayer(), [(3, 2, 2)]),
-    "GlobalMaxPooling2DLayer": (lambda: lg.globalMaxPooling2dLayer(), [(3, 4, 2)]),
-    "GlobalMaxPooling3DLayer": (lambda: lg.globalMaxPooling3dLayer(), [(3, 2, 2, 2)]),
-    "DropoutLayer": (lambda: lg.dropoutLayer(0.3), [(3, 3, 2)]),
-}
+RUN = [c for c in CASES if c.inputs is not None]
 
 
 def _exported_layer_classes():
@@ -67,7 +25,13 @@ def _exported_layer_classes():
 
 
 def test_every_exported_layer_class_has_a_case():
-    assert sorted(CASES) == _exported_layer_classes()
+    covered = {type(c.make()).__name__ for c in RUN}
+    assert sorted(covered) == _exported_layer_classes()
+
+
+def test_case_names_are_unique():
+    names = [c.name for c in CASES]
+    assert len(names) == len(set(names))
 
 
 def _inputs(layer, sizes, rng):
@@ -77,15 +41,23 @@ def _inputs(layer, sizes, rng):
     return [rng.standard_normal((s[-1], 2, *s[:-1])) for s in sizes]
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_layer_case(name, rng):
-    make, sizes = CASES[name]
-    layer = make()
-    assert type(layer).__name__ == name and registered_layer(name) is type(layer)
-    layer = layer.initialize(sizes, rng)
-    expected = layer.output_sizes(sizes)
+def _small(sizes):
+    return all(np.prod(s) <= 4096 for s in sizes)
+
+
+@pytest.mark.parametrize("case", RUN, ids=lambda c: c.name)
+def test_sizes_forward_and_backward(case, rng):
+    layer = case.make()
+    name = type(layer).__name__
+    assert registered_layer(name) is type(layer)
+    expected = layer.output_sizes(case.inputs)
+    if case.outputs is not None:
+        assert expected == case.outputs
+    if not _small(case.inputs):
+        return
+    layer = layer.initialize(case.inputs, rng)
     params = internal_params(layer)
-    xs = _inputs(layer, sizes, rng)
+    xs = _inputs(layer, case.inputs, rng)
     for training in (False, True):
         ys, cache, _ = layer.forward(params, xs, ForwardContext.for_batch(training, 3))
         if layer.IS_OUTPUT:
@@ -98,8 +70,68 @@ def test_layer_case(name, rng):
             [x.shape for x, dx in zip(xs, dxs) if dx is not None]
         assert {k: v.shape for k, v in grads.items()} == \
             {k: params[k].shape for k in layer.LEARNABLES}
-    props = layer.properties()
+
+
+@pytest.mark.parametrize("case", [c for c in RUN if c.gradients and c.inputs and _small(c.inputs)],
+                         ids=lambda c: c.name)
+def test_gradients_match_finite_differences(case, rng):
+    check_layer(case.make(), _inputs(case.make(), case.inputs, rng), rng)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.type is not None], ids=lambda c: c.name)
+def test_display_facts(case):
+    layer = case.make()
+    assert layer.Type == case.type
+    assert layer.description() == case.description
+    assert repr(layer).splitlines()[0] == f"  {type(layer).__name__} with properties:"
+
+
+def _json_roundtrip(props):
+    """What a save/load by JSON + raw arrays gives back: arrays kept, everything else via JSON."""
     arrays = {k: v for k, v in props.items() if isinstance(v, np.ndarray)}
     rest = json.loads(json.dumps({k: v for k, v in props.items() if k not in arrays}))
-    back = type(layer).from_properties({**rest, **arrays})
-    assert repr(back) == repr(layer) and back.description() == layer.description()
+    return {**rest, **arrays}
+
+
+def _same(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        if isinstance(a[k], np.ndarray):
+            assert isinstance(b[k], np.ndarray) and a[k].dtype == b[k].dtype
+            np.testing.assert_array_equal(a[k], b[k])
+        else:
+            assert a[k] == b[k] and type(a[k]) is type(b[k]), (k, a[k], b[k])
+
+
+def _built_and_initialized(case, rng):
+    layer = case.make()
+    yield layer
+    if case.inputs is not None and _small(case.inputs):
+        yield layer.initialize(case.inputs, rng)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_properties_round_trip(case, rng):
+    for layer in _built_and_initialized(case, rng):
+        props = layer.properties()
+        back = type(layer).from_properties(_json_roundtrip(props))
+        _same(back.properties(), props)
+        assert repr(back) == repr(layer) and back.description() == layer.description()
+
+
+# Known loader bugs, reported to the lead (strict: the test fails once they are fixed).
+LOAD_BUGS = {"classification weighted": "loadNetwork's planning pass validates Classes with "
+             "ClassWeights still unset (ClassWeightsSizeMismatch)"}
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(
+    reason=LOAD_BUGS[c.name], strict=True)) if c.name in LOAD_BUGS else c for c in CASES],
+    ids=lambda c: c.name)
+def test_save_and_load(case, rng, tmp_path):
+    for k, layer in enumerate(_built_and_initialized(case, rng)):
+        if not layer.Name:
+            layer = layer.copy(Name="layer")
+        lg.saveNetwork(lg.layerGraph(layer), tmp_path / f"{k}.lgnet")
+        back = lg.loadNetwork(tmp_path / f"{k}.lgnet").Layers[0]
+        assert type(back) is type(layer)
+        _same(back.properties(), layer.properties())

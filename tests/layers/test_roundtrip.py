@@ -1,56 +1,22 @@
-"""properties()/from_properties() round trips (also through JSON) and the internal layouts."""
-import json
-
+"""properties()/from_properties() details and the internal layouts (the round trip of every
+layer case: test_layer_cases.py)."""
 import numpy as np
 import pytest
 
 import layergraph as lg
 
 RNG = np.random.default_rng(3)
-LAYERS = [
-    lg.image3dInputLayer([8, 8, 8, 2], Name="in", Mean=np.ones((1, 1, 1, 2))),
-    lg.imageInputLayer([8, 8], Normalization="zscore", NormalizationDimension="element"),
-    lg.convolution3dLayer(3, 4, Stride=2, Padding=[[0, 1, 2], [1, 1, 1]], Name="c").initialize([(8, 8, 8, 2)], RNG),
-    lg.convolution2dLayer([3, 1], 4, Padding="same", WeightsInitializer="he", BiasLearnRateFactor=0),
-    lg.batchNormalizationLayer(Epsilon=1e-3).initialize([(4, 4, 4, 3)], RNG),
-    lg.reluLayer(Name="r"), lg.softmaxLayer(),
-    lg.maxPooling3dLayer(3, Stride=2, Padding="same"), lg.maxPooling2dLayer(2),
-    lg.averagePooling3dLayer(2, PaddingValue="mean"), lg.averagePooling2dLayer(3, Padding=1),
-    lg.globalAveragePooling3dLayer(), lg.globalAveragePooling2dLayer(),
-    lg.additionLayer(3, Name="add"), lg.depthConcatenationLayer(2),
-    lg.fullyConnectedLayer(5).initialize([(1, 1, 1, 6)], RNG),
-    lg.classificationLayer(Classes=["a", "b"], ClassWeights=[1.0, 2.0]), lg.classificationLayer(),
-    lg.regressionLayer(ResponseNames=["y1", "y2"]),
-]
-
-
-def _json_roundtrip(props):
-    """What a save/load by JSON + raw arrays gives back: arrays kept, everything else via JSON."""
-    arrays = {k: v for k, v in props.items() if isinstance(v, np.ndarray)}
-    rest = json.loads(json.dumps({k: v for k, v in props.items() if k not in arrays}))
-    return {**rest, **arrays}
-
-
-def _same(a, b):
-    assert a.keys() == b.keys()
-    for k in a:
-        if isinstance(a[k], np.ndarray):
-            assert isinstance(b[k], np.ndarray) and a[k].dtype == b[k].dtype
-            np.testing.assert_array_equal(a[k], b[k])
-        else:
-            assert a[k] == b[k] and type(a[k]) is type(b[k]), (k, a[k], b[k])
-
-
-@pytest.mark.parametrize("layer", LAYERS, ids=lambda l: type(l).__name__)
-def test_properties_round_trip(layer):
-    props = layer.properties()
-    back = type(layer).from_properties(_json_roundtrip(props))
-    _same(back.properties(), props)
-    assert repr(back) == repr(layer) and back.description() == layer.description()
+CONV = lg.convolution3dLayer(3, 4, Stride=2, Padding=[[0, 1, 2], [1, 1, 1]], Name="c").initialize(
+    [(8, 8, 8, 2)], RNG)
+BN = lg.batchNormalizationLayer(Epsilon=1e-3).initialize([(4, 4, 4, 3)], RNG)
+FC = lg.fullyConnectedLayer(5).initialize([(1, 1, 1, 6)], RNG)
+INPUT = lg.image3dInputLayer([8, 8, 8, 2], Name="in", Mean=np.ones((1, 1, 1, 2)))
+LAYERS = {0: INPUT, 4: BN, 15: FC}
+# Property round trips of every layer: tests/layers/test_layer_cases.py over layer_cases.py.
 
 
 def test_properties_are_copies_and_include_hidden():
-    c = LAYERS[2]
+    c = CONV
     props = c.properties()
     assert "WeightsInitializer" in props and "BiasL2Factor" in props
     props["Weights"][...] = 0
@@ -66,7 +32,7 @@ def test_from_properties_rejects_unknown_and_missing():
 
 
 def test_from_properties_validates_values():
-    props = LAYERS[2].properties()
+    props = CONV.properties()
     with pytest.raises(lg.MException) as info:
         lg.Convolution3DLayer.from_properties({**props, "Stride": [0, 1, 1]})
     assert info.value.identifier == "nnet_cnn:convolution3dLayer:InvalidStride"
@@ -86,7 +52,7 @@ def test_derived_properties_are_read_only():
 
 
 def test_convolution_internal_layout():
-    c = LAYERS[2]
+    c = CONV
     w = c.to_internal("Weights", c.Weights, np, np.float64)
     assert w.shape == (4, 2, 3, 3, 3)
     assert w[1, 0, 2, 1, 0] == c.Weights[2, 1, 0, 0, 1]
