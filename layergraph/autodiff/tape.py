@@ -90,8 +90,9 @@ def vjp(tape: Tape, seeds: dict[int, Any], targets: Sequence[int | None]) -> lis
     wanted = {t for t in targets if t is not None}
     reach = set(wanted)
     for node in tape.nodes:                       # forward: which nodes lead from a target
-        if node.outputs[0] <= root and any(i in reach for i in node.inputs if i is not None):
-            reach.update(node.outputs)
+        if node.outputs[0] <= root and (any(i in reach for i in node.inputs if i is not None) or (
+                node.totals is not None and any(o in wanted for o in node.outputs))):
+            reach.update(node.outputs)      # (a totals node: a wanted output depends on its siblings)
     grads: dict[int, Any] = dict(seeds)
     for node in reversed(tape.nodes):
         if node.outputs[0] > root or not any(o in grads for o in node.outputs):
