@@ -1,8 +1,8 @@
 """MATLAB's training-progress figure, drawn with matplotlib from a :class:`ProgressRecord`.
 
 Two panels sharing the iteration axis: accuracy (%) or RMSE on top, loss below; each shows the
-raw mini-batch curve (light), its smoothed version (dark) and the validation points (black,
-dashed, circles); epochs are alternately shaded. A side text gives the training time, the
+raw mini-batch curve (light), its smoothed version (dark), the validation points (black,
+dashed, circles) and the final validation (a hollow circle at the last iteration); epochs are alternately shaded. A side text gives the training time, the
 training cycle, validation frequency, hardware and learning rate, as MATLAB's panel does.
 """
 from __future__ import annotations
@@ -138,6 +138,8 @@ class ProgressFigure:
                                                    label="Training (smoothed)")
             self.lines[f"{key}_val"], = ax.plot([], [], "k--o", markersize=4, linewidth=1.0,
                                                 markerfacecolor="k", label="Validation")
+            self.lines[f"{key}_final"], = ax.plot([], [], "o", markersize=7, color="k",
+                                                  markerfacecolor="white", label="Final", clip_on=False)
             ax.set_ylabel(label[key])
             ax.set_xlim(0, span)
             ax.grid(True, color="#d8dbe0", linewidth=0.5)
@@ -146,8 +148,8 @@ class ProgressFigure:
         if record.classification:
             self.axes["metric"].set_ylim(0, 100)
         handles = [self.lines[k] for k in ("metric_smooth", "metric_raw", "metric_val",
-                                           "loss_smooth", "loss_raw", "loss_val")]
-        figure.legend(handles, [h.get_label() for h in handles], loc="lower left", ncol=6,
+                                           "loss_smooth", "loss_raw", "loss_val", "loss_final")]
+        figure.legend(handles, [h.get_label() for h in handles], loc="lower left", ncol=7,
                       fontsize=8, frameon=False, bbox_to_anchor=(0.07, 0.0))
         self._top_axis(record)
 
@@ -168,9 +170,13 @@ class ProgressFigure:
             self.lines[f"{key}_smooth"].set_data(x, self.smoothers[key].extend(raw))
             seen = np.isfinite(val)
             self.lines[f"{key}_val"].set_data(x[seen], np.asarray(val)[seen])
+            final = r.final_validation[0 if key == "loss" else 1] if r.final_validation else np.nan
+            shown = np.isfinite(final) and r.iteration > 0
+            self.lines[f"{key}_final"].set_data([r.iteration] if shown else [], [final] if shown else [])
             ax = self.axes[key]
             if key == "loss" or not r.classification:
-                finite = np.concatenate([np.asarray(raw)[np.isfinite(raw)], np.asarray(val)[seen]])
+                finite = np.concatenate([np.asarray(raw)[np.isfinite(raw)], np.asarray(val)[seen],
+                                         [final] if shown else []])
                 top = float(finite.max()) if finite.size else 1.0
                 ax.set_ylim(0, top * 1.05 if top > 0 else 1.0)
         stamp = datetime.datetime.fromtimestamp(r.start_time).strftime("%d-%b-%Y %H:%M:%S")

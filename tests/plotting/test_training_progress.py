@@ -85,6 +85,8 @@ def test_info_plot_redraws_the_run(tmp_path, monkeypatch):
     np.testing.assert_array_equal(raw.get_ydata(), info.TrainingLoss)
     assert len(h._view.lines["loss_val"].get_xdata()) == np.isfinite(info.ValidationLoss).sum() == 4
     np.testing.assert_allclose(h._view.lines["metric_smooth"].get_ydata(), smooth(info.TrainingAccuracy))
+    final = h._view.lines["metric_final"]
+    assert list(final.get_xdata()) == [12] and list(final.get_ydata()) == [info.FinalValidationAccuracy]
     text = h._view.text.get_text()
     assert "Epoch: 3 of 3" in text and "Iteration: 12 of 12" in text and "Learning rate: 0.01" in text
     assert "Training finished: Max epochs completed." in text.replace("\n  ", " ")
