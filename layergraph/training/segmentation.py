@@ -35,6 +35,9 @@ def label_volume_codes(out_layer: Any, labels: Any, X: np.ndarray, argname: str 
     codes, classes = pixel_labels.label_codes(labels, None if isinstance(given, str) else list(given),
                                               _FUNC, argname)
     n, num_spatial = X.shape[-1], X.ndim - 2
+    if codes.ndim == 1 and num_spatial > 1 and codes.size % n == 0:
+        codes = codes.reshape(-1, n)        # a flattened (C order) Categorical: voxels x N
+        return codes, classes
     if codes.ndim == num_spatial and n == 1:
         codes = codes[..., None]
     if codes.ndim != num_spatial + 1 or codes.shape[-1] != n:
@@ -60,5 +63,7 @@ def pixel_targets(lgraph: Any, codes: np.ndarray, num_classes: int, argname: str
     """One-hot ``(K, N, *S)`` float32 targets, the label size checked against the output size."""
     out_name = next(layer.Name for layer in lgraph.Layers if layer.IS_OUTPUT)
     spatial = output_spatial_size(lgraph, out_name)
+    if codes.ndim == 2 and len(spatial) > 1 and codes.shape[0] == int(np.prod(spatial)):
+        codes = codes.reshape(*spatial, codes.shape[1])          # flattened labels, C order
     codes = pixel_labels.check_label_size(codes, spatial, codes.shape[-1], _FUNC, argname)
     return pixel_labels.onehot_codes(codes, num_classes)

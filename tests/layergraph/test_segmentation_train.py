@@ -244,3 +244,19 @@ def test_unet3d_in_a_custom_training_loop():
         losses.append(float(lg.extractdata(loss)))
     assert losses[-1] < losses[0]
     assert lg.semanticseg(X, net, Classes=["background", "sphere"]).shape == Y.shape
+
+
+def test_flattened_categorical_labels():
+    """A pandas.Categorical of the label volumes flattened in C order trains like the array."""
+    import pandas as pd
+    X, Y = sphere_data(4)
+    flat = pd.Categorical(Y.astype(str).ravel())
+    lg.rng(8)
+    _, info_flat = lg.trainNetwork(X, flat, tiny_unet(), options(MaxEpochs=1))
+    lg.rng(8)
+    _, info = lg.trainNetwork(X, Y, tiny_unet(), options(MaxEpochs=1))
+    np.testing.assert_array_equal(info_flat.TrainingLoss, info.TrainingLoss)
+    with pytest.raises(MException) as err:
+        lg.trainNetwork(X, flat[:-4], tiny_unet(), options(MaxEpochs=1))
+    assert err.value.identifier in ("nnet_cnn:trainNetwork:WrongLabelSize",
+                                    "nnet_cnn:trainNetwork:WrongNumberOfLabels")
