@@ -43,6 +43,7 @@ FORMAT_NAME = "layergraph-network"
 FORMAT_VERSION = 1
 KINDS = ("DAGNetwork", "dlnetwork", "LayerGraph")
 MAX_NESTING = 32          # depth of lists and records inside one property value
+EARLY_READ_LIMIT = 1 << 20  # bytes: a hyperparameter array a layer's checks need is read early
 
 
 def file_name(path: Any, func: str) -> str:
@@ -207,13 +208,28 @@ def _layer(record: Any, archive: Archive, read: bool) -> tuple[Layer, dict[str, 
         if any(_holds_ref(v) for k, v in props.items() if k not in refs):
             raise error("loadNetwork", "CorruptManifest",
                         f"Layer class {name}: arrays must be whole property values.")
-        props = {k: (None if k in refs else v) for k, v in props.items()}
+        unset = {k: (None if k in refs else v) for k, v in props.items()}
+        try:
+            return _validated_layer(cls, unset), refs
+        except MException:
+            # A check that needs a hyperparameter array (Classes against ClassWeights):
+            # read the small ones now; learnables and states still wait for the plan.
+            later = cls.LEARNABLES + cls.STATES
+            early = [k for k in refs if k not in later
+                     and archive.header(refs[k].name).nbytes <= EARLY_READ_LIMIT]
+            if not early:
+                raise
+            props = {**unset, **{k: archive.array(refs[k].name) for k in early}}
+    return _validated_layer(cls, props), refs
+
+
+def _validated_layer(cls: type, props: dict) -> Layer:
     layer = cls.from_properties(props)
     # from_properties stores values as given: set the writable ones again so that every
     # property passes the same validation as in the layer's constructor.
     writable = {n: getattr(layer, n) for n in props
                 if not _is_read_only(cls, n) and n not in getattr(cls, "READ_ONLY", ())}
-    return layer.copy(**writable), refs
+    return layer.copy(**writable)
 
 
 def _connected(layers: list[Layer], connections: list) -> LayerGraph:

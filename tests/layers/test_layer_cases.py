@@ -120,8 +120,7 @@ def test_properties_round_trip(case, rng):
 
 
 # Known loader bugs, reported to the lead (strict: the test fails once they are fixed).
-LOAD_BUGS = {"classification weighted": "loadNetwork's planning pass validates Classes with "
-             "ClassWeights still unset (ClassWeightsSizeMismatch)"}
+LOAD_BUGS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(
