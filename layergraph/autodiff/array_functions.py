@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..layers.errors import MException
+from ..layers.errors import MException, MIndexError
 from ..ops._backend import get_xp
 from .dlarray import data_of, dlarray, fmt_of, record1
 from .numpy_rules import matlab_expansion, unbroadcast
@@ -40,7 +40,13 @@ def _unwrap(obj: Any) -> Any:
 def apply_function(func: Callable, args: tuple, kwargs: dict) -> Any:
     handler = FUNCTIONS.get(func)
     if handler is not None:
-        return handler(*args, **kwargs)
+        try:
+            return handler(*args, **kwargs)
+        except MException:
+            raise
+        except (ValueError, TypeError) as err:     # NumPy's size/axis errors, as MATLAB's
+            raise MException("deep:dlarray:InvalidArguments",
+                             f"np.{func.__name__} on a dlarray: {err}") from None
     if func in _QUERIES:
         return func(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
     if func in _LIKE:
@@ -54,6 +60,9 @@ def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     axis = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    bad = [a for a in axis if not -ndim <= int(a) < ndim]
+    if bad:
+        raise ValueError(f"axis {bad} is out of bounds for an array of {ndim} dimensions")
     return tuple(sorted(int(a) % ndim for a in axis))
 
 
@@ -142,7 +151,10 @@ def _ravel(a, order="C"):
 @implements(np.transpose)
 def _transpose(a, axes=None):
     x = data_of(a)
-    axes = tuple(range(x.ndim))[::-1] if axes is None else tuple(int(i) % x.ndim for i in axes)
+    axes = tuple(range(x.ndim))[::-1] if axes is None else tuple(int(i) for i in axes)
+    if sorted(a % x.ndim for a in axes) != list(range(x.ndim)) or any(not -x.ndim <= a < x.ndim for a in axes):
+        raise ValueError(f"axes {axes} are not a permutation of the {x.ndim} dimensions")
+    axes = tuple(a % x.ndim for a in axes)
     inverse = tuple(int(i) for i in np.argsort(axes))
     fmt = fmt_of(a) if axes == tuple(range(x.ndim)) else ""
     return record1(x.transpose(axes), fmt, [a], lambda g, need: (g.transpose(inverse),))
@@ -275,7 +287,11 @@ def _is_basic(key: Any) -> bool:
 def getitem(a: dlarray, key: Any) -> dlarray:
     x = a._data
     key = _raw_key(key)
-    z = x[key]
+    try:
+        z = x[key]
+    except IndexError as err:
+        raise MIndexError("MATLAB:badsubscript",
+                          f"Index exceeds the dlarray's size {'x'.join(map(str, x.shape))}: {err}") from None
     parts = key if isinstance(key, tuple) else (key,)
     keeps = all(isinstance(k, slice) or k is Ellipsis for k in parts)
     basic = _is_basic(key)

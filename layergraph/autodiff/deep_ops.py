@@ -59,6 +59,14 @@ def _vector(value: Any, d: int, func: str, argname: str) -> tuple[int, ...]:
     return tuple(v) * d if len(v) == 1 else tuple(v)
 
 
+def _op(func: str, fun: Any, *args: Any, **kwargs: Any) -> Any:
+    """An ops kernel whose ValueError (sizes, padding) becomes the function's MException."""
+    try:
+        return fun(*args, **kwargs)
+    except ValueError as err:
+        raise MException(f"deep:{func}:InvalidSize", f"{func}: {err}") from None
+
+
 def _in_out(X: dlarray, func: str):
     x, undo = formats.to_internal(get_xp(data_of(X)), data_of(X), fmt_of(X), func)
     return x, undo
@@ -101,7 +109,7 @@ def dlconv(X: Any, weights: Any, bias: Any, *args: Any, **kwargs: Any) -> dlarra
         raise MException("deep:dlconv:InvalidBias",
                          f"bias must have {f} values (one per filter) or be a scalar. Received: {b_raw.size} values.")
     b = xp.broadcast_to(b_raw, (f,)) if b_raw.size == 1 else b_raw
-    y, cache = conv_ops.conv_forward(x, w, b, stride, pad, dilation)
+    y, cache = _op("dlconv", conv_ops.conv_forward, x, w, b, stride, pad, dilation)
     fmt = fmt_of(X) if "C" in fmt_of(X) else None
     if fmt is None:
         raise MException("deep:dlconv:NoChannelDimension",
@@ -236,14 +244,15 @@ def _pool(X: Any, poolsize: Any, args: tuple, kwargs: dict, func: str, kind: str
         stride = _vector(opts.get("Stride", 1), d, func, "Stride")
         pad = _padding(opts.get("Padding", 0), x.shape[2:], pool, stride, None, func)
     if kind == "max":
-        y, cache = pool_ops.max_pool_forward(x, pool, stride, pad)
+        y, cache = _op(func, pool_ops.max_pool_forward, x, pool, stride, pad)
         back = pool_ops.max_pool_backward
     else:
         value = opts.get("PaddingValue", 0)
         if not (value == 0 or (isinstance(value, str) and value.lower() == "mean")):
             raise MException(f"deep:{func}:InvalidPaddingValue",
                              f'PaddingValue must be 0 or "mean". Received: {value!r}.')
-        y, cache = pool_ops.avg_pool_forward(x, pool, stride, pad, padding_value=value if value == 0 else "mean")
+        y, cache = _op(func, pool_ops.avg_pool_forward, x, pool, stride, pad,
+                       padding_value=value if value == 0 else "mean")
         back = pool_ops.avg_pool_backward
     xp = get_xp(x)
     out = formats.from_internal(y, fmt)

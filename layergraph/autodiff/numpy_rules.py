@@ -166,7 +166,14 @@ def apply_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> An
     originals = [getattr(r, "shape", ()) for r in raws]
     if ufunc is not np.matmul:
         raws = matlab_expansion(raws)
-    z = ufunc(*raws, **kwargs)
+    try:
+        z = ufunc(*raws, **kwargs)
+    except ValueError as err:
+        sizes = " and ".join("x".join(map(str, sh)) or "1x1" for sh in originals)
+        raise MException("deep:dlarray:SizeMismatch",
+                         f"np.{ufunc.__name__}: the operands' sizes are not compatible (MATLAB's implicit "
+                         f"expansion: trailing singleton dimensions are added, then each size must match or "
+                         f"be 1). Received: sizes {sizes}. ({err})") from None
     if ufunc in _CONSTANT_UFUNCS:
         return dlarray._new(z, fmt)
     rule = UFUNC_GRADS.get(ufunc)

@@ -163,3 +163,33 @@ def test_outputs_of_dlfeval_are_untraced_and_reusable():
     def again(y):
         return dlgradient(np.sum(y * y), y)
     np.testing.assert_allclose(extractdata(dlfeval(again, y)), [6.0, 6.0])
+
+
+@pytest.mark.parametrize("call, identifier", [
+    (lambda: dlarray(np.ones((2, 3))) + dlarray(np.ones((3, 2))), "deep:dlarray:SizeMismatch"),
+    (lambda: np.reshape(dlarray(np.ones((2, 3))), (4, 2)), "deep:dlarray:InvalidArguments"),
+    (lambda: np.sum(dlarray(np.ones((2, 3))), axis=5), "deep:dlarray:InvalidArguments"),
+    (lambda: dlarray(np.ones((2, 3)))[5], "MATLAB:badsubscript"),
+])
+def test_numpy_errors_become_mexceptions(call, identifier):
+    with pytest.raises(MException) as err:
+        call()
+    assert err.value.identifier == identifier
+
+
+def test_deep_learning_function_errors():
+    from layergraph.autodiff import crossentropy, dlconv, fullyconnect, maxpool, softmax
+    X = dlarray(np.ones((4, 4, 2, 1)), "SSCB")
+    cases = [(lambda: maxpool(X, 6), "deep:maxpool:InvalidSize"),
+             (lambda: dlconv(X, np.ones((3, 3, 5, 2)), 0), "deep:dlconv:InvalidWeights"),
+             (lambda: dlconv(X, np.ones((3, 3, 2, 2)), np.ones(3)), "deep:dlconv:InvalidBias"),
+             (lambda: dlconv(X, np.ones((3, 3, 2, 2)), 0, Padding="full"), "deep:dlconv:InvalidPadding"),
+             (lambda: fullyconnect(X, np.ones((3, 5)), 0), "deep:fullyconnect:InvalidWeights"),
+             (lambda: softmax(np.ones((3, 2))), "deep:softmax:UnformattedInput"),
+             (lambda: crossentropy(dlarray(np.ones((3, 2)), "CB"), np.ones((2, 3))), "deep:crossentropy:SizeMismatch"),
+             (lambda: crossentropy(dlarray(np.ones((3, 2)), "CB"), np.ones((3, 2)), NormalizationFactor="x"),
+              "MATLAB:crossentropy:unrecognizedStringChoice")]
+    for call, identifier in cases:
+        with pytest.raises(MException) as err:
+            call()
+        assert err.value.identifier == identifier, (identifier, err.value.identifier)
