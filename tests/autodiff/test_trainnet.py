@@ -104,3 +104,17 @@ def test_bad_input(call, ident):
     with pytest.raises(MException) as err:
         call(X, Y)
     assert err.value.identifier == ident
+
+
+def test_trainnet_on_a_resnet_equals_train_network():
+    lg.rng(11)
+    net = lg.resnetNetwork([8, 8, 2], 3, StackDepth=[1, 1], NumFilters=[4, 8], InitialNumFilters=4,
+                           InitialFilterSize=3, InitialStride=1, InitialPoolingLayer="none", BottleneckType="none")
+    X, Y = _data(16)
+    X = np.random.default_rng(3).standard_normal((8, 8, 2, 16)).astype(np.float32)
+    _, info = lg.trainnet(X, Y, net, "crossentropy", _options(MaxEpochs=1))
+    layers = lg.addLayers(net.layerGraph(), lg.classificationLayer(Name="output"))
+    layers = lg.connectLayers(layers, net.OutputNames[0], "output")
+    _, ref = lg.trainNetwork(X, Y, layers, _options(MaxEpochs=1, ResetInputNormalization=False,
+                                                    BatchNormalizationStatistics="moving"))
+    np.testing.assert_allclose(info.TrainingHistory.Loss, ref.TrainingLoss, rtol=1e-5)
