@@ -41,10 +41,11 @@ def test_training_on_label_volumes_learns_and_sets_classes():
     net, info = lg.trainNetwork(X, Y, tiny_unet(), options(MaxEpochs=6))
     assert list(net.Layers["Segmentation-Layer"].Classes) == ["background", "sphere"]
     assert info.TrainingLoss[-1] < info.TrainingLoss[0]
-    assert 0 <= info.TrainingAccuracy.min() and info.TrainingAccuracy[-1] > 80
+    background_only = 100 * np.mean(Y == "background")            # ~94%: the trivial answer
+    assert 0 <= info.TrainingAccuracy.min() and info.TrainingAccuracy[-1] > background_only
     C = lg.semanticseg(X, net)
     assert C.shape == Y.shape
-    assert 100 * np.mean(C == Y) > 80
+    assert lg.dice(C, Y)[1] > 0.6                                    # the sphere is found
 
 
 def test_verbose_table_shows_voxel_accuracy(capsys):
