@@ -223,7 +223,9 @@ class _Loop:
             self.say(self.table.row({"Iteration": 0, "Epoch": 0, "TimeElapsed": format_elapsed(0),
                                      "LearnRate": o.InitialLearnRate, **v}))
         order = np.arange(n) if o.Shuffle == "never" else global_generator().permutation(n)
-        it = 0
+        it, stop_reason = 0, "Max epochs completed"
+        best = (math.inf, 0, dict(ex.params), dict(ex.state))      # validation loss, iteration, values
+        fails = 0
         for epoch in range(1, o.MaxEpochs + 1):
             lr = solvers.learn_rate_for_epoch(o, epoch)
             if o.Shuffle == "every-epoch" and epoch > 1:
@@ -251,14 +253,29 @@ class _Loop:
                     v = self._validate()
                     val_history.append({"Iteration": it, **v})
                     row = {**row, **v}
+                    if v["ValidationLoss"] < best[0]:
+                        best, fails = (v["ValidationLoss"], it, dict(ex.params), dict(ex.state)), 0
+                    else:
+                        fails += 1
+                        if fails >= o.ValidationPatience:
+                            stop_reason = "Met validation criterion"
                 if it == 1 or it % o.VerboseFrequency == 0 or it == total or validated:
                     self.say(self.table.row({**row, "TimeElapsed": format_elapsed(time.perf_counter() - start)}))
-        self.say("Training stopped: Max epochs completed")
+                if stop_reason != "Max epochs completed":
+                    break
+            if stop_reason != "Max epochs completed":
+                break
+        self.say(f"Training stopped: {stop_reason}")
+        output_iteration = it
+        if o.OutputNetwork == "best-validation-loss" and best[1]:
+            _, output_iteration, params, state = best
+            ex.params.update(params)
+            ex.state.update(state)
         net = dlnetwork._from_graph(lgraph.with_layers(ex.to_layers()))
         train_cols = ["Iteration", "Epoch", "LearnRate", "TrainingLoss"] + [f"Training{mm}" for mm in self.metrics]
         info = TrainnetInfo(
             pd.DataFrame(history, columns=train_cols).rename(columns={"TrainingLoss": "Loss"}),
-            pd.DataFrame(val_history).rename(columns={"ValidationLoss": "Loss"}), it, "Max epochs completed")
+            pd.DataFrame(val_history).rename(columns={"ValidationLoss": "Loss"}), output_iteration, stop_reason)
         return net, info
 
 

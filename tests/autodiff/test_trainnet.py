@@ -118,3 +118,19 @@ def test_trainnet_on_a_resnet_equals_train_network():
     _, ref = lg.trainNetwork(X, Y, layers, _options(MaxEpochs=1, ResetInputNormalization=False,
                                                     BatchNormalizationStatistics="moving"))
     np.testing.assert_allclose(info.TrainingHistory.Loss, ref.TrainingLoss, rtol=1e-5)
+
+
+def test_validation_patience_and_best_validation_network():
+    lg.rng(12)
+    X, Y = _data(16)
+    XV, YV = _data(8, seed=4)
+    opts = _options(MaxEpochs=6, ValidationData=(XV, YV), ValidationFrequency=1, ValidationPatience=2,
+                    OutputNetwork="best-validation-loss", InitialLearnRate=0.5)
+    net, info = lg.trainnet(X, Y, _layers(), "crossentropy", opts)
+    history = info.ValidationHistory
+    best = history.iloc[1:].Loss.idxmin()
+    assert info.OutputNetworkIteration == history.Iteration[best]
+    if info.StopReason == "Met validation criterion":
+        assert len(info.TrainingHistory) < 12
+    loss, = lg.testnet(net, XV, YV, ["crossentropy"])
+    assert loss == pytest.approx(history.Loss[best], rel=1e-4)
