@@ -19,6 +19,7 @@ import pandas as pd
 from .. import autodiff
 from ..autodiff import tape as tape_module
 from ..autodiff.dlarray import dlarray
+from ..data.datastore import Datastore
 from ..graph.editing import layerGraph
 from ..layers._validation import parse_name_value, validatestring
 from ..layers.errors import MException
@@ -132,8 +133,10 @@ class _Table:
         return "    " + "    ".join(cells)
 
 
-def trainnet(X: Any, T: Any, net: Any, lossFcn: Any, options: Any) -> tuple[dlnetwork, TrainnetInfo]:
-    """``[net, info] = trainnet(X, T, net, lossFcn, options)``: train a network without output layer.
+def trainnet(X: Any, T: Any, net: Any, lossFcn: Any = None, options: Any = None
+             ) -> tuple[dlnetwork, TrainnetInfo]:
+    """``[net, info] = trainnet(X, T, net, lossFcn, options)`` or ``trainnet(ds, net, lossFcn, options)``:
+    train a network without output layer (``ds`` reads (predictor, response) rows).
 
     ``X``: MATLAB-layout predictors (``h x w [x d] x c x N``); ``T``: labels (categorical, one per
     observation) for "crossentropy"/"index-crossentropy", or an ``N x R`` numeric array; ``net``:
@@ -144,6 +147,8 @@ def trainnet(X: Any, T: Any, net: Any, lossFcn: Any, options: Any) -> tuple[dlne
     dlnetwork and a TrainnetInfo (TrainingHistory, ValidationHistory, OutputNetworkIteration,
     StopReason).
     """
+    if isinstance(X, Datastore):          # trainnet(ds, net, lossFcn, options)
+        X, T, net, lossFcn, options = (*_datastore_arrays(X), T, net, lossFcn)
     if not isinstance(options, TrainingOptions):
         raise MException("nnet:trainnet:InvalidTrainingOptions",
                          f"options must be created by trainingOptions. Received: {type(options).__name__}.")
@@ -173,6 +178,23 @@ def trainnet(X: Any, T: Any, net: Any, lossFcn: Any, options: Any) -> tuple[dlne
         val = (to_dev(setup.to_internal_data(XV, nsd, ex.dtype)), to_dev(tv.astype(ex.dtype)))
     metrics = _metrics(options, classes is not None)
     return _Loop(ex, out_name, Xint, Tdev, val, options, loss_fun, metrics).run(lgraph)
+
+
+def _datastore_arrays(ds: Datastore) -> tuple[np.ndarray, Any]:
+    """Predictors stacked along a new last dimension and the responses of a datastore whose
+    reads are (predictor, response) rows (combine(arrayDatastore(X, ...), arrayDatastore(T)), ...)."""
+    rows = ds.training_cells(0, ds.numobservations)
+    if not rows or len(rows[0]) < 2:
+        raise MException("nnet:trainnet:InvalidDatastore",
+                         "The datastore must read (predictor, response) pairs, e.g. combine(dsX, dsT). Received: "
+                         f"{len(rows[0]) if rows else 0} column(s).")
+    X = np.stack([np.asarray(r[0]) for r in rows], axis=-1)
+    responses = [r[1] for r in rows]
+    if all(isinstance(t, (str, np.str_, pd.Categorical)) for t in responses):
+        labels = [str(t) if not isinstance(t, pd.Categorical) else str(t[0]) for t in responses]
+        cats = responses[0].categories if isinstance(responses[0], pd.Categorical) else None
+        return X, pd.Categorical(labels, categories=cats)
+    return X, np.stack([np.asarray(t, dtype=np.float64).ravel() for t in responses])
 
 
 def _metrics(options: Any, classification: bool) -> list[str]:

@@ -134,3 +134,14 @@ def test_validation_patience_and_best_validation_network():
         assert len(info.TrainingHistory) < 12
     loss, = lg.testnet(net, XV, YV, ["crossentropy"])
     assert loss == pytest.approx(history.Loss[best], rel=1e-4)
+
+
+def test_trainnet_from_a_datastore_equals_arrays():
+    X, Y = _data(16)
+    ds = lg.combine(lg.arrayDatastore(X, IterationDimension=4), lg.arrayDatastore(Y))
+    results = []
+    for args in ((X, Y), (ds,)):
+        lg.rng(13)
+        _, info = lg.trainnet(*args, _layers(), "crossentropy", _options())
+        results.append(info.TrainingHistory.Loss.to_numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
