@@ -1,14 +1,15 @@
 """trainingOptions, trainNetwork and trainnet.
 
 Modules: options (trainingOptions), train_network (trainNetwork), trainnet (trainnet, testnet), setup (preparation and finishing passes),
-progress (the verbose table and the training info).
+progress (the verbose table and the training info), schedules (learning-rate schedules).
 """
 from . import options
 from . import train_network
 from . import trainnet
+from . import schedules
 
 __all__: list[str] = []
-for _module in (options, train_network, trainnet):
+for _module in (options, train_network, trainnet, schedules):
     for _name in _module.__all__:
         globals()[_name] = getattr(_module, _name)
         __all__.append(_name)

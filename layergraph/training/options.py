@@ -18,6 +18,7 @@ from ..graph.display import properties_text
 from ..layers.errors import MException
 from ..layers import _validation as v
 from ..layers._display import format_number
+from . import schedules
 
 __all__ = ["trainingOptions", "TrainingOptionsSGDM", "TrainingOptionsADAM",
            "TrainingOptionsRMSProp"]
@@ -161,7 +162,7 @@ _SOLVER_PROPS = {
                 ("Epsilon", 1e-8, _positive_finite), ("InitialLearnRate", 0.001, _positive_finite)),
 }
 _COMMON_PROPS = (
-    ("LearnRateSchedule", "none", _choice("none", "piecewise")),
+    ("LearnRateSchedule", "none", schedules.check_schedule),
     ("LearnRateDropFactor", 0.1, _unit_closed),
     ("LearnRateDropPeriod", 10, _positive_int),
     ("L2Regularization", 1e-4, _nonnegative_finite),
@@ -201,6 +202,8 @@ def _display_value(value: Any) -> str:
         return f"'{value}'"
     if isinstance(value, tuple):
         return "{1x%d cell}" % len(value)
+    if not isinstance(value, (int, float, np.number)):
+        return schedules.display_value(value)
     return format_number(value)
 
 

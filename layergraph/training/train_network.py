@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import segmentation, setup
+from . import schedules, segmentation, setup
 from ..serialization import checkpoints
 from ..runtime import cpu as cpu_runtime, resources, solvers
 from .progress import TrainingInfo, VerboseTable
@@ -105,6 +105,7 @@ class _Trainer:
         self.o, self.classification, self.say = options, classification, say
         self.monitor, self.epoch = monitor, 0
         self.solver = solvers.make_solver(options)
+        self.schedule = schedules.LearnRateSequence(options)
         self.lr_factors = {(layer.Name, p): learn_rate_factor(layer, p)
                            for layer in ex.layers for p in layer.LEARNABLES}
         self.l2_factors = {(layer.Name, p): l2_factor(layer, p)
@@ -128,10 +129,10 @@ class _Trainer:
         order = xp.asarray(order)                    # on the data's device, once per shuffle
         self.say(self.table.header())
         for epoch in range(1, self.o.MaxEpochs + 1):
-            lr = solvers.learn_rate_for_epoch(self.o, epoch)
             if self.o.Shuffle == "every-epoch":
                 order = xp.asarray(global_generator().permutation(n))
             for b in range(self.batches):
+                lr = self.schedule.rate(epoch, self.iteration + 1)
                 if self._iteration(epoch, order[b * m:(b + 1) * m], lr):
                     self.say(self.table.frame())
                     return

@@ -30,7 +30,7 @@ from ..rng import batch_seed, global_generator, training_seed
 from ..runtime import solvers
 from ..runtime.executor import Executor, l2_factor, learn_rate_factor
 from ..runtime.layout import check_predictors
-from . import setup
+from . import schedules, setup
 from .options import TrainingOptions
 from .progress import format_elapsed
 
@@ -215,6 +215,7 @@ class _Loop:
         self.ex, self.out, self.X, self.T, self.val, self.o = ex, out, X, T, val, o
         self.loss_fun, self.metrics = loss_fun, metrics
         self.solver = solvers.make_solver(o)
+        self.schedule = schedules.LearnRateSequence(o)
         self.lr_factors = {(la.Name, p): learn_rate_factor(la, p) for la in ex.layers for p in la.LEARNABLES}
         self.l2_factors = {(la.Name, p): l2_factor(la, p) for la in ex.layers for p in la.LEARNABLES}
         self.table = _Table(val is not None, metrics)
@@ -249,12 +250,12 @@ class _Loop:
         best = (math.inf, 0, dict(ex.params), dict(ex.state))      # validation loss, iteration, values
         fails = 0
         for epoch in range(1, o.MaxEpochs + 1):
-            lr = solvers.learn_rate_for_epoch(o, epoch)
             if o.Shuffle == "every-epoch" and epoch > 1:
                 order = global_generator().permutation(n)
             idx_all = ex.xp.asarray(order)
             for b in range(batches):
                 it += 1
+                lr = self.schedule.rate(epoch, it)
                 idx = idx_all[b * m:(b + 1) * m]
                 x, t = self.X[:, idx], self.T[:, idx]
                 fp, y = self._scores(x, True, batch_seed(seed, it))
