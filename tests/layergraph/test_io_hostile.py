@@ -11,8 +11,8 @@ import pytest
 
 from layergraph import (MException, assembleNetwork, batchNormalizationLayer, classificationLayer,
                         convolution2dLayer, convolution3dLayer, fullyConnectedLayer,
-                        image3dInputLayer, imageInputLayer, loadNetwork, reluLayer, saveNetwork,
-                        softmaxLayer)
+                        image3dInputLayer, imageInputLayer, layerGraph as lg_layer_graph,
+                        loadNetwork, reluLayer, saveNetwork, softmaxLayer)
 from layergraph.layers.base import Layer
 from layergraph.serialization import archive as archive_module, network_file
 from layergraph.serialization.archive import Archive
@@ -99,6 +99,23 @@ def test_small_file_declaring_a_3_gib_array_fails_fast_in_bounded_memory(saved, 
     assert time.perf_counter() - start < 5 and peak < 32 << 20
 
 
+def test_class_weights_array_round_trips_and_is_bounded(tmp_path):
+    layers = [imageInputLayer([2, 2, 3], Name="in", Normalization="none"),
+              fullyConnectedLayer(3, Name="fc"), softmaxLayer(Name="sm"),
+              classificationLayer(Name="out", Classes=["x", "y", "z"], ClassWeights=[1, 2, 3])]
+    path = tmp_path / "w.lgnet"
+    saveNetwork(lg_layer_graph(layers), path)
+    np.testing.assert_array_equal(loadNetwork(path).Layers[-1].ClassWeights, [1, 2, 3])
+    with zipfile.ZipFile(path) as zf:
+        entries = {n: zf.read(n) for n in zf.namelist()}
+    manifest = json.loads(entries["manifest.json"])
+    entries[_ref(manifest, "out", "ClassWeights")] = (_npy_header((1 << 21,))
+                                                     + np.random.default_rng(0).bytes(8 << 20))
+    with pytest.raises(MException) as err:         # 8 MiB: not read early, the check fails
+        loadNetwork(_zip(tmp_path / "bad.lgnet", entries))
+    assert err.value.identifier.endswith("ClassWeightsSizeMismatch")
+
+
 @pytest.mark.parametrize("layer, prop, shape, needed", [
     ("fc1", "Weights", (4, 12 * 4096), "needs 4x12"),
     ("fc2", "Bias", (3, 2), "needs 3x1"),
@@ -107,7 +124,8 @@ def test_small_file_declaring_a_3_gib_array_fails_fast_in_bounded_memory(saved, 
 def test_mis_sized_arrays_rejected_before_any_data_is_read(saved, tmp_path, monkeypatch,
                                                            layer, prop, shape, needed):
     path, entries, manifest = saved
-    entries[_ref(manifest, layer, prop)] = _npy_header(shape) + bytes(4 * int(np.prod(shape)))
+    tampered = _ref(manifest, layer, prop)
+    entries[tampered] = _npy_header(shape) + bytes(4 * int(np.prod(shape)))
     bad = _zip(tmp_path / "bad.lgnet", entries)
 
     def no_data(self, name):
