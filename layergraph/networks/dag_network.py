@@ -22,6 +22,7 @@ from ..runtime.layout import check_predictors, internal_to_matlab, matlab_to_int
 from ..runtime import cpu as cpu_runtime, resources
 from ..runtime.executor import Executor, input_statistics, is_empty, unconnected_inputs
 from ..ops import _backend
+from . import datastore_inference
 from ..layers._validation import parse_name_value, positive_int_vector, validatestring
 from ..layers.errors import MException
 
@@ -153,6 +154,9 @@ class DAGNetwork(GraphNetwork):
         return properties_text("DAGNetwork", rows) + "\n"
 
     # -- inference
+    def _input_size(self) -> tuple[int, ...]:
+        return tuple(next(layer for layer in self._lgraph.Layers if layer.IS_INPUT).InputSize)
+
     def _output_layer(self) -> Any:
         return self.Layers[self.OutputNames[0]]
 
@@ -163,6 +167,11 @@ class DAGNetwork(GraphNetwork):
         An output with spatial extent (image regression) comes back in MATLAB layout
         ``h x w [x d] x c x N``.
         """
+        if datastore_inference.is_datastore(X):       # chunk by chunk (networks/datastore_inference.py)
+            m = _inference_options(args, kwargs, "predict")["MiniBatchSize"]
+            return datastore_inference.over_datastore(
+                X, self._input_size(), m, lambda chunk: self.predict(chunk, *args, **kwargs),
+                lambda part: 0 if part.ndim == 2 else -1, "predict")
         opts = _inference_options(args, kwargs, "predict")
         name = self.OutputNames[0]
         X = inference_data(self._lgraph, X, "predict")
@@ -193,6 +202,12 @@ class DAGNetwork(GraphNetwork):
     def activations(self, X: Any, layer_name: str, *args: Any, **kwargs: Any) -> np.ndarray:
         """Output of ``layer_name`` in MATLAB layout ``h x w [x d] x c x N`` (or OutputAs rows/columns)."""
         opts = _inference_options(args, kwargs, "activations", with_output_as=True)
+        if datastore_inference.is_datastore(X):
+            axis = {"channels": -1, "rows": 0, "columns": 1}[opts["OutputAs"]]
+            return datastore_inference.over_datastore(
+                X, self._input_size(), opts["MiniBatchSize"],
+                lambda chunk: self.activations(chunk, layer_name, *args, **kwargs),
+                lambda part: axis, "activations")
         executor = self.executor_for(opts["ExecutionEnvironment"])
         if not isinstance(layer_name, str):
             raise MException("nnet_cnn:activations:InvalidLayerName",

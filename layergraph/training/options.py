@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..data.batches import is_datastore
 from ..graph.display import properties_text
 from ..layers.errors import MException
 from ..layers import _validation as v
@@ -99,10 +100,12 @@ def _validation_data(name, value):
         return None
     if isinstance(value, (list, tuple)) and len(value) == 2:
         return tuple(value)
+    if is_datastore(value):
+        return value
     raise MException(f"nnet_cnn:{_FUNC}:Invalid{name}",
-                     f"{name} must be empty ([] / None) or a pair (X, Y) of predictors and "
-                     f"responses: {name}=(XValidation, YValidation). Received: {name}="
-                     f"{v.describe(value)}.")
+                     f"{name} must be empty ([] / None), a pair (X, Y) of predictors and "
+                     f"responses: {name}=(XValidation, YValidation), or a datastore. Received: "
+                     f"{name}={v.describe(value)}.")
 
 
 def _checkpoint_path(name, value):

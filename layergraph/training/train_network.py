@@ -1,10 +1,13 @@
 """trainNetwork: MATLAB's trainer (matlab-behavior.md §5) over the graph executor.
 
-``net, info = trainNetwork(X, Y, layers_or_lgraph, options)``
+``net, info = trainNetwork(X, Y, layers_or_lgraph, options)`` or
+``net, info = trainNetwork(ds, layers_or_lgraph, options)``
 
 * ``X``: predictors in MATLAB layout, ``h x w x d x c x N`` (or ``h x w x c x N``);
 * ``Y``: labels (pandas.Categorical, or a list/array -> categorical with sorted categories)
-  for a classification output layer; an ``N x R`` numeric array for a regression layer.
+  for a classification output layer; an ``N x R`` numeric array for a regression layer;
+* ``ds``: a datastore whose reads give ``[predictor, response]`` (an imageDatastore gives its
+  Labels); read one mini-batch at a time (training/sources.py).
 
 Per mini-batch: gradients -> L2 (lambda * L2Factor * theta) -> gradient threshold -> solver
 step (lr * LearnRateFactor) -> batch-norm moving statistics; the learning rate changes at the
@@ -14,7 +17,6 @@ module generator that ``rng(seed)`` resets, as MATLAB's ``rng`` does.
 """
 from __future__ import annotations
 
-import functools
 import math
 import os
 import time
@@ -22,7 +24,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+<<<<<<< HEAD
 from . import schedules, segmentation, setup
+=======
+from . import segmentation, setup, sources
+>>>>>>> 3394e7a (trainNetwork(ds, layers, options), ValidationData=ds, predict/classify/activations(net, ds): one mini-batch at a time to the device (arrays too), streamed normalization statistics, DispatchInBackground prefetch thread, segmentation from label-volume/patch datastores; tests (bit-identical losses vs arrays))
 from ..serialization import checkpoints
 from ..runtime import cpu as cpu_runtime, resources, solvers
 from .progress import TrainingInfo, VerboseTable
@@ -31,6 +37,7 @@ from ..layers.errors import MException
 from ..graph.editing import layerGraph
 from ..runtime.layout import check_predictors
 from ..networks.dag_network import DAGNetwork, check_rescale_ranges, validate_graph
+from ..data.batches import is_datastore
 from ..ops import _backend
 from ..plotting.progress_figure import ProgressRecord
 from ..plotting.progress_monitor import TrainingProgressMonitor
@@ -94,14 +101,14 @@ def _metric_fields(classification: bool) -> tuple[str, str, str]:
 class _Trainer:
     """One training run: the mini-batch loop, validation, verbose table and info record.
 
-    ``Xint`` ``(C, N, *S)`` and ``T`` ``(K|R, N)`` are the training data on the executor's
-    device in its dtype; ``val`` is such a pair for ValidationData, or None.
+    ``data`` (and ``val``, for ValidationData, or None) are ``sources.ArrayData`` or
+    ``sources.DatastoreData``: host mini-batches, moved to the executor's device one at a time.
     """
 
-    def __init__(self, lgraph: Any, ex: Executor, Xint: Any, T: Any, val: tuple[Any, Any] | None,
+    def __init__(self, lgraph: Any, ex: Executor, data: Any, val: Any,
                  options: TrainingOptions, classification: bool, say: Callable,
                  monitor: TrainingProgressMonitor | None = None):
-        self.graph, self.ex, self.X, self.T, self.val = lgraph, ex, Xint, T, val
+        self.graph, self.ex, self.data, self.val = lgraph, ex, data, val
         self.o, self.classification, self.say = options, classification, say
         self.monitor, self.epoch = monitor, 0
         self.solver = solvers.make_solver(options)
@@ -111,7 +118,7 @@ class _Trainer:
         self.l2_factors = {(layer.Name, p): l2_factor(layer, p)
                            for layer in ex.layers for p in layer.LEARNABLES}
         self.table = VerboseTable(classification, val is not None)
-        self.batches = self.X.shape[1] // options.MiniBatchSize
+        self.batches = data.n // options.MiniBatchSize
         self.total = self.batches * options.MaxEpochs
         self.history = {k: np.full(self.total, np.nan) for k in
                         ("loss", "metric", "lr", "val_loss", "val_metric")}
@@ -122,6 +129,7 @@ class _Trainer:
     def run(self) -> None:
         """Train for MaxEpochs (or until patience / OutputFcn stops it)."""
         self.start, self.start_wall = time.perf_counter(), time.time()
+<<<<<<< HEAD
         if self.monitor is not None:
             self.monitor.start(self._record())
         n, m, xp = self.X.shape[1], self.o.MiniBatchSize, self.ex.xp
@@ -136,15 +144,30 @@ class _Trainer:
                 if self._iteration(epoch, order[b * m:(b + 1) * m], lr):
                     self.say(self.table.frame())
                     return
+=======
+        o = self.o
+        self.say(self.table.header())
+        for epoch in range(1, o.MaxEpochs + 1):
+            lr = solvers.learn_rate_for_epoch(o, epoch)
+            batches = sources.epoch_batches(self.data, epoch, o.Shuffle, o.MiniBatchSize,
+                                            o.DispatchInBackground, self.iteration + 1)
+            try:
+                for x, t in batches:
+                    if self._iteration(epoch, x, t, lr):
+                        self.say(self.table.frame())
+                        return
+            finally:
+                batches.close()                      # stops a background reader
+>>>>>>> 3394e7a (trainNetwork(ds, layers, options), ValidationData=ds, predict/classify/activations(net, ds): one mini-batch at a time to the device (arrays too), streamed normalization statistics, DispatchInBackground prefetch thread, segmentation from label-volume/patch datastores; tests (bit-identical losses vs arrays))
             self._checkpoint(epoch, "epoch", epoch)
         self.say(self.table.frame())
 
-    def _iteration(self, epoch: int, idx: Any, lr: float) -> bool:
-        """One mini-batch (``idx``: observation indices on the data's device); True to stop."""
+    def _iteration(self, epoch: int, x: Any, t: Any, lr: float) -> bool:
+        """One mini-batch (host ``x (C, m, *S)``, ``t (K|R, m)``); True to stop."""
         self.iteration = it = self.iteration + 1
         self.epoch = epoch
         ex = self.ex
-        x, t = self.X[:, idx], self.T[:, idx]
+        x, t = _backend.to_device(x, ex.device), _backend.to_device(t, ex.device)
         loss, scores, grads, update = ex.loss_and_gradients(x, t, seed=batch_seed(self.seed, it))
         if not math.isfinite(loss):
             raise MException(f"nnet_cnn:{_FUNC}:NonFiniteLoss",
@@ -174,8 +197,8 @@ class _Trainer:
 
     def _validate(self, it: int) -> bool:
         """Validation metrics at iteration ``it``; True when ValidationPatience is exhausted."""
-        loss, metric = setup.evaluate(self.ex, *self.val, self.o.MiniBatchSize,
-                                      self.classification)
+        loss, metric = sources.evaluate(self.ex, self.val, self.o.MiniBatchSize,
+                                        self.classification)
         self.history["val_loss"][it - 1], self.history["val_metric"][it - 1] = loss, metric
         if loss < self.best[0]:
             self.best = (loss, it, dict(self.ex.params), dict(self.ex.state))
@@ -219,9 +242,9 @@ class _Trainer:
             ex.params.update(params)
             ex.state.update(state)
         if o.BatchNormalizationStatistics == "population":
-            setup.batchnorm_population_pass(ex, self.X, o.MiniBatchSize)
+            sources.population_pass(ex, self.data, o.MiniBatchSize)
         final = ((math.nan, math.nan) if self.val is None else
-                 setup.evaluate(ex, *self.val, o.MiniBatchSize, self.classification))
+                 sources.evaluate(ex, self.val, o.MiniBatchSize, self.classification))
         self.say(f"Training finished: {self.stop_reason}")
         net = DAGNetwork(self.graph.with_layers(ex.to_layers()))
         record = self._record(f"Training finished: {self.stop_reason}", final)
@@ -281,9 +304,10 @@ def _precision(dtype: Any) -> type:
 
 
 @resources.memory_errors_as(_FUNC)
-def trainNetwork(X: Any, Y: Any, layers: Any, options: Any, *,
+def trainNetwork(X: Any, Y: Any, layers: Any = None, options: Any = None, *,
                  dtype: Any = np.float32) -> tuple[DAGNetwork, TrainingInfo]:
-    """Train a network: ``net, info = trainNetwork(X, Y, layers_or_lgraph, options)``.
+    """Train a network: ``trainNetwork(X, Y, layers_or_lgraph, options)`` or
+    ``trainNetwork(ds, layers_or_lgraph, options)`` (a datastore, read batch by batch).
 
     ``dtype`` (not in MATLAB) selects the arithmetic precision; float32 as MATLAB by default.
     Returns a DAGNetwork and a TrainingInfo (dict with attribute access) holding
@@ -291,6 +315,13 @@ def trainNetwork(X: Any, Y: Any, layers: Any, options: Any, *,
     ValidationRMSE (NaN where not validated), BaseLearnRate, FinalValidationLoss,
     FinalValidationAccuracy|FinalValidationRMSE and OutputNetworkIteration.
     """
+    from_datastore = is_datastore(X)
+    if from_datastore:
+        if options is not None:
+            raise MException(f"nnet_cnn:{_FUNC}:TooManyInputs", "trainNetwork(ds, layers, "
+                             "options) takes the responses from the datastore. Received: a "
+                             "fourth argument.")
+        Y, layers, options = None, Y, layers
     dtype = _precision(dtype)
     if not isinstance(options, TrainingOptions):
         raise MException(f"nnet_cnn:{_FUNC}:InvalidTrainingOptions",
@@ -301,40 +332,48 @@ def trainNetwork(X: Any, Y: Any, layers: Any, options: Any, *,
     validate_graph(lgraph, _FUNC, require_output=True)
     device = _device(options.ExecutionEnvironment)
     input_layer = next(layer for layer in lgraph.Layers if layer.IS_INPUT)
-    Xh = check_predictors(X, tuple(input_layer.InputSize), "X")
-    if options.MiniBatchSize > Xh.shape[-1]:
+    Xh = None if from_datastore else check_predictors(X, tuple(input_layer.InputSize), "X")
+    n = X.numobservations if from_datastore else Xh.shape[-1]
+    if options.MiniBatchSize > n:
         raise MException(f"nnet_cnn:{_FUNC}:MiniBatchSizeTooLarge",
                          f"MiniBatchSize must not exceed the number of observations "
-                         f"({Xh.shape[-1]}). Received: MiniBatchSize={options.MiniBatchSize}.")
+                         f"({n}). Received: MiniBatchSize={options.MiniBatchSize}.")
     say(f"Training on single {device.upper()}.")
     monitor = (TrainingProgressMonitor(options.CheckpointPath or os.getcwd(), say, _FUNC)
                if options.Plots == "training-progress" else None)
-    lgraph, T, classes = _prepare_graph(lgraph, Xh, Y, options, say)
+    if from_datastore:
+        lgraph, classes, num_targets = sources.prepare_datastore(lgraph, X, options, say)
+    else:
+        lgraph, T, classes = _prepare_graph(lgraph, Xh, Y, options, say)
     pixel = segmentation.is_pixel_output(next(x for x in lgraph.Layers if x.IS_OUTPUT))
-    lgraph = setup.initialize_graph(lgraph, global_generator(),
-                                    num_targets=len(classes) if pixel else T.shape[0])
-    if pixel:
+    if not from_datastore:
+        num_targets = len(classes) if pixel else T.shape[0]
+    lgraph = setup.initialize_graph(lgraph, global_generator(), num_targets=num_targets)
+    if pixel and not from_datastore:
         T = segmentation.pixel_targets(lgraph, T, len(classes))
     cpu_runtime.prepare(device)
     ex = Executor(lgraph, dtype=dtype, device=device)
     resources.check_memory(ex, options.MiniBatchSize, _FUNC, training=True)
     num_spatial = len(input_layer.InputSize) - 1
-    to_dev = functools.partial(_backend.to_device, device=device)
-    Xint = to_dev(setup.to_internal_data(Xh, num_spatial, dtype))
-    val = _validation_data(options, input_layer, classes, T.shape[0], num_spatial, dtype, to_dev,
+    data = (sources.DatastoreData(X, tuple(input_layer.InputSize), num_spatial, classes, dtype,
+                                  lgraph if pixel else None) if from_datastore else
+            sources.ArrayData(setup.to_internal_data(Xh, num_spatial, dtype), T.astype(dtype)))
+    val = _validation_data(options, input_layer, classes, num_targets, num_spatial, dtype,
                            lgraph if pixel else None)
-    trainer = _Trainer(lgraph, ex, Xint, to_dev(T.astype(dtype)), val, options,
-                       classes is not None, say, monitor)
+    trainer = _Trainer(lgraph, ex, data, val, options, classes is not None, say, monitor)
     trainer.run()
     return trainer.finish()
 
 
-def _validation_data(options, input_layer, classes, num_targets, num_spatial, dtype, to_dev,
+def _validation_data(options, input_layer, classes, num_targets, num_spatial, dtype,
                      pixel_graph=None):
-    """``(Xint, T)`` on the device for ValidationData, or None (``pixel_graph``: the initialised
-    graph of a segmentation network, whose labels are volumes)."""
+    """ValidationData as host ``sources.ArrayData`` / ``DatastoreData``, or None
+    (``pixel_graph``: the initialised graph of a segmentation network, whose labels are volumes)."""
     if options.ValidationData is None:
         return None
+    if is_datastore(options.ValidationData):
+        return sources.DatastoreData(options.ValidationData, tuple(input_layer.InputSize),
+                                     num_spatial, classes, dtype, pixel_graph)
     XV, YV = options.ValidationData
     XV = check_predictors(XV, tuple(input_layer.InputSize), "ValidationData predictors")
     if XV.dtype.kind == "f" and not np.isfinite(XV).all():
@@ -358,4 +397,4 @@ def _validation_data(options, input_layer, classes, num_targets, num_spatial, dt
         raise MException(f"nnet_cnn:{_FUNC}:WrongNumberOfValidationLabels",
                          f"ValidationData must hold one response per observation "
                          f"({XV.shape[-1]}). Received: {TV.shape[1]}.")
-    return to_dev(setup.to_internal_data(XV, num_spatial, dtype)), to_dev(TV.astype(dtype))
+    return sources.ArrayData(setup.to_internal_data(XV, num_spatial, dtype), TV.astype(dtype))
