@@ -21,3 +21,15 @@ def write_labelled_folder(root, counts: dict, ext: str = ".npy", shape=(4, 4, 3)
 def labelled(tmp_path):
     """6 'demos' and 2 'imagesci' files (MATLAB's splitEachLabel / countEachLabel example)."""
     return write_labelled_folder(tmp_path / "set", {"demos": 6, "imagesci": 2})
+
+
+@pytest.fixture(autouse=True)
+def _keep_global_generator():
+    """These tests reseed ``rng``: give later tests the generator they would have had."""
+    import importlib
+    rng_module = importlib.import_module("layergraph.rng")
+    saved = rng_module._GENERATOR[0]
+    state = saved.bit_generator.state
+    yield
+    saved.bit_generator.state = state
+    rng_module._GENERATOR[0] = saved
