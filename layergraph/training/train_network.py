@@ -24,11 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-<<<<<<< HEAD
-from . import schedules, segmentation, setup
-=======
-from . import segmentation, setup, sources
->>>>>>> 3394e7a (trainNetwork(ds, layers, options), ValidationData=ds, predict/classify/activations(net, ds): one mini-batch at a time to the device (arrays too), streamed normalization statistics, DispatchInBackground prefetch thread, segmentation from label-volume/patch datastores; tests (bit-identical losses vs arrays))
+from . import schedules, segmentation, setup, sources
 from ..serialization import checkpoints
 from ..runtime import cpu as cpu_runtime, resources, solvers
 from .progress import TrainingInfo, VerboseTable
@@ -129,36 +125,21 @@ class _Trainer:
     def run(self) -> None:
         """Train for MaxEpochs (or until patience / OutputFcn stops it)."""
         self.start, self.start_wall = time.perf_counter(), time.time()
-<<<<<<< HEAD
         if self.monitor is not None:
             self.monitor.start(self._record())
-        n, m, xp = self.X.shape[1], self.o.MiniBatchSize, self.ex.xp
-        order = global_generator().permutation(n) if self.o.Shuffle == "once" else np.arange(n)
-        order = xp.asarray(order)                    # on the data's device, once per shuffle
-        self.say(self.table.header())
-        for epoch in range(1, self.o.MaxEpochs + 1):
-            if self.o.Shuffle == "every-epoch":
-                order = xp.asarray(global_generator().permutation(n))
-            for b in range(self.batches):
-                lr = self.schedule.rate(epoch, self.iteration + 1)
-                if self._iteration(epoch, order[b * m:(b + 1) * m], lr):
-                    self.say(self.table.frame())
-                    return
-=======
         o = self.o
         self.say(self.table.header())
         for epoch in range(1, o.MaxEpochs + 1):
-            lr = solvers.learn_rate_for_epoch(o, epoch)
             batches = sources.epoch_batches(self.data, epoch, o.Shuffle, o.MiniBatchSize,
                                             o.DispatchInBackground, self.iteration + 1)
             try:
                 for x, t in batches:
+                    lr = self.schedule.rate(epoch, self.iteration + 1)
                     if self._iteration(epoch, x, t, lr):
                         self.say(self.table.frame())
                         return
             finally:
                 batches.close()                      # stops a background reader
->>>>>>> 3394e7a (trainNetwork(ds, layers, options), ValidationData=ds, predict/classify/activations(net, ds): one mini-batch at a time to the device (arrays too), streamed normalization statistics, DispatchInBackground prefetch thread, segmentation from label-volume/patch datastores; tests (bit-identical losses vs arrays))
             self._checkpoint(epoch, "epoch", epoch)
         self.say(self.table.frame())
 
