@@ -19,7 +19,7 @@ from ..graph.display import properties_text
 from ..layers.errors import MException
 from ..layers import _validation as v
 from ..layers._display import format_number
-from . import schedules
+from . import metrics as metric_objects, schedules
 
 __all__ = ["trainingOptions", "TrainingOptionsSGDM", "TrainingOptionsADAM",
            "TrainingOptionsRMSProp"]
@@ -141,18 +141,15 @@ def _output_fcn(name, value):
     return fcns
 
 
-_NOT_DISPLAYED = ("Metrics",)   # trainnet's option (R2023b); the display stays the R2021b-R2023a one
-METRICS = ("accuracy", "rmse", "fscore", "auc", "precision", "recall")
+_NOT_DISPLAYED = ("Metrics", "ObjectiveMetricName")   # R2023b+ options; the display stays the R2021b-R2023a one
+METRICS = metric_objects.NAMES
+_BEST = ("best-validation", "best-validation-loss")
 
 
-def _metrics(name, value):
-    """[] / None, a metric name or a list of them (trainnet's table columns; trainNetwork ignores it)."""
-    if _is_empty(value):
-        return None
-    names = (value,) if isinstance(value, str) else tuple(value) if isinstance(value, (list, tuple)) else None
-    if names is None or not all(isinstance(x, str) for x in names):
-        raise _err(name, f"empty, a metric name or a list of them ({', '.join(METRICS)})", value)
-    return tuple(v.validatestring(x, METRICS, _FUNC, name) for x in names)
+def _objective_name(name, value):
+    if not isinstance(value, str) or not value:
+        raise _err(name, 'a metric name ("loss" or the Name of one of the Metrics)', value)
+    return value
 
 
 # (property, default, checker) in MATLAB's display order; solver-specific ones come first.
@@ -193,8 +190,9 @@ _COMMON_PROPS = (
     ("DispatchInBackground", False, _logical),
     ("ResetInputNormalization", True, _logical),
     ("BatchNormalizationStatistics", "population", _choice("population", "moving")),
-    ("OutputNetwork", "last-iteration", _choice("last-iteration", "best-validation-loss")),
-    ("Metrics", None, _metrics),
+    ("OutputNetwork", "last-iteration", _choice("last-iteration", *_BEST)),
+    ("Metrics", None, metric_objects.check_metrics),
+    ("ObjectiveMetricName", "loss", _objective_name),
 )
 
 
@@ -230,9 +228,9 @@ class TrainingOptions:
     def __init__(self, given: dict[str, Any]):
         for name, default in self.DEFAULTS.items():
             setattr(self, name, given.get(name, default))
-        if self.OutputNetwork == "best-validation-loss" and self.ValidationData is None:
+        if self.OutputNetwork in _BEST and self.ValidationData is None:
             raise MException(f"nnet_cnn:{_FUNC}:OutputNetworkNeedsValidationData",
-                             "OutputNetwork='best-validation-loss' requires ValidationData. "
+                             f"OutputNetwork='{self.OutputNetwork}' requires ValidationData. "
                              "Received: ValidationData=[].")
 
     @property

@@ -218,7 +218,7 @@ class _Trainer:
         """Pick the output network, finalize BN statistics, compute the final validation."""
         ex, o = self.ex, self.o
         output_iteration = self.iteration
-        if o.OutputNetwork == "best-validation-loss" and self.best[1]:
+        if o.OutputNetwork in ("best-validation", "best-validation-loss") and self.best[1]:
             _, output_iteration, params, state = self.best
             ex.params.update(params)
             ex.state.update(state)

@@ -30,7 +30,7 @@ from ..rng import batch_seed, global_generator, training_seed
 from ..runtime import solvers
 from ..runtime.executor import Executor, l2_factor, learn_rate_factor
 from ..runtime.layout import check_predictors
-from . import schedules, setup
+from . import metrics as metric_objects, schedules, setup
 from .options import TrainingOptions
 from .progress import format_elapsed
 
@@ -197,17 +197,13 @@ def _datastore_arrays(ds: Datastore) -> tuple[np.ndarray, Any]:
     return X, np.stack([np.asarray(t, dtype=np.float64).ravel() for t in responses])
 
 
-def _metrics(options: Any, classification: bool) -> list[str]:
-    names = list(getattr(options, "Metrics", None) or ())
-    unsupported = [m for m in names if m not in ("accuracy", "rmse")]
-    if unsupported:
-        raise MException("nnet:trainnet:UnsupportedMetric",
-                         f"trainnet supports the metrics accuracy and rmse. Received: {unsupported}.")
-    return [{"accuracy": "Accuracy", "rmse": "RMSE"}[m] for m in names]
+def _metrics(options: Any, classification: bool) -> list:
+    """The metric objects of options.Metrics (training/metrics.py)."""
+    return metric_objects.resolve(getattr(options, "Metrics", None))
 
 
-def _metric(name: str, y: Any, t: Any) -> float:
-    return setup.batch_metric(y, t, name == "Accuracy")
+def _metric(metric: Any, y: Any, t: Any) -> float:
+    return metric.evaluate(y, t)
 
 
 class _Loop:
@@ -218,7 +214,8 @@ class _Loop:
         self.schedule = schedules.LearnRateSequence(o)
         self.lr_factors = {(la.Name, p): learn_rate_factor(la, p) for la in ex.layers for p in la.LEARNABLES}
         self.l2_factors = {(la.Name, p): l2_factor(la, p) for la in ex.layers for p in la.LEARNABLES}
-        self.table = _Table(val is not None, metrics)
+        self.table = _Table(val is not None, [m.Name for m in metrics])
+        self.objective = metric_objects.objective(metrics, o.ObjectiveMetricName)
         self.say = print if o.Verbose else (lambda *_: None)
 
     def _scores(self, x: Any, training: bool, seed: Any = None):
@@ -226,12 +223,19 @@ class _Loop:
         y = fp.outputs[self.out]
         return fp, y.reshape(y.shape[0], y.shape[1])
 
+    def _objective_score(self, v: dict) -> float:
+        """ObjectiveMetricName's validation value, negated when larger is better (lower wins)."""
+        if self.objective is None:
+            return v["ValidationLoss"]
+        value = v[f"Validation{self.objective.Name}"]
+        return math.inf if math.isnan(value) else (-value if self.objective.Maximize else value)
+
     def _validate(self) -> dict:
         x, t = self.val
         parts = self.ex.inference_batches(x.shape[1], self.o.MiniBatchSize)
         y = self.ex.xp.concatenate([self._scores(x[:, p], False)[1] for p in parts], axis=1)
         loss, _ = _loss_and_gradient(self.loss_fun, y, t)
-        return {"ValidationLoss": loss, **{f"Validation{m}": _metric(m, y, t) for m in self.metrics}}
+        return {"ValidationLoss": loss, **{f"Validation{m.Name}": _metric(m, y, t) for m in self.metrics}}
 
     def run(self, lgraph: Any) -> tuple[dlnetwork, TrainnetInfo]:
         o, ex = self.o, self.ex
@@ -269,15 +273,16 @@ class _Loop:
                 ex.params.update(self.solver.step(ex.params, grads, lr, self.lr_factors))
                 ex.apply_state(fp.state_update)
                 row = {"Iteration": it, "Epoch": epoch, "LearnRate": lr, "TrainingLoss": loss,
-                       **{f"Training{mm}": _metric(mm, y, t) for mm in self.metrics}}
+                       **{f"Training{mm.Name}": _metric(mm, y, t) for mm in self.metrics}}
                 history.append(row)
                 validated = self.val is not None and (it % o.ValidationFrequency == 0 or it == total)
                 if validated:
                     v = self._validate()
                     val_history.append({"Iteration": it, **v})
                     row = {**row, **v}
-                    if v["ValidationLoss"] < best[0]:
-                        best, fails = (v["ValidationLoss"], it, dict(ex.params), dict(ex.state)), 0
+                    score = self._objective_score(v)
+                    if score < best[0]:
+                        best, fails = (score, it, dict(ex.params), dict(ex.state)), 0
                     else:
                         fails += 1
                         if fails >= o.ValidationPatience:
@@ -290,12 +295,12 @@ class _Loop:
                 break
         self.say(f"Training stopped: {stop_reason}")
         output_iteration = it
-        if o.OutputNetwork == "best-validation-loss" and best[1]:
+        if o.OutputNetwork in ("best-validation", "best-validation-loss") and best[1]:
             _, output_iteration, params, state = best
             ex.params.update(params)
             ex.state.update(state)
         net = dlnetwork._from_graph(lgraph.with_layers(ex.to_layers()))
-        train_cols = ["Iteration", "Epoch", "LearnRate", "TrainingLoss"] + [f"Training{mm}" for mm in self.metrics]
+        train_cols = ["Iteration", "Epoch", "LearnRate", "TrainingLoss"] + [f"Training{mm.Name}" for mm in self.metrics]
         info = TrainnetInfo(
             pd.DataFrame(history, columns=train_cols).rename(columns={"TrainingLoss": "Loss"}),
             pd.DataFrame(val_history).rename(columns={"ValidationLoss": "Loss"}), output_iteration, stop_reason)
@@ -304,7 +309,8 @@ class _Loop:
 
 def testnet(net: Any, X: Any, T: Any, metrics: Any, *args: Any, **kwargs: Any) -> list[float]:
     """``metricValues = testnet(net, X, T, metrics, MiniBatchSize=128)``: metrics of a dlnetwork on
-    test data: "accuracy" (percent), "crossentropy", "index-crossentropy", "mse", "rmse",
+    test data: "accuracy" (percent), "fscore", "precision", "recall", "auc" (fractions), metric
+    objects (accuracyMetric, fScoreMetric, ...), "crossentropy", "index-crossentropy", "mse", "rmse",
     "l1loss", "l2loss", "huber", or callables ``(Y, T) -> value``; one value per metric."""
     opts = parse_name_value(args, kwargs, ["MiniBatchSize"], "testnet")
     if not isinstance(net, dlnetwork):
@@ -316,6 +322,14 @@ def testnet(net: Any, X: Any, T: Any, metrics: Any, *args: Any, **kwargs: Any) -
     Y = np.concatenate([np.asarray(net.predict(Xh[..., p])) for p in parts], axis=-1)
     values = []
     for metric in names:
+        if isinstance(metric, str) and metric.lower() in ("fscore", "auc", "precision", "recall"):
+            metric = metric_objects.resolve([metric.lower()])[0]
+        if isinstance(metric, metric_objects.MetricBase):
+            regression = isinstance(metric, metric_objects.rmseMetric)
+            t, _ = _targets(T, Y.shape[-1], "mse" if regression else "crossentropy",
+                            None if regression else _classes_of(T))
+            values.append(metric.evaluate(Y, t))
+            continue
         if callable(metric):
             values.append(float(metric(dlarray(Y, "CB"), T)))
             continue

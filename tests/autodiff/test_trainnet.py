@@ -95,8 +95,8 @@ def test_testnet_metrics():
     (lambda X, Y: lg.trainnet(X, Y, _layers(), "hinge", _options()), "MATLAB:trainnet:unrecognizedStringChoice"),
     (lambda X, Y: lg.trainnet(X, Y, _layers(), "crossentropy", {}), "nnet:trainnet:InvalidTrainingOptions"),
     (lambda X, Y: lg.trainnet(X, Y[:5], _layers(), "crossentropy", _options()), "nnet:trainnet:WrongNumberOfTargets"),
-    (lambda X, Y: lg.trainnet(X, Y, _layers(), "crossentropy", _options(Metrics="auc")),
-     "nnet:trainnet:UnsupportedMetric"),
+    (lambda X, Y: lg.trainnet(X, Y, _layers(), "crossentropy", _options(Metrics="auc", ObjectiveMetricName="fscore")),
+     "nnet:trainnet:InvalidObjectiveMetricName"),
     (lambda X, Y: lg.testnet(_layers(), X, Y, "accuracy"), "nnet:testnet:InvalidNetwork"),
 ])
 def test_bad_input(call, ident):
