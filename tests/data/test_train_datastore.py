@@ -203,3 +203,37 @@ def test_segmentation_from_label_volume_datastores_equals_arrays():
                                                 [8, 8, 8], PatchesPerImage=2, MiniBatchSize=4)
     _, info_p = trainNetwork(patches, unet(), _options(MaxEpochs=1, MiniBatchSize=4))
     assert info_p.TrainingLoss.size == 2 and np.all(np.isfinite(info_p.TrainingLoss))
+
+
+def test_arrays_reach_the_device_one_mini_batch_at_a_time(monkeypatch):
+    from layergraph.ops import _backend
+    X, labels = _volumes(7)
+    seen = []
+    real = _backend.to_device
+
+    def recording(x, device):
+        if np.ndim(x) >= 5:
+            seen.append(np.shape(x)[1])                  # internal (C, N, *S): N observations
+        return real(x, device)
+    monkeypatch.setattr(_backend, "to_device", recording)
+    rng(0)
+    trainNetwork(X, labels, _layers(), _options(ValidationData=(X, labels), ValidationFrequency=1,
+                                                MiniBatchSize=4))
+    assert seen and max(seen) <= 4
+
+
+@pytest.mark.gpu
+def test_datastore_training_on_the_gpu_matches_the_cpu(tmp_path):
+    pytest.importorskip("cupy")
+    from layergraph.ops import _backend
+    if not _backend.gpu_available():
+        pytest.skip("needs CuPy and a CUDA device")
+    X, labels = _volumes(8)
+    imds, _ = _folder(tmp_path, X, labels)
+    rng(3)
+    _, cpu = trainNetwork(imds, _layers(), _options(Shuffle="every-epoch"))
+    rng(3)
+    _, gpu = trainNetwork(imds, _layers(), _options(Shuffle="every-epoch",
+                                                    ExecutionEnvironment="gpu",
+                                                    DispatchInBackground=True))
+    np.testing.assert_allclose(gpu.TrainingLoss, cpu.TrainingLoss, rtol=1e-3, atol=1e-4)
