@@ -237,3 +237,15 @@ def test_datastore_training_on_the_gpu_matches_the_cpu(tmp_path):
                                                     ExecutionEnvironment="gpu",
                                                     DispatchInBackground=True))
     np.testing.assert_allclose(gpu.TrainingLoss, cpu.TrainingLoss, rtol=1e-3, atol=1e-4)
+
+
+def test_ctrl_c_during_a_prefetching_epoch_stops_the_reader(tmp_path):
+    X, labels = _volumes(9)
+    imds, _ = _folder(tmp_path, X, labels)
+
+    def interrupt(info):
+        if info.Iteration == 2:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        trainNetwork(imds, _layers(), _options(DispatchInBackground=True, OutputFcn=interrupt))
+    assert not [t for t in threading.enumerate() if t.name == "layergraph-prefetch"]
