@@ -19,6 +19,7 @@ from ..layers._validation import parse_name_value
 from ..layers.errors import MException
 from ..graph.analysis import propagate_sizes
 from .dlnetwork import dlnetwork
+from .occlusion import as_dlnetwork
 
 __all__ = ["gradCAM"]
 
@@ -32,11 +33,10 @@ def gradCAM(net: Any, X: Any, label: Any, *args: Any, **kwargs: Any) -> np.ndarr
     layer (else the network output).
     """
     opts = parse_name_value(args, kwargs, ["FeatureLayer", "ReductionLayer", "ClassNames"], "gradCAM")
-    if not isinstance(net, dlnetwork):
-        raise MException("nnet:gradCAM:InvalidNetwork", f"net must be a dlnetwork. Received: {type(net).__name__}.")
+    net, classes = as_dlnetwork(net, "gradCAM")       # a DAGNetwork: its graph without the output layer
     feature = opts.get("FeatureLayer") or _default_feature_layer(net)
     reduction = opts.get("ReductionLayer") or _default_reduction_layer(net)
-    index = _class_index(label, opts.get("ClassNames"))
+    index = _class_index(label, opts.get("ClassNames") or classes)
     data = np.asarray(X, dtype=np.float32)
     nsd = len(next(layer for layer in net.Layers if layer.IS_INPUT).InputSize) - 1
     single = data.ndim == nsd + 1
