@@ -40,7 +40,7 @@ class ProgressRecord:
     elapsed: float                   # seconds of training so far
     epoch: int
     hardware: str = "single CPU"
-    schedule: str = "none"
+    schedule: str = "Constant"       # the learning-rate schedule, as the side text names it
     validation_frequency: int | None = None
     status: str = "Training"         # "Training" or "Training finished: <reason>"
     final_validation: tuple[float, float] | None = None     # (loss, metric) at the end
@@ -104,7 +104,7 @@ def side_text(r: ProgressRecord) -> str:
               f"  Frequency: {r.validation_frequency} iterations" if r.validation_frequency
               else "  Frequency: N/A", "",
               "Other Information", f"  Hardware resource: {r.hardware}",
-              f"  Learning rate schedule: {'Constant' if r.schedule == 'none' else 'Piecewise'}",
+              f"  Learning rate schedule: {r.schedule}",
               f"  Learning rate: {lr:.4g}"]
     return "\n".join(lines)
 

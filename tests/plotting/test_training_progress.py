@@ -89,6 +89,7 @@ def test_info_plot_redraws_the_run(tmp_path, monkeypatch):
     assert list(final.get_xdata()) == [12] and list(final.get_ydata()) == [info.FinalValidationAccuracy]
     text = h._view.text.get_text()
     assert "Epoch: 3 of 3" in text and "Iteration: 12 of 12" in text and "Learning rate: 0.01" in text
+    assert "Learning rate schedule: Constant" in text
     assert "Training finished: Max epochs completed." in text.replace("\n  ", " ")
     h.figure.savefig(tmp_path / "again.png", dpi=100)
     assert_png_shows_something(tmp_path / "again.png", size=PNG_SIZE, min_ink=0.03)
@@ -96,9 +97,11 @@ def test_info_plot_redraws_the_run(tmp_path, monkeypatch):
 
 def test_regression_shows_rmse(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    _, info = train(regression=True, Plots="none")
+    _, info = train(regression=True, Plots="none", LearnRateSchedule="piecewise", LearnRateDropPeriod=1)
     h = info.plot()
     assert h._view.axes["metric"].get_ylabel() == "RMSE"
+    text = h._view.text.get_text()
+    assert "Learning rate schedule: Piecewise" in text and "Learning rate: 0.0001" in text
 
 
 def test_redraws_are_throttled_by_their_cost(tmp_path, monkeypatch):
