@@ -14,6 +14,7 @@ import numpy as np
 
 from ..layers.errors import MException
 from ..plotting.progress_monitor import show_progress
+from . import schedules
 
 _WIDTHS = {"epoch": 9, "iteration": 13, "time": 16, "metric": 14, "rate": 17}
 
@@ -25,6 +26,13 @@ def _centre(text: str, width: int) -> str:
 
 def _cell(text: str, width: int) -> str:
     return f"{text:>{width - 1}} "
+
+
+def schedule_text(schedule: Any) -> str:
+    """LearnRateSchedule as the progress figure names it: 'Constant', 'Piecewise', ..."""
+    if isinstance(schedule, str):
+        return "Constant" if schedule == "none" else schedule.capitalize()
+    return schedules.display_value(schedule)
 
 
 def format_elapsed(seconds: float) -> str:

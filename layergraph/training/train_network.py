@@ -27,7 +27,7 @@ import numpy as np
 from . import schedules, segmentation, setup, sources
 from ..serialization import checkpoints
 from ..runtime import cpu as cpu_runtime, resources, solvers
-from .progress import TrainingInfo, VerboseTable
+from .progress import TrainingInfo, VerboseTable, schedule_text
 from ..runtime.executor import Executor, l2_factor, learn_rate_factor
 from ..layers.errors import MException
 from ..graph.editing import layerGraph
@@ -243,7 +243,7 @@ class _Trainer:
             self.classification, self.o.MaxEpochs, self.batches, h["loss"][:n].copy(),
             h["metric"][:n].copy(), h["val_loss"][:n].copy(), h["val_metric"][:n].copy(),
             h["lr"][:n].copy(), self.start_wall, time.perf_counter() - self.start, self.epoch,
-            f"single {self.ex.device.upper()}", _schedule_text(self.o.LearnRateSchedule),
+            f"single {self.ex.device.upper()}", schedule_text(self.o.LearnRateSchedule),
             self.o.ValidationFrequency if self.val is not None else None, status,
             None if final is None or self.val is None else final)
 
@@ -256,13 +256,6 @@ class _Trainer:
             "ValidationLoss": h["val_loss"][:n], val_metric: h["val_metric"][:n],
             "BaseLearnRate": h["lr"][:n], "FinalValidationLoss": final[0],
             final_metric: final[1], "OutputNetworkIteration": output_iteration})
-
-
-def _schedule_text(schedule: Any) -> str:
-    """LearnRateSchedule as the progress figure names it: 'Constant', 'Piecewise', ..."""
-    if isinstance(schedule, str):
-        return "Constant" if schedule == "none" else schedule.capitalize()
-    return schedules.display_value(schedule)
 
 
 def _stop_requested(func: Callable, result: Any) -> bool:

@@ -9,6 +9,7 @@ callable ``lossFcn(Y, T)`` built from them is differentiated as the named losses
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -26,13 +27,15 @@ from ..layers.errors import MException
 from ..networks.dag_network import validate_graph
 from ..networks.dlnetwork import dlnetwork
 from ..ops import _backend
+from ..plotting.progress_figure import ProgressRecord
+from ..plotting.progress_monitor import TrainingProgressMonitor, show_progress
 from ..rng import batch_seed, global_generator, training_seed
 from ..runtime import solvers
 from ..runtime.executor import Executor, l2_factor, learn_rate_factor
 from ..runtime.layout import check_predictors
 from . import metrics as metric_objects, schedules, setup
 from .options import TrainingOptions
-from .progress import format_elapsed
+from .progress import format_elapsed, schedule_text
 
 __all__ = ["trainnet", "testnet"]
 
@@ -50,6 +53,14 @@ class TrainnetInfo:
     OutputNetworkIteration: int
     StopReason: str
     extra: dict = field(default_factory=dict, repr=False)
+
+    def plot(self) -> Any:
+        """Draw the training-progress figure of this run; returns a handle with ``.figure``."""
+        if "progress_record" not in self.extra:
+            raise MException("nnet:trainnet:NoTrainingProgress",
+                             "info.plot() needs the info returned by trainnet. Received: an info "
+                             "without a training history.")
+        return show_progress(self.extra["progress_record"], "plot")
 
 
 def _loss_function(lossFcn: Any) -> tuple[str, Callable]:
@@ -177,7 +188,10 @@ def trainnet(X: Any, T: Any, net: Any, lossFcn: Any = None, options: Any = None
         tv, _ = _targets(TV, XV.shape[-1], name, classes)
         val = (to_dev(setup.to_internal_data(XV, nsd, ex.dtype)), to_dev(tv.astype(ex.dtype)))
     metrics = _metrics(options, classes is not None)
-    return _Loop(ex, out_name, Xint, Tdev, val, options, loss_fun, metrics).run(lgraph)
+    loop = _Loop(ex, out_name, Xint, Tdev, val, options, loss_fun, metrics)
+    if options.Plots == "training-progress":
+        loop.monitor = TrainingProgressMonitor(options.CheckpointPath or os.getcwd(), loop.say, "trainnet")
+    return loop.run(lgraph)
 
 
 def _datastore_arrays(ds: Datastore) -> tuple[np.ndarray, Any]:
@@ -217,6 +231,26 @@ class _Loop:
         self.table = _Table(val is not None, [m.Name for m in metrics])
         self.objective = metric_objects.objective(metrics, o.ObjectiveMetricName)
         self.say = print if o.Verbose else (lambda *_: None)
+        self.monitor: TrainingProgressMonitor | None = None
+
+    def _record(self, history: list, val_history: list, epoch: int, start: float, start_wall: float,
+                status: str = "Training") -> ProgressRecord:
+        """The training-progress figure's data: loss, the first metric (Accuracy % or RMSE)."""
+        n = len(history)
+        name = self.metrics[0].Name if self.metrics else None
+        column = lambda rows, key: np.array([r.get(key, np.nan) for r in rows], dtype=float)
+        val_loss, val_metric = np.full(n, np.nan), np.full(n, np.nan)
+        for r in val_history:
+            if 0 < r["Iteration"] <= n:
+                val_loss[r["Iteration"] - 1] = r["ValidationLoss"]
+                val_metric[r["Iteration"] - 1] = r.get(f"Validation{name}", np.nan)
+        batches = self.X.shape[1] // self.o.MiniBatchSize
+        return ProgressRecord(
+            name == "Accuracy", self.o.MaxEpochs, batches, column(history, "TrainingLoss"),
+            column(history, f"Training{name}"), val_loss, val_metric, column(history, "LearnRate"),
+            start_wall, time.perf_counter() - start, epoch, f"single {self.ex.device.upper()}",
+            schedule_text(self.o.LearnRateSchedule),
+            self.o.ValidationFrequency if self.val is not None else None, status)
 
     def _scores(self, x: Any, training: bool, seed: Any = None):
         fp = self.ex.forward(x, training=training, outputs=[self.out], seed=seed)
@@ -243,6 +277,9 @@ class _Loop:
         batches = n // m
         total, seed, start = batches * o.MaxEpochs, training_seed(), time.perf_counter()
         history, val_history = [], []
+        start_wall = time.time()
+        if self.monitor is not None:
+            self.monitor.start(self._record(history, val_history, 0, start, start_wall))
         self.say(self.table.header())
         if self.val is not None:
             v = self._validate()
@@ -289,6 +326,8 @@ class _Loop:
                             stop_reason = "Met validation criterion"
                 if it == 1 or it % o.VerboseFrequency == 0 or it == total or validated:
                     self.say(self.table.row({**row, "TimeElapsed": format_elapsed(time.perf_counter() - start)}))
+                if self.monitor is not None:
+                    self.monitor.tick(lambda: self._record(history, val_history, epoch, start, start_wall))
                 if stop_reason != "Max epochs completed":
                     break
             if stop_reason != "Max epochs completed":
@@ -304,6 +343,10 @@ class _Loop:
         info = TrainnetInfo(
             pd.DataFrame(history, columns=train_cols).rename(columns={"TrainingLoss": "Loss"}),
             pd.DataFrame(val_history).rename(columns={"ValidationLoss": "Loss"}), output_iteration, stop_reason)
+        record = self._record(history, val_history, epoch, start, start_wall, f"Training stopped: {stop_reason}")
+        if self.monitor is not None:
+            self.monitor.finish(record)
+        info.extra["progress_record"] = record
         return net, info
 
 

@@ -238,3 +238,21 @@ def test_in_a_notebook_the_final_figure_is_shown_inline(tmp_path, monkeypatch):
     _, info = train(Plots="none")
     monitor.finish(info._progress_record)
     assert shown == [monitor.figure]
+
+
+def test_trainnet_draws_the_same_figure(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    X, labels = tiny_data()
+    layers = tiny_layers()[:-1]                        # no output layer: trainnet's loss
+    XV, YV = tiny_data(16, seed=1)
+    opts = lg.trainingOptions("sgdm", MaxEpochs=2, MiniBatchSize=8, Plots="training-progress",
+                              Verbose=False, Metrics="accuracy", ValidationData=(XV, YV),
+                              ValidationFrequency=4)
+    lg.rng(0)
+    net, info = lg.trainnet(X, labels, layers, "crossentropy", opts)
+    assert_png_shows_something(tmp_path / "training-progress.png", size=PNG_SIZE, min_ink=0.03)
+    h = info.plot()
+    np.testing.assert_allclose(h._view.lines["loss_raw"].get_ydata(), info.TrainingHistory["Loss"])
+    np.testing.assert_allclose(h._view.lines["metric_raw"].get_ydata(), info.TrainingHistory["TrainingAccuracy"])
+    assert len(h._view.lines["loss_val"].get_xdata()) == 2
+    assert h._view.axes["metric"].get_ylabel() == "Accuracy (%)"
