@@ -156,3 +156,13 @@ def test_display_follows_matlab(labelled):
     text = repr(imageDatastore(labelled, IncludeSubfolders=True, LabelSource="foldernames"))
     assert text.startswith("  ImageDatastore with properties:\n\n")
     assert "... and 5 more" in text and "categorical]" in text and "ReadSize: 1" in text
+
+
+def test_star_import_gives_the_datastore_api():
+    ns: dict = {}
+    exec("from layergraph import *", ns)  # noqa: S102 - test of the public namespace
+    expected = """imageDatastore fileDatastore arrayDatastore combine transform read readall hasdata
+    reset preview shuffle subset partition numpartitions splitEachLabel countEachLabel
+    augmentedImageDatastore randomPatchExtractionDatastore imageDataAugmenter augment
+    randomAffine3d imwarp niftiread niftiinfo""".split()
+    assert [name for name in expected if name not in ns] == []
