@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import schedules, segmentation, setup, sources
+from . import resume, schedules, segmentation, setup, sources
 from ..serialization import checkpoints
 from ..runtime import cpu as cpu_runtime, resources, solvers
 from .progress import TrainingInfo, VerboseTable, schedule_text
@@ -121,6 +121,7 @@ class _Trainer:
         self.best = (math.inf, 0, dict(ex.params), dict(ex.state))   # loss, iteration, values
         self.iteration, self.fails, self.stop_reason = 0, 0, "Max epochs completed."
         self.seed = training_seed()     # iteration i draws from batch_seed(self.seed, i)
+        self.resume_iteration = 0       # ResumeFrom: iterations up to this one are skipped
 
     def run(self) -> None:
         """Train for MaxEpochs (or until patience / OutputFcn stops it)."""
@@ -134,6 +135,9 @@ class _Trainer:
                                             o.DispatchInBackground, self.iteration + 1)
             try:
                 for x, t in batches:
+                    if self.iteration < self.resume_iteration:
+                        self.iteration += 1
+                        continue
                     lr = self.schedule.rate(epoch, self.iteration + 1)
                     if self._iteration(epoch, x, t, lr):
                         self.say(self.table.frame())
@@ -208,7 +212,8 @@ class _Trainer:
 
     def _checkpoint(self, epoch: int, unit: str, count: int) -> None:
         o = self.o
-        if not o.CheckpointPath or o.CheckpointFrequencyUnit != unit or count % o.CheckpointFrequency:
+        if (not o.CheckpointPath or o.CheckpointFrequencyUnit != unit or count % o.CheckpointFrequency
+                or self.iteration <= self.resume_iteration):
             return
         checkpoints.save_checkpoint(o.CheckpointPath,
                                     DAGNetwork(self.graph.with_layers(self.ex.to_layers())),
@@ -286,11 +291,13 @@ def _precision(dtype: Any) -> type:
 
 @resources.memory_errors_as(_FUNC)
 def trainNetwork(X: Any, Y: Any, layers: Any = None, options: Any = None, *,
-                 dtype: Any = np.float32) -> tuple[DAGNetwork, TrainingInfo]:
+                 dtype: Any = np.float32, ResumeFrom: Any = None) -> tuple[DAGNetwork, TrainingInfo]:
     """Train a network: ``trainNetwork(X, Y, layers_or_lgraph, options)`` or
     ``trainNetwork(ds, layers_or_lgraph, options)`` (a datastore, read batch by batch).
 
     ``dtype`` (not in MATLAB) selects the arithmetic precision; float32 as MATLAB by default.
+    ``ResumeFrom`` (not in MATLAB): a checkpoint file of this network; training continues from
+    its weights, solver state and iteration (training/resume.py).
     Returns a DAGNetwork and a TrainingInfo (dict with attribute access) holding
     TrainingLoss, TrainingAccuracy|TrainingRMSE, ValidationLoss, ValidationAccuracy|
     ValidationRMSE (NaN where not validated), BaseLearnRate, FinalValidationLoss,
@@ -330,6 +337,9 @@ def trainNetwork(X: Any, Y: Any, layers: Any = None, options: Any = None, *,
     if not from_datastore:
         num_targets = len(classes) if pixel else T.shape[0]
     lgraph = setup.initialize_graph(lgraph, global_generator(), num_targets=num_targets)
+    checkpoint = None
+    if ResumeFrom is not None:
+        lgraph, checkpoint = resume.checkpoint_graph(lgraph, ResumeFrom, options)
     if pixel and not from_datastore:
         T = segmentation.pixel_targets(lgraph, T, len(classes))
     cpu_runtime.prepare(device)
@@ -342,6 +352,8 @@ def trainNetwork(X: Any, Y: Any, layers: Any = None, options: Any = None, *,
     val = _validation_data(options, input_layer, classes, num_targets, num_spatial, dtype,
                            lgraph if pixel else None)
     trainer = _Trainer(lgraph, ex, data, val, options, classes is not None, say, monitor)
+    if checkpoint is not None:
+        resume.restore(trainer, checkpoint)
     trainer.run()
     return trainer.finish()
 
