@@ -166,8 +166,8 @@ class cosineLearnRate(LearnRateScheduleBase):
 
     def factor(self, t):
         period, start = float(self.Period), 0.0
-        while t >= start + period:
-            start, period = start + period, period * self.PeriodGrowthFactor
+        while t >= start + period:          # a period is at least one step (growth factors < 1)
+            start, period = start + period, max(period * self.PeriodGrowthFactor, 1.0)
         return self.MinFactor + (self.MaxFactor - self.MinFactor) * (1 + math.cos(math.pi * (t - start) / period)) / 2
 
 

@@ -87,6 +87,12 @@ def test_cosine_warm_restarts_with_growing_periods():
     np.testing.assert_allclose(_rates(s, epochs=4), 0.1 * np.array(expect))
 
 
+def test_cosine_shrinking_periods_end_at_one_step_periods():
+    s = cosineLearnRate(Period=4, PeriodGrowthFactor=0.5, FrequencyUnit="iteration")
+    # periods 4, 2, 1, 1, ...: restarts at t = 0, 4, 6, 7, 8, ... (a one-step period is MaxFactor)
+    assert [s.factor(t) for t in (4, 5, 6, 7, 50)] == pytest.approx([1, 0.5, 1, 1, 1])
+
+
 def test_a_list_runs_each_schedule_for_its_numsteps_from_where_the_last_ended():
     warm = warmupLearnRate(NumSteps=3, InitialFactor=0.5)
     drop = piecewiseLearnRate(Period=1, DropFactor=0.5, NumSteps=2)
