@@ -7,6 +7,10 @@ outputs the requested activations as formatted dlarrays ('CB' after a fully conn
 'SSCB' / 'SSSCB' otherwise).  Its backward is the executor's reverse sweep
 (``Executor.backward``), which also reports the total gradient at intermediate outputs
 (``forward(net, X, Outputs=...)``) and at the input layer (then through its normalization).
+
+Devices: the network runs on the device of ``X`` (``dlnetwork.executor_on``); once a call on
+the GPU ran in a ``dlfeval``, ``net.Learnables`` hands out GPU copies of the (host-side)
+learnables, and every gradient comes back on the device of the variable it belongs to.
 """
 from __future__ import annotations
 
@@ -16,14 +20,22 @@ import numpy as np
 
 from ..autodiff import tape as tape_module
 from ..autodiff.dlarray import dlarray, record
+from ..ops import _backend
 from ..runtime.layout import internal_to_matlab, matlab_to_internal
 
 _LEARNABLES_KEY = "dlnetwork learnables"
 NETWORKS_KEY = "dlnetworks called"
+_DEVICE_KEY = "dlnetwork device"
 
 
 def tracing() -> bool:
     return tape_module.active() is not None
+
+
+def use_device(device: str) -> None:
+    """Inside dlfeval: learnables handed out from now on are copies on ``device`` (a network
+    call on the GPU sets it; the first copy of an array made stays its variable)."""
+    tape_module.active().meta[_DEVICE_KEY] = device
 
 
 def traced_value(value: Any) -> Any:
@@ -34,7 +46,8 @@ def traced_value(value: Any) -> Any:
     cache = tape.meta.setdefault(_LEARNABLES_KEY, {})
     entry = cache.get(id(value))
     if entry is None or entry[0] is not value:
-        entry = (value, dlarray._new(value, ""))
+        device = tape.meta.get(_DEVICE_KEY, "cpu")
+        entry = (value, dlarray._new(value if device == "cpu" else _backend.to_device(value, device), ""))
         cache[id(value)] = entry
     return entry[1]
 
@@ -43,10 +56,16 @@ def output_formats(net: Any, names: Sequence[str], num_spatial: int) -> list[str
     return ["CB" if net._flat[n] else "S" * num_spatial + "CB" for n in names]
 
 
-def record_call(net: Any, X: Any, names: list[str], fp: Any, num_spatial: int) -> list[dlarray]:
-    """The outputs of a network call as dlarrays, recorded on the active tape (if any)."""
-    ex = net.executor
-    ys = [net._to_matlab(n, fp.outputs[n]) for n in names]
+def _like(g: Any, ref: Any) -> Any:
+    """Host gradient ``g`` moved to the device of ``ref`` (a dlarray or an array)."""
+    data = ref._data if isinstance(ref, dlarray) else ref
+    return _backend.to_device(g, "gpu") if g is not None and _backend.is_gpu_array(data) else g
+
+
+def record_call(net: Any, ex: Any, X: Any, names: list[str], fp: Any, num_spatial: int) -> list[dlarray]:
+    """The outputs of a network call on executor ``ex`` as dlarrays on ``X``'s device, recorded
+    on the active tape (if any)."""
+    ys = [_like(net._to_matlab(n, fp.outputs[n]), X) for n in names]
     fmts = output_formats(net, names, num_spatial)
     layers = [layer for layer in net.Layers]
     rows = [(layer, p) for layer in layers for p in layer.LEARNABLES]
@@ -63,15 +82,17 @@ def record_call(net: Any, X: Any, names: list[str], fp: Any, num_spatial: int) -
         report = {n: None for n in names}
         if need[0]:
             report[input_layer.Name] = None
-        dout = {n: _internal_grad(net, n, g, fp, num_spatial) for n, g in zip(names, outs)}
+        dout = {n: _internal_grad(net, ex, n, g, fp, num_spatial) for n, g in zip(names, outs)}
         grads = ex.backward(fp, dout, report=report)
-        output_totals = [None if report[n] is None else net._to_matlab(n, report[n]) for n in names]
+        output_totals = [None if report[n] is None else _like(net._to_matlab(n, report[n]), X)
+                         for n in names]
         dx = None
         if need[0] and report[input_layer.Name] is not None:
             dx = internal_to_matlab(_input_backward(ex, input_layer, report[input_layer.Name]))
-            dx = dx.reshape(x_shape).astype(np.result_type(dx.dtype), copy=False)
-        dparams = [layer.from_internal(p, grads[(layer.Name, p)]) if n and (layer.Name, p) in grads else None
-                   for (layer, p), n in zip(rows, need[1:])]
+            dx = _like(dx.reshape(x_shape).astype(np.result_type(dx.dtype), copy=False), X)
+        dparams = [_like(layer.from_internal(p, grads[(layer.Name, p)]), v)
+                   if n and (layer.Name, p) in grads else None
+                   for (layer, p), n, v in zip(rows, need[1:], params)]
         return output_totals, [dx, *dparams]
 
     def backward(outs: list[Any], need: list[bool]):
@@ -79,9 +100,8 @@ def record_call(net: Any, X: Any, names: list[str], fp: Any, num_spatial: int) -
     return record(ys, fmts, [X, *params], backward, totals)
 
 
-def _internal_grad(net: Any, name: str, g: Any, fp: Any, num_spatial: int) -> Any:
-    """d loss / d output from MATLAB layout to the executor's internal layout and dtype."""
-    ex = net.executor
+def _internal_grad(net: Any, ex: Any, name: str, g: Any, fp: Any, num_spatial: int) -> Any:
+    """d loss / d output from MATLAB layout to the executor's internal layout, dtype and device."""
     shape = fp.outputs[name].shape
     if net._flat[name]:
         return ex.xp.asarray(g, dtype=ex.dtype).reshape(shape)

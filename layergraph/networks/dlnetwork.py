@@ -22,6 +22,7 @@ from ..graph.analysis import propagate_sizes
 from ..rng import global_generator, training_seed
 from ..runtime.layout import internal_to_matlab, matlab_to_internal
 from ..runtime import cpu as cpu_runtime, resources
+from ..ops import _backend
 from ..runtime.executor import Executor, input_statistics, is_empty
 from ..layers._validation import logical_scalar, parse_name_value
 from ..layers.errors import MException
@@ -62,7 +63,7 @@ class dlnetwork(GraphNetwork):  # noqa: N801 - MATLAB class name
         check_rescale_ranges(lgraph, "dlnetwork")
         freeze_values(lgraph)       # in-place edits of Learnables values would bypass the executor
         self._lgraph = lgraph
-        self._executor: Executor | None = None
+        self._executors: dict[str, Executor] = {}    # one per device ("cpu", "gpu")
         layers = list(lgraph.Layers)
         self._output_names = [layer.Name for i, layer in enumerate(layers)
                               if any(not targets for targets in lgraph.output_targets(i))]
@@ -113,21 +114,30 @@ class dlnetwork(GraphNetwork):  # noqa: N801 - MATLAB class name
     @property
     def executor(self) -> Executor:
         """The float32 CPU executor over the current values (gradients for every learnable)."""
-        if self._executor is None:
+        return self.executor_on("cpu")
+
+    def executor_on(self, device: str) -> Executor:
+        """The executor on ``device`` ("cpu" or "gpu"), built once per device from the host-side
+        values (a GPU executor holds device copies of the learnables; see docs/networks.md)."""
+        if device not in self._executors:
             if not self.Initialized:
                 raise MException("deep:dlnetwork:NotInitialized",
                                  "The dlnetwork is not initialized. Use net = initialize(net) first.")
-            self._executor = Executor(self._lgraph, all_gradients=True)
-        return self._executor
+            self._executors[device] = Executor(self._lgraph, device=device, all_gradients=True)
+        return self._executors[device]
 
     def _run(self, X: Any, training: bool, outputs: Sequence[str] | None):
-        """Run the executor; outputs are dlarrays when ``X`` is one or inside dlfeval (then
-        recorded on the tape: see differentiable.py), else NumPy arrays in MATLAB layout."""
+        """Run the executor on the device of ``X``'s data; outputs are dlarrays when ``X`` is one or
+        inside dlfeval (then recorded on the tape: see differentiable.py), else arrays in MATLAB
+        layout on ``X``'s device (NumPy or CuPy)."""
         names = list(self._output_names if outputs is None else _as_names(outputs))
-        ex = self.executor
+        data = X._data if isinstance(X, dlarray) else X
+        device = data_device(data)
+        ex = self.executor_on(device)
         cpu_runtime.prepare(ex.device)
         traced = differentiable.tracing()
-        data = X._data if isinstance(X, dlarray) else X
+        if traced and device != "cpu":
+            differentiable.use_device(device)
         data = inference_data(self._lgraph, data, "forward" if training else "predict")
         nsd = num_spatial_dims(self._lgraph)
         func = "forward" if training else "predict"
@@ -140,9 +150,14 @@ class dlnetwork(GraphNetwork):  # noqa: N801 - MATLAB class name
         except MemoryError as error:
             raise resources.out_of_memory(func, error, data.shape[-1]) from error
         if traced or isinstance(X, dlarray):
-            return names, differentiable.record_call(self, X, names, fp, nsd), fp
-        ys = [self._to_matlab(n, fp.outputs[n]) for n in names]
+            return names, differentiable.record_call(self, ex, X, names, fp, nsd), fp
+        ys = [self._on(device, self._to_matlab(n, fp.outputs[n])) for n in names]
         return names, ys, fp
+
+    @staticmethod
+    def _on(device: str, y: Any) -> Any:
+        """A host result moved back to the data's device (no copy on the CPU)."""
+        return y if device == "cpu" else _backend.to_device(y, device)
 
     def _to_matlab(self, name: str, y: Any) -> np.ndarray:
         """Internal activation -> MATLAB layout; ``K x N`` after a fully connected layer ('CB')."""
@@ -237,7 +252,7 @@ def _with_values(lgraph: Any, table: pd.DataFrame, kind: str) -> Any:
                          f"net.Learnables / net.State). Received: {type(table).__name__}{columns}.")
     values: dict[str, dict[str, Any]] = {}
     for name, p, v in zip(table["Layer"], table["Parameter"], table["Value"]):
-        values.setdefault(name, {})[p] = np.asarray(v)
+        values.setdefault(name, {})[p] = _backend.to_host(_host_value(v))
     new_layers = []
     for layer in lgraph.Layers:
         changes = {n: v for n, v in values.pop(layer.Name, {}).items()
@@ -259,6 +274,12 @@ def _with_values(lgraph: Any, table: pd.DataFrame, kind: str) -> Any:
 # StandardDeviation 1); Min/Max take the values that make the rescaling the identity.
 _DEFAULT_STATISTICS = {"Mean": 0.0, "StandardDeviation": 1.0}
 _DEFAULT_RANGE = {"rescale-symmetric": {"Min": -1.0, "Max": 1.0}, "rescale-zero-one": {"Min": 0.0, "Max": 1.0}}
+
+
+def _host_value(v: Any) -> Any:
+    """A table value's array (a dlarray's data); the network keeps its values on the host, so
+    ``dlupdate(@gpuArray, net)`` values come back (see docs/matlab-differences.md)."""
+    return v._data if isinstance(v, dlarray) else v
 
 
 def _initialized_graph(lgraph: Any, rng: np.random.Generator) -> Any:
@@ -288,6 +309,11 @@ def _flat_outputs(lgraph: Any) -> dict[str, bool]:
                              f"observations). Received: input from {flat_srcs}.")
         flat[i] = layers[i].Type == "Fully Connected" or (bool(srcs) and len(flat_srcs) == len(srcs))
     return {layer.Name: f for layer, f in zip(layers, flat)}
+
+
+def data_device(data: Any) -> str:
+    """"gpu" when ``data`` is a CuPy array (the network then runs on the GPU), else "cpu"."""
+    return "gpu" if _backend.is_gpu_array(data) else "cpu"
 
 
 def _as_names(outputs: Any) -> list[str]:

@@ -1,4 +1,10 @@
-"""Parameter updates of custom training loops: ``dlupdate``, ``sgdmupdate``, ``adamupdate``, ``rmspropupdate``."""
+"""Parameter updates of custom training loops: ``dlupdate``, ``sgdmupdate``, ``adamupdate``, ``rmspropupdate``.
+
+Devices: the step runs on the gradients' device (CuPy gradients: on the GPU) and the solver
+state stays there; the new parameter values go back to the device they came from (a
+dlnetwork keeps its values on the host). Gradients on both devices, or a solver state on
+another device than the gradients: MException ``deep:update:MixedDevices``.
+"""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -6,6 +12,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from ..ops import _backend
 from ..runtime import solvers
 from ..runtime.executor import learn_rate_factor
 from ..layers._validation import is_real_numeric, real_scalar
@@ -93,20 +100,26 @@ def _update(net: Any, grad: pd.DataFrame, solver_states: list[Any], learn_rate: 
     params = _parameters(net, "update")
     layers = {layer.Name: layer for layer in net.Layers} if isinstance(net, dlnetwork) else {}
     _check_rows(params, grad, "grad")
+    device = _table_device(grad, "grad")
     states = []
     for s in solver_states:
         if s is None or (not isinstance(s, pd.DataFrame) and np.size(s) == 0):
-            s = grad.assign(Value=[np.zeros_like(np.asarray(g)) for g in grad["Value"]])
+            s = grad.assign(Value=[_zeros_like(g) for g in grad["Value"]])
         _check_rows(params, s, "solver state")
+        if _table_device(s, "solver state") != device:
+            raise _mixed(f"the gradients are on the {device.upper()} and a solver state is not")
         states.append(s)
     new_values, new_states = [], [[] for _ in states]
     for row, (name, p, value) in enumerate(zip(params["Layer"], params["Parameter"], params["Value"])):
         factor = learn_rate_factor(layers[name], p) if name in layers else 1.0
-        value = np.asarray(value)
+        value = _array(value)
+        home = "gpu" if _backend.is_gpu_array(value) else "cpu"
+        value = value if home == device else _backend.to_device(value, device)
         g = _same_size(grad["Value"].iloc[row], value, name, p, "grad")
         new, st = step(value, g, learn_rate * factor,
                        *(_same_size(s["Value"].iloc[row], value, name, p, "solver state") for s in states))
-        new_values.append(new.astype(value.dtype, copy=False))
+        new = new.astype(value.dtype, copy=False)
+        new_values.append(new if home == device else _backend.to_device(new, home))
         for acc, v in zip(new_states, st):
             acc.append(v.astype(value.dtype, copy=False))
     tables = [params.assign(Value=vals) for vals in new_states]
@@ -139,10 +152,37 @@ def _parameters(net: Any, func: str) -> pd.DataFrame:
     return params
 
 
-def _same_size(value: Any, like: np.ndarray, layer: str, param: str, what: str) -> np.ndarray:
+def _array(value: Any) -> Any:
+    """A table value as an array on its device (a dlarray's data; NumPy or CuPy)."""
+    value = getattr(value, "_data", value)          # dlarray -> its data
+    return value if _backend.is_gpu_array(value) else np.asarray(value)
+
+
+def _zeros_like(g: Any) -> Any:
+    """Zeros of ``g``'s size, dtype and device (NumPy or CuPy)."""
+    zeros = _array(g).copy()
+    zeros.fill(0)
+    return zeros
+
+
+def _table_device(table: pd.DataFrame, what: str) -> str:
+    """"gpu" when the table's arrays are CuPy, "cpu" when NumPy; MException when mixed."""
+    on_gpu = {bool(_backend.is_gpu_array(getattr(v, "_data", v))) for v in table["Value"]}
+    if len(on_gpu) > 1:
+        raise _mixed(f"the {what} table holds NumPy (CPU) and CuPy (GPU) arrays")
+    return "gpu" if on_gpu == {True} else "cpu"
+
+
+def _mixed(detail: str) -> MException:
+    return MException("deep:update:MixedDevices",
+                      "The gradients and solver states must be on one device (all NumPy or all CuPy; "
+                      f"move them with gather or gpuArray-like cupy.asarray first). Received: {detail}.")
+
+
+def _same_size(value: Any, like: Any, layer: str, param: str, what: str) -> Any:
     """``value`` as an array of ``like``'s dtype; MException unless it has ``like``'s size
     (a scalar or a mis-sized array would otherwise broadcast silently)."""
-    arr = np.asarray(value)
+    arr = _array(value)
     if arr.shape != like.shape or arr.dtype.kind not in "biuf":
         raise MException("deep:update:SizeMismatch",
                          f"The {what} value of {layer}.{param} must be a real array of size "
