@@ -36,11 +36,12 @@ def num_spatial_dims(lgraph: Any) -> int:
     return len(layer.InputSize) - 1
 
 
-def inference_data(lgraph: Any, X: Any, func: str) -> np.ndarray:
-    """``X`` checked against the input layer (real numeric, ``InputSize x N``, N >= 1), on the host;
-    MException ``nnet_cnn:<func>:InvalidPredictors`` / ``WrongInputSize`` otherwise."""
+def inference_data(lgraph: Any, X: Any, func: str, keep_device: bool = False) -> np.ndarray:
+    """``X`` checked against the input layer (real numeric, ``InputSize x N``, N >= 1), on the host
+    (``keep_device``: CuPy data stay on the GPU); MException ``nnet_cnn:<func>:InvalidPredictors``
+    / ``WrongInputSize`` otherwise."""
     layer = next(layer for layer in lgraph.Layers if layer.IS_INPUT)
-    return check_predictors(X, tuple(layer.InputSize), "X", func)
+    return check_predictors(X, tuple(layer.InputSize), "X", func, keep_device)
 
 
 def check_network(net: Any, func: str) -> None:

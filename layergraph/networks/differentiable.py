@@ -88,7 +88,8 @@ def record_call(net: Any, ex: Any, X: Any, names: list[str], fp: Any, num_spatia
                          for n in names]
         dx = None
         if need[0] and report[input_layer.Name] is not None:
-            dx = internal_to_matlab(_input_backward(ex, input_layer, report[input_layer.Name]))
+            dx = _input_backward(ex, input_layer, report[input_layer.Name])
+            dx = internal_to_matlab(dx, keep_device=True)
             dx = _like(dx.reshape(x_shape).astype(np.result_type(dx.dtype), copy=False), X)
         dparams = [_like(layer.from_internal(p, grads[(layer.Name, p)]), v)
                    if n and (layer.Name, p) in grads else None

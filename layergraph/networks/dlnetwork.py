@@ -138,7 +138,7 @@ class dlnetwork(GraphNetwork):  # noqa: N801 - MATLAB class name
         traced = differentiable.tracing()
         if traced and device != "cpu":
             differentiable.use_device(device)
-        data = inference_data(self._lgraph, data, "forward" if training else "predict")
+        data = inference_data(self._lgraph, data, "forward" if training else "predict", keep_device=True)
         nsd = num_spatial_dims(self._lgraph)
         func = "forward" if training else "predict"
         resources.check_memory(ex, data.shape[-1], func, names, training=training,
@@ -160,8 +160,9 @@ class dlnetwork(GraphNetwork):  # noqa: N801 - MATLAB class name
         return y if device == "cpu" else _backend.to_device(y, device)
 
     def _to_matlab(self, name: str, y: Any) -> np.ndarray:
-        """Internal activation -> MATLAB layout; ``K x N`` after a fully connected layer ('CB')."""
-        return internal_to_matlab(y.reshape(y.shape[:2]) if self._flat[name] else y)
+        """Internal activation -> MATLAB layout on its device; ``K x N`` after a fully connected
+        layer ('CB')."""
+        return internal_to_matlab(y.reshape(y.shape[:2]) if self._flat[name] else y, keep_device=True)
 
     def predict(self, X: Any, *args: Any, **kwargs: Any) -> Any:
         """``Y = predict(net, X, Outputs=names)``: inference mode (BN uses TrainedMean/Variance)."""

@@ -17,14 +17,19 @@ from ..ops import _backend
 __all__: list[str] = []
 
 
-def check_predictors(X: Any, input_size: tuple[int, ...], what: str, func: str = "trainNetwork") -> np.ndarray:
-    """MATLAB-layout predictors ``(*InputSize, N)``, N >= 1, as a host array (N=1 may be dropped).
+def check_predictors(X: Any, input_size: tuple[int, ...], what: str, func: str = "trainNetwork",
+                     keep_device: bool = False) -> np.ndarray:
+    """MATLAB-layout predictors ``(*InputSize, N)``, N >= 1, as a host array (N=1 may be dropped;
+    ``keep_device``: a CuPy array stays on the GPU).
 
     Shared by trainNetwork and the inference functions (``func`` names the caller in the
     identifier): real numeric dtypes only (no bool, complex, object or text).
     """
     given = type(X).__name__
-    X = _backend.to_host(X) if _backend.is_gpu_array(X) else np.asarray(X)
+    if _backend.is_gpu_array(X):
+        X = X if keep_device else _backend.to_host(X)
+    else:
+        X = np.asarray(X)
     if X.dtype.kind not in "iuf":
         raise MException(f"nnet_cnn:{func}:InvalidPredictors",
                          f"{what} must be a real numeric array. Received: {given}"
@@ -55,8 +60,12 @@ def matlab_to_internal(X: Any, num_spatial: int, xp: Any = np, dtype: Any = np.f
     return xp.ascontiguousarray(X.transpose(num_spatial, num_spatial + 1, *range(num_spatial)))
 
 
-def internal_to_matlab(x: Any) -> np.ndarray:
-    """Internal ``(C, N, *S)`` -> MATLAB ``(*S, C, N)`` on the host; ``(K, N)`` stays ``(K, N)``."""
+def internal_to_matlab(x: Any, keep_device: bool = False) -> np.ndarray:
+    """Internal ``(C, N, *S)`` -> MATLAB ``(*S, C, N)`` on the host (``keep_device``: a CuPy
+    array stays on the GPU); ``(K, N)`` stays ``(K, N)``."""
+    if keep_device and _backend.is_gpu_array(x):
+        xp = _backend.get_xp(x)
+        return x if x.ndim == 2 else xp.ascontiguousarray(x.transpose(*range(2, x.ndim), 0, 1))
     x = _backend.to_host(x)
     if x.ndim == 2:
         return np.asarray(x)

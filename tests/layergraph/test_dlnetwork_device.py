@@ -13,6 +13,7 @@ import pytest
 import layergraph as lg
 from layergraph.ops import _backend
 from layergraph.layers.errors import MException
+from layergraph.runtime import layout
 
 dlnetwork_module = sys.modules["layergraph.networks.dlnetwork"]
 
@@ -24,6 +25,10 @@ class FakeGpu(np.ndarray):
 class _FakeCupyModule:
     """Stands for the cupy module: ``ndarray`` is FakeGpu, everything else is NumPy's."""
     ndarray = FakeGpu
+
+    @staticmethod
+    def ascontiguousarray(a, dtype=None):            # cupy's keeps the array on the GPU
+        return np.ascontiguousarray(a, dtype).view(type(a))
 
     def __getattr__(self, name):
         return getattr(np, name)
@@ -99,6 +104,22 @@ def test_predict_routes_to_one_cached_executor_per_device(fake_gpu):
     assert isinstance(lg.extractdata(y_gpu2), FakeGpu) and lg.dims(y_gpu2) == "CB"
     np.testing.assert_array_equal(np.asarray(y_gpu), y_cpu)
     assert net.executor is net.executor_on("cpu")
+
+
+def test_gpu_data_are_checked_and_converted_without_a_trip_to_the_host(fake_gpu, monkeypatch):
+    to_host = _backend.to_host
+    sent_home = []
+    monkeypatch.setattr(_backend, "to_host", lambda x: sent_home.append(type(x)) or to_host(x))
+    X, _ = _data(4)
+    lg.predict(_small_net(), X.view(FakeGpu))
+    assert FakeGpu not in sent_home
+    internal = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
+    kept = layout.internal_to_matlab(internal.view(FakeGpu), keep_device=True)
+    assert isinstance(kept, FakeGpu)
+    np.testing.assert_array_equal(kept, layout.internal_to_matlab(internal))
+    assert isinstance(layout.check_predictors(X.view(FakeGpu), (6, 5, 2), "X", "predict", keep_device=True),
+                      FakeGpu)
+    assert type(layout.check_predictors(X.view(FakeGpu), (6, 5, 2), "X", "predict")) is np.ndarray
 
 
 def test_forward_outputs_and_intermediate_outputs_stay_on_the_device(fake_gpu):
