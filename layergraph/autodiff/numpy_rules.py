@@ -14,6 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..layers.errors import MException
+from ..ops import _backend
 from ..ops._backend import get_xp
 from . import formats
 from .dlarray import data_of, dlarray, fmt_of, record, record1
@@ -157,12 +158,24 @@ def matlab_expansion(raws: list[Any]) -> list[Any]:
             for r, sh in zip(raws, shapes)]
 
 
+def _check_one_device(raws: list[Any], name: str) -> None:
+    """MException ``deep:dlarray:MixedDevices`` for NumPy (CPU) and CuPy (GPU) operands together."""
+    on_gpu = [_backend.is_gpu_array(r) for r in raws if isinstance(r, np.ndarray) or _backend.is_gpu_array(r)]
+    if any(on_gpu) and not all(on_gpu):
+        raise MException("deep:dlarray:MixedDevices",
+                         f"np.{name}: the operands must be on one device. Received: NumPy (CPU) and CuPy (GPU) "
+                         "arrays; move them first (cupy.asarray, or gather / extractdata then .get()). "
+                         "Inside dlfeval, read net.Learnables after the network call on GPU data, so its "
+                         "values are GPU copies.")
+
+
 def apply_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
     if method != "__call__" or "out" in kwargs or ufunc.nout != 1:
         raise MException("deep:dlarray:UnsupportedOperation",
                          f"dlarray supports NumPy ufunc calls without out= (no in-place updates). Received: "
                          f"{ufunc.__name__}.{method}{' with out=' if 'out' in kwargs else ''}.")
     raws, fmt = _aligned(inputs)
+    _check_one_device(raws, ufunc.__name__)
     originals = [getattr(r, "shape", ()) for r in raws]
     if ufunc is not np.matmul:
         raws = matlab_expansion(raws)

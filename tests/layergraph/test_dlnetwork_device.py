@@ -213,3 +213,28 @@ def test_predict_on_cupy_returns_cupy_equal_to_the_cpu():
     y = lg.predict(net, cupy.asarray(X))
     assert isinstance(y, cupy.ndarray) and net.executor_on("gpu").device == "gpu"
     np.testing.assert_allclose(cupy.asnumpy(y), lg.predict(net, X), rtol=1e-4, atol=1e-6)
+
+
+def test_dlarray_operators_reject_numpy_and_cupy_operands_together(fake_gpu):
+    a = lg.dlarray(np.ones((2, 3), np.float32).view(FakeGpu), "CB")
+    with pytest.raises(MException, match="NumPy \\(CPU\\) and CuPy \\(GPU\\)") as info:
+        a + np.ones((2, 3), np.float32)
+    assert info.value.identifier == "deep:dlarray:MixedDevices"
+    assert isinstance(a * 2.0 + a, lg.dlarray)                  # scalars mix with any device
+
+
+@pytest.mark.gpu
+def test_learnables_read_before_the_gpu_call_mix_devices_on_cupy():
+    if not _backend.gpu_available():
+        pytest.skip("CuPy with a CUDA device is not available")
+    cupy = importlib.import_module("cupy")
+    X, T = _data()
+
+    def learnables_read_before_the_gpu_call(net, X, T):
+        penalty = sum(np.sum(w ** 2) for w in net.Learnables.Value)     # host copies
+        Y, _ = lg.forward(net, X)
+        return lg.crossentropy(Y, T) + penalty
+    with pytest.raises(MException) as info:
+        lg.dlfeval(learnables_read_before_the_gpu_call, _small_net(), lg.dlarray(cupy.asarray(X), "SSCB"),
+                   cupy.asarray(T))
+    assert info.value.identifier == "deep:dlarray:MixedDevices"
