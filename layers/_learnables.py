@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ops import initializers
+from ..ops import _backend, initializers
 from ._validation import initializer, matlab_shape
 
 
@@ -40,3 +40,43 @@ class WeightsAndBias:
 
     def _check_BiasInitializer(self, value: Any) -> Any:
         return initializer(value, BIAS_INITIALIZERS, self.FUNC, "BiasInitializer")
+
+
+class FilterBank:
+    """Mixin for convolution-like layers (MATLAB ``Weights`` ``h x w [x d] x A x B``, ``Bias``
+    ``1 x 1 [x 1] x NumFilters``; internal weights ``(B, A, *K)``, bias ``(NumFilters,)``).
+
+    The class provides ``NDIM``, ``NumFilters``, ``FilterSize``, the initializers and
+    ``_weights_shape(channels)`` (its MATLAB weights shape)."""
+
+    NDIM: int = 2
+
+    def _bias_shape(self) -> tuple[int, ...]:
+        return (1,) * self.NDIM + (self.NumFilters,)
+
+    def _initialize_filters(self, new: Any, channels: int, rng: np.random.Generator) -> None:
+        """Create ``new``'s unset Weights/Bias (fan in/out: ``prod(FilterSize) x`` channels/filters)."""
+        k = int(np.prod(self.FilterSize))
+        if new.Weights is None:
+            new.Weights = create(self.WeightsInitializer, self._weights_shape(channels),
+                                 k * channels, k * self.NumFilters, rng)
+        if new.Bias is None:
+            new.Bias = create(self.BiasInitializer, self._bias_shape(), k * channels,
+                              k * self.NumFilters, rng)
+
+    def parameter_shapes(self, input_sizes: list[tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
+        self.output_sizes(input_sizes)
+        channels = self._one_input(input_sizes)[-1]
+        return {"Weights": self._weights_shape(channels), "Bias": self._bias_shape()}
+
+    def to_internal(self, name: str, value: Any, xp: Any, dtype: Any) -> Any:
+        value = xp.asarray(value, dtype=dtype)
+        if name == "Bias":
+            return value.reshape(-1)
+        return xp.ascontiguousarray(value.transpose(self.NDIM + 1, self.NDIM, *range(self.NDIM)))
+
+    def from_internal(self, name: str, value: Any) -> np.ndarray:
+        value = _backend.to_host(value)
+        if name == "Bias":
+            return value.reshape((1,) * self.NDIM + (-1,))
+        return value.transpose(*range(2, self.NDIM + 2), 1, 0)

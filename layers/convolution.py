@@ -9,10 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from ..ops import _backend
 from ..ops import convolution as conv_ops
 from . import _learnables, _spatial
-from ._display import int2str
 from .context import ForwardContext
 from ._spatial import WindowLayer
 from ._validation import (float_array, is_unset, matlab_shape, parse_name_value, positive_int, real_scalar,
@@ -22,7 +20,7 @@ _OPTIONS = ("Name", "Stride", "DilationFactor", "Padding", "PaddingValue", "NumC
             "Bias") + _learnables.WEIGHT_BIAS_HIDDEN
 
 
-class ConvolutionLayer(_learnables.WeightsAndBias, WindowLayer, register=False):
+class ConvolutionLayer(_learnables.FilterBank, _learnables.WeightsAndBias, WindowLayer, register=False):
     """N-d convolution layer (see Convolution2DLayer / Convolution3DLayer).
 
     Properties: FilterSize, NumChannels ('auto' until known), NumFilters, Stride,
@@ -118,36 +116,13 @@ class ConvolutionLayer(_learnables.WeightsAndBias, WindowLayer, register=False):
         size = self._one_input(input_sizes)
         self.output_sizes(input_sizes)
         channels = size[-1]
-        k = int(np.prod(self.FilterSize))
         new = self.copy()
         object.__setattr__(new, "NumChannels", channels)
         object.__setattr__(new, "PaddingSize", self._resolved_padding_size(size))
-        if new.Weights is None:
-            new.Weights = _learnables.create(self.WeightsInitializer, self._weights_shape(channels),
-                                             k * channels, k * self.NumFilters, rng)
-        if new.Bias is None:
-            new.Bias = _learnables.create(self.BiasInitializer, (1,) * self.NDIM + (self.NumFilters,),
-                                          k * channels, k * self.NumFilters, rng)
+        self._initialize_filters(new, channels, rng)
         return new
 
-    def parameter_shapes(self, input_sizes: list[tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
-        self.output_sizes(input_sizes)
-        channels = self._one_input(input_sizes)[-1]
-        return {"Weights": self._weights_shape(channels), "Bias": (1,) * self.NDIM + (self.NumFilters,)}
-
     # ---- execution -------------------------------------------------------------------------
-    def to_internal(self, name: str, value: Any, xp: Any, dtype: Any) -> Any:
-        value = xp.asarray(value, dtype=dtype)
-        if name == "Bias":
-            return value.reshape(-1)
-        return xp.ascontiguousarray(value.transpose(self.NDIM + 1, self.NDIM, *range(self.NDIM)))
-
-    def from_internal(self, name: str, value: Any) -> np.ndarray:
-        value = _backend.to_host(value)
-        if name == "Bias":
-            return value.reshape((1,) * self.NDIM + (-1,))
-        return value.transpose(*range(2, self.NDIM + 2), 1, 0)
-
     def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
         x = xs[0]
         pads = self.pads(tuple(x.shape[2:]))

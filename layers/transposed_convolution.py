@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from ..ops import _backend
 from ..ops import transposed_convolution as tconv_ops
 from . import _learnables, _spatial
 from ._display import int2str
@@ -24,7 +23,7 @@ _OPTIONS = ("Name", "Stride", "Cropping", "NumChannels", "Weights", "Bias") + \
     _learnables.WEIGHT_BIAS_HIDDEN
 
 
-class TransposedConvolutionLayer(_learnables.WeightsAndBias, WindowLayer, register=False):
+class TransposedConvolutionLayer(_learnables.FilterBank, _learnables.WeightsAndBias, WindowLayer, register=False):
     """N-d transposed convolution layer (see TransposedConvolution2DLayer / 3DLayer).
 
     Properties: FilterSize, NumChannels ('auto' until known), NumFilters, Stride,
@@ -142,39 +141,14 @@ class TransposedConvolutionLayer(_learnables.WeightsAndBias, WindowLayer, regist
                    ) -> "TransposedConvolutionLayer":
         channels = self._one_input(input_sizes)[-1]
         self.output_sizes(input_sizes)
-        k = int(np.prod(self.FilterSize))
         new = self.copy()
         object.__setattr__(new, "NumChannels", channels)
         if self.CroppingMode == "same":
             object.__setattr__(new, "CroppingSize", _spatial.padding_size_from_pairs(self.crops()))
-        if new.Weights is None:
-            new.Weights = _learnables.create(self.WeightsInitializer,
-                                             self._weights_shape(channels), k * channels,
-                                             k * self.NumFilters, rng)
-        if new.Bias is None:
-            new.Bias = _learnables.create(self.BiasInitializer,
-                                          (1,) * self.NDIM + (self.NumFilters,), k * channels,
-                                          k * self.NumFilters, rng)
+        self._initialize_filters(new, channels, rng)
         return new
 
-    def parameter_shapes(self, input_sizes: list[tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
-        self.output_sizes(input_sizes)
-        channels = self._one_input(input_sizes)[-1]
-        return {"Weights": self._weights_shape(channels), "Bias": (1,) * self.NDIM + (self.NumFilters,)}
-
     # ---- execution -------------------------------------------------------------------------
-    def to_internal(self, name: str, value: Any, xp: Any, dtype: Any) -> Any:
-        value = xp.asarray(value, dtype=dtype)
-        if name == "Bias":
-            return value.reshape(-1)
-        return xp.ascontiguousarray(value.transpose(self.NDIM + 1, self.NDIM, *range(self.NDIM)))
-
-    def from_internal(self, name: str, value: Any) -> np.ndarray:
-        value = _backend.to_host(value)
-        if name == "Bias":
-            return value.reshape((1,) * self.NDIM + (-1,))
-        return value.transpose(*range(2, self.NDIM + 2), 1, 0)
-
     def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
         y, cache = tconv_ops.transposed_conv_forward(xs[0], params["Weights"], params["Bias"],
                                                      self.Stride, self.crops())
