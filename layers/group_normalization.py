@@ -15,7 +15,7 @@ from ..ops import _backend
 from ..ops import group_norm as gn_ops
 from . import _learnables
 from ._validation import _fmt, float_array, initializer, is_unset, parse_name_value, \
-    positive_int, real_scalar
+    positive_int, real_scalar, validatestring
 from .base import Layer
 from .context import ForwardContext
 from .errors import MException
@@ -122,16 +122,23 @@ class GroupedNormalizationLayer(Layer, register=False):
         shape = like.shape if like is not None else (1, 1, 1, -1)
         return _backend.to_host(value).reshape(shape[:-1] + (-1,))
 
+    def kernel_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Shape ``x (C, N, *S)`` takes for the kernel (LayerNormalizationLayer: channel-only)."""
+        return shape
+
     def forward(self, params: dict, xs: list, ctx: ForwardContext) -> tuple[list, Any, dict]:
         x = xs[0]
-        y, cache = gn_ops.group_norm_forward(x, params["Scale"], params["Offset"],
+        y, cache = gn_ops.group_norm_forward(x.reshape(self.kernel_shape(x.shape)),
+                                             params["Scale"], params["Offset"],
                                              self.groups(x.shape[0]), self.Epsilon)
-        return [y], cache, {}
+        return [y.reshape(x.shape)], (cache, x.shape), {}
 
     def backward(self, params: dict, dys: list, cache: Any, need_dx: bool = True
                  ) -> tuple[list, dict]:
-        dx, dscale, doffset = gn_ops.group_norm_backward(dys[0], cache, (need_dx, True, True))
-        return [dx], {"Offset": doffset, "Scale": dscale}
+        cache, shape = cache
+        dx, dscale, doffset = gn_ops.group_norm_backward(dys[0].reshape(cache.shape), cache,
+                                                         (need_dx, True, True))
+        return [None if dx is None else dx.reshape(shape)], {"Offset": doffset, "Scale": dscale}
 
 
 class GroupNormalizationLayer(GroupedNormalizationLayer):
@@ -179,15 +186,34 @@ class InstanceNormalizationLayer(GroupedNormalizationLayer):
         return channels
 
 
+OPERATION_DIMENSIONS = ("auto", "spatial-channel", "channel-only", "batch-excluded")
+
+
 class LayerNormalizationLayer(GroupedNormalizationLayer):
-    """Layer normalization (all channels and spatial positions of each observation); built by
+    """Layer normalization per observation over the channels and spatial positions
+    (OperationDimension 'auto', 'spatial-channel', 'batch-excluded': the same for image data)
+    or over the channels of each position ('channel-only'); built by
     :func:`layerNormalizationLayer`."""
 
     TYPE, FUNC, DEFAULT_NAME = "Layer Normalization", "layerNormalizationLayer", "layernorm"
+    HYPERPARAMETERS = ("Epsilon", "OperationDimension")
     DESCRIPTION = "Layer normalization"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        opts = parse_name_value(args, kwargs, _OPTIONS + ("OperationDimension",), self.FUNC)
+        self.OperationDimension = opts.pop("OperationDimension", "auto")
+        self._set_options(opts)
+
+    def _check_OperationDimension(self, value: Any) -> str:
+        return validatestring(value, OPERATION_DIMENSIONS, self.FUNC, "OperationDimension")
 
     def groups(self, channels: int) -> int:
         return 1
+
+    def kernel_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        if self.OperationDimension == "channel-only":
+            return (shape[0], -1)          # every (observation, position) its own sample
+        return shape
 
 
 def groupNormalizationLayer(numGroups: Any, *args: Any, **kwargs: Any) -> GroupNormalizationLayer:
@@ -202,7 +228,8 @@ def instanceNormalizationLayer(*args: Any, **kwargs: Any) -> InstanceNormalizati
 
 
 def layerNormalizationLayer(*args: Any, **kwargs: Any) -> LayerNormalizationLayer:
-    """MATLAB ``layerNormalizationLayer(Epsilon=1e-5, Name=name, ...)``."""
+    """MATLAB ``layerNormalizationLayer(Epsilon=1e-5, OperationDimension="auto", Name=name, ...)``;
+    OperationDimension 'auto', 'spatial-channel', 'channel-only' or 'batch-excluded'."""
     return LayerNormalizationLayer(*args, **kwargs)
 
 

@@ -100,6 +100,10 @@ CASES: list[LayerCase] = [
          "Instance Normalization", "Instance normalization"),
     case(lambda: lg.layerNormalizationLayer(), [(3, 3, 2)], [(3, 3, 2)],
          "Layer Normalization", "Layer normalization"),
+    case(lambda: lg.layerNormalizationLayer(OperationDimension="channel-only"), [(3, 2, 4)],
+         [(3, 2, 4)], "Layer Normalization", "Layer normalization", id="layerNormalization channel-only"),
+    case(lambda: lg.layerNormalizationLayer("OperationDimension", "batch-ex"), [(2, 2, 2, 3)],
+         [(2, 2, 2, 3)], id="layerNormalization batch-excluded 3-D"),
     # ---- activations and dropout
     case(lambda: lg.reluLayer(), [(3, 3, 2)], [(3, 3, 2)], "ReLU", "ReLU"),
     case(lambda: lg.reluLayer(Name="r"), None, id="relu named"),

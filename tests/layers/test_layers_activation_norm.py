@@ -150,3 +150,33 @@ def test_properties_round_trip(layer):
     rest = json.loads(json.dumps({k: v for k, v in props.items() if k not in arrays}))
     back = type(layer).from_properties({**rest, **arrays})
     assert repr(back) == repr(layer) and back.description() == layer.description()
+
+
+def test_layer_normalization_operation_dimension_option_and_display():
+    assert lg.layerNormalizationLayer().OperationDimension == "auto"
+    layer = lg.layerNormalizationLayer("operationdimension", "CHANNEL")
+    assert layer.OperationDimension == "channel-only"
+    layer.OperationDimension = "spatial"
+    assert layer.OperationDimension == "spatial-channel"
+    lines = repr(lg.layerNormalizationLayer(OperationDimension="batch-excluded")).splitlines()
+    i = lines.index("   Hyperparameters")
+    assert [ln.strip() for ln in lines[i + 1:i + 3]] == ["Epsilon: 1.0000e-05",
+                                                         "OperationDimension: 'batch-excluded'"]
+    with pytest.raises(lg.MException) as info:
+        lg.layerNormalizationLayer(OperationDimension="time")
+    assert info.value.identifier == "MATLAB:layerNormalizationLayer:unrecognizedStringChoice"
+    assert '"time"' in str(info.value)
+
+
+def test_layer_normalization_channel_only_normalizes_each_position(rng):
+    from layergraph.layers.context import ForwardContext
+    layer = lg.layerNormalizationLayer(OperationDimension="channel-only").initialize(
+        [(3, 2, 4)], rng)
+    params = {n: layer.to_internal(n, getattr(layer, n), np, np.float64) for n in layer.LEARNABLES}
+    x = rng.standard_normal((4, 2, 3, 2)) * 3 + 1                 # (C, N, H, W)
+    (y,), _, _ = layer.forward(params, [x], ForwardContext(False))
+    np.testing.assert_allclose(y.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(y.var(axis=0), 1 / (1 + 1e-5 / x.var(axis=0)), rtol=1e-9)
+    full = lg.layerNormalizationLayer().initialize([(3, 2, 4)], rng)
+    (z,), _, _ = full.forward(params, [x], ForwardContext(False))
+    assert not np.allclose(y, z)

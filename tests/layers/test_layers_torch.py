@@ -68,3 +68,20 @@ def test_fully_connected_matches_torch_on_matlab_flattening(rng):
     flat = torch.from_numpy(X.reshape(-1, 3, order="F").T.copy())
     expected = F.linear(flat, torch.from_numpy(layer.Weights).double(), torch.from_numpy(layer.Bias.ravel()).double())
     np.testing.assert_allclose(Y.reshape(5, 3), expected.numpy().T, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["auto", "spatial-channel", "batch-excluded", "channel-only"])
+def test_layer_normalization_operation_dimension_matches_torch(rng, mode):
+    X = rng.standard_normal((4, 3, 5, 2))
+    layer = lg.layerNormalizationLayer(OperationDimension=mode, Epsilon=1e-4,
+                                       OffsetInitializer="narrow-normal",
+                                       ScaleInitializer="narrow-normal")
+    layer, Y = _run(layer, X)
+    x = _torch(X)                                             # (N, C, H, W)
+    scale = torch.from_numpy(layer.Scale.ravel()).reshape(1, -1, 1, 1)
+    offset = torch.from_numpy(layer.Offset.ravel()).reshape(1, -1, 1, 1)
+    if mode == "channel-only":                                # over C at each (n, h, w)
+        normed = F.layer_norm(x.permute(0, 2, 3, 1), (5,), eps=1e-4).permute(0, 3, 1, 2)
+    else:                                                     # over C, H, W of each n
+        normed = F.layer_norm(x, x.shape[1:], eps=1e-4)
+    np.testing.assert_allclose(Y, _from_torch(normed * scale + offset), rtol=1e-10, atol=1e-10)
