@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from .. import autodiff
-from ..autodiff import tape as tape_module
 from ..autodiff.dlarray import dlarray
 from ..data.datastore import Datastore
 from ..graph.editing import layerGraph
@@ -34,6 +33,7 @@ from ..runtime import solvers
 from ..runtime.executor import Executor, l2_factor, learn_rate_factor
 from ..runtime.layout import check_predictors
 from . import metrics as metric_objects, schedules, setup
+from .spatial_outputs import loss_and_gradient as _loss_and_gradient, spatial_targets
 from .options import TrainingOptions
 from .progress import format_elapsed, schedule_text
 
@@ -69,8 +69,9 @@ def _loss_function(lossFcn: Any) -> tuple[str, Callable]:
         return getattr(lossFcn, "__name__", "custom"), lossFcn
     name = validatestring(lossFcn, LOSSES, "trainnet", "lossFcn")
     funcs = {
-        "crossentropy": lambda Y, T: autodiff.crossentropy(Y, T),
-        "index-crossentropy": lambda Y, T: autodiff.crossentropy(Y, T),   # targets made one-hot
+        # divided by the non-channel elements of Y (N for 'CB', N*h*w[*d] for spatial outputs)
+        "crossentropy": lambda Y, T: autodiff.crossentropy(Y, T, NormalizationFactor="all-elements"),
+        "index-crossentropy": lambda Y, T: autodiff.crossentropy(Y, T, NormalizationFactor="all-elements"),
         "binary-crossentropy": lambda Y, T: autodiff.crossentropy(Y, T, ClassificationMode="multilabel",
                                                                   NormalizationFactor="all-elements"),
         "mse": lambda Y, T: autodiff.l2loss(Y, T, NormalizationFactor="all-elements"),
@@ -80,24 +81,6 @@ def _loss_function(lossFcn: Any) -> tuple[str, Callable]:
     }
     name = "mse" if name == "mean-squared-error" else name
     return name, funcs[name]
-
-
-def _loss_and_gradient(fun: Callable, y: Any, t: Any) -> tuple[float, Any]:
-    """The loss of network output ``y`` ('CB' K x N) and d loss / d y, on a private tape."""
-    tape = tape_module.push()
-    try:
-        Y = dlarray._new(y, "CB")
-        loss = fun(Y, t)
-        if not isinstance(loss, dlarray) or loss.size != 1:
-            raise MException("nnet:trainnet:InvalidLoss",
-                             "lossFcn must return a scalar dlarray built from the dlarray functions. "
-                             f"Received: {type(loss).__name__}.")
-        root = loss._tid if loss._tape is tape else None
-        grad = tape_module.gradients(tape, root, _backend.get_xp(y).ones_like(loss._data),
-                                     [tape.leaf_id(Y, create=False)])[0] if root else None
-        return float(loss), (_backend.get_xp(y).zeros_like(y) if grad is None else grad)
-    finally:
-        tape_module.pop(tape)
 
 
 def _targets(T: Any, n: int, name: str, classes_from: list | None = None) -> tuple[np.ndarray, list | None]:
@@ -170,22 +153,23 @@ def trainnet(X: Any, T: Any, net: Any, lossFcn: Any = None, options: Any = None
     input_layer = next(layer for layer in lgraph.Layers if layer.IS_INPUT)
     Xh = check_predictors(X, tuple(input_layer.InputSize), "X", "trainnet")
     n = Xh.shape[-1]
-    targets, classes = _targets(T, n, name)
     device = "cpu" if options.ExecutionEnvironment == "cpu" or not _backend.gpu_available() else "gpu"
     ex = Executor(lgraph, device=device, all_gradients=True)
     out_name = start_net.OutputNames[0]
-    if not start_net._flat[out_name]:
-        raise MException("nnet:trainnet:UnsupportedOutput",
-                         f"trainnet supports networks whose output is 'CB' (after a fully connected layer). "
-                         f"Received: output '{out_name}' with spatial dimensions.")
     nsd = len(input_layer.InputSize) - 1
     to_dev = (lambda a: _backend.to_device(a, device))
-    Xint, Tdev = to_dev(setup.to_internal_data(Xh, nsd, ex.dtype)), to_dev(targets.astype(ex.dtype))
+    Xint = to_dev(setup.to_internal_data(Xh, nsd, ex.dtype))
+    out_shape = None if start_net._flat[out_name] else ex.forward(
+        Xint[:, :1], training=False, outputs=[out_name]).outputs[out_name].shape   # (K, 1, *S)
+    make_targets = (lambda T, n, cl=None: _targets(T, n, name, cl)) if out_shape is None else (
+        lambda T, n, cl=None, arg="T": spatial_targets(T, out_shape, n, cl, arg))
+    targets, classes = make_targets(T, n)
+    Tdev = to_dev(targets.astype(ex.dtype))
     val = None
     if options.ValidationData is not None:
         XV, TV = options.ValidationData
         XV = check_predictors(XV, tuple(input_layer.InputSize), "ValidationData predictors", "trainnet")
-        tv, _ = _targets(TV, XV.shape[-1], name, classes)
+        tv, _ = make_targets(TV, XV.shape[-1], classes, *(() if out_shape is None else ("ValidationData targets",)))
         val = (to_dev(setup.to_internal_data(XV, nsd, ex.dtype)), to_dev(tv.astype(ex.dtype)))
     metrics = _metrics(options, classes is not None)
     loop = _Loop(ex, out_name, Xint, Tdev, val, options, loss_fun, metrics)
@@ -255,7 +239,7 @@ class _Loop:
     def _scores(self, x: Any, training: bool, seed: Any = None):
         fp = self.ex.forward(x, training=training, outputs=[self.out], seed=seed)
         y = fp.outputs[self.out]
-        return fp, y.reshape(y.shape[0], y.shape[1])
+        return fp, (y.reshape(y.shape[0], y.shape[1]) if self.T.ndim == 2 else y)
 
     def _objective_score(self, v: dict) -> float:
         """ObjectiveMetricName's validation value, negated when larger is better (lower wins)."""
