@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from ..ops import _backend, initializers
-from ._validation import initializer, matlab_shape
+from ._validation import float_array, initializer, is_unset, matlab_shape, real_scalar
 
 
 def create(init: Any, shape: tuple[int, ...], fan_in: int, fan_out: int,
@@ -80,3 +80,80 @@ class FilterBank:
         if name == "Bias":
             return value.reshape((1,) * self.NDIM + (-1,))
         return value.transpose(*range(2, self.NDIM + 2), 1, 0)
+
+
+NORM_INITIALIZERS = ("zeros", "ones", "narrow-normal")
+
+
+class ChannelVectors:
+    """Mixin for normalization layers with per-channel vectors (``VECTORS``: Offset, Scale, ...;
+    MATLAB ``1 x 1 [x 1] x C``, internal ``(C,)``), NumChannels ('auto' until a vector or an
+    input fixes it), Epsilon (>= 1e-5) and the Offset/Scale initializers."""
+
+    VECTORS: tuple[str, ...] = ("Offset", "Scale")
+
+    def _check_Epsilon(self, value: Any) -> float:
+        return real_scalar(value, self.FUNC, "Epsilon", 1e-5, np.finfo(float).max,
+                           "a finite real scalar greater than or equal to 1e-05")
+
+    def _check_OffsetInitializer(self, value: Any) -> Any:
+        return initializer(value, NORM_INITIALIZERS, self.FUNC, "OffsetInitializer")
+
+    def _check_ScaleInitializer(self, value: Any) -> Any:
+        return initializer(value, NORM_INITIALIZERS, self.FUNC, "ScaleInitializer")
+
+    def _check_vector(self, name: str, value: Any) -> np.ndarray | None:
+        """A 1 x 1 [x 1] x C array; sets NumChannels, which every vector must agree with."""
+        if is_unset(value):
+            return None
+        arr = float_array(value, self.FUNC, name)
+        shape = arr.shape if arr.ndim > 1 else (1, 1, arr.size)
+        if any(n != 1 for n in shape[:-1]) or arr.ndim > 4:
+            raise self.layer_error(f"Invalid{name}Size",
+                                   f"{name} must be a 1x1xC or 1x1x1xC array. "
+                                   f"Received: an array of size {'x'.join(map(str, arr.shape))}.")
+        if self.NumChannels not in ("auto", shape[-1]):
+            raise self.layer_error(f"Invalid{name}Size",
+                                   f"{name} must have NumChannels={self.NumChannels} channels. "
+                                   f"Received: {shape[-1]} channels.")
+        object.__setattr__(self, "NumChannels", int(shape[-1]))
+        return arr.reshape(shape)
+
+    def _check_Offset(self, value: Any) -> np.ndarray | None:
+        return self._check_vector("Offset", value)
+
+    def _check_Scale(self, value: Any) -> np.ndarray | None:
+        return self._check_vector("Scale", value)
+
+    def output_sizes(self, input_sizes: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        size = self._one_input(input_sizes)
+        if self.NumChannels != "auto" and size[-1] != self.NumChannels:
+            raise self.layer_error(
+                "WrongNumChannels",
+                f"The layer expects {self.NumChannels} input channels (NumChannels). "
+                f"Received: an input with {size[-1]} channels.")
+        return [size]
+
+    def _initialize_vectors(self, input_sizes: list[tuple[int, ...]], rng: np.random.Generator,
+                            initializers: tuple[tuple[str, Any], ...]) -> Any:
+        """A copy with the unset vectors created (``initializers``: (name, initializer) pairs)
+        and NumChannels set."""
+        size, = self.output_sizes(input_sizes)
+        c = size[-1]
+        shape = (1,) * (len(size) - 1) + (c,)
+        new = self.copy()
+        for name, init in initializers:
+            value = getattr(new, name)
+            value = create(init, shape, c, c, rng) if value is None else value.reshape(shape)
+            object.__setattr__(new, name, value)
+        object.__setattr__(new, "NumChannels", c)
+        return new
+
+    def to_internal(self, name: str, value: Any, xp: Any, dtype: Any) -> Any:
+        return xp.asarray(value, dtype=dtype).reshape(-1)
+
+    def from_internal(self, name: str, value: Any) -> np.ndarray:
+        like = next((getattr(self, n) for n in (name,) + self.VECTORS
+                     if getattr(self, n) is not None), None)
+        shape = like.shape if like is not None else (1, 1, 1, -1)
+        return _backend.to_host(value).reshape(shape[:-1] + (-1,))

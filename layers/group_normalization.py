@@ -11,11 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from ..ops import _backend
 from ..ops import group_norm as gn_ops
 from . import _learnables
-from ._validation import _fmt, float_array, initializer, is_unset, parse_name_value, \
-    positive_int, real_scalar, validatestring
+from ._validation import _fmt, parse_name_value, positive_int, validatestring
 from .base import Layer
 from .context import ForwardContext
 from .errors import MException
@@ -23,10 +21,10 @@ from .errors import MException
 _FACTORS = ("OffsetLearnRateFactor", "ScaleLearnRateFactor", "OffsetL2Factor", "ScaleL2Factor")
 _OPTIONS = ("Name", "Epsilon", "Offset", "Scale", "OffsetInitializer", "ScaleInitializer") + \
     _FACTORS
-INITIALIZERS = ("zeros", "ones", "narrow-normal")
+INITIALIZERS = _learnables.NORM_INITIALIZERS
 
 
-class GroupedNormalizationLayer(Layer, register=False):
+class GroupedNormalizationLayer(_learnables.ChannelVectors, Layer, register=False):
     """Base: Epsilon (1e-5), NumChannels ('auto' until known), learnables Offset (zeros) and
     Scale (ones) with initializers and factors as batchNormalizationLayer."""
 
@@ -51,36 +49,6 @@ class GroupedNormalizationLayer(Layer, register=False):
             if name not in opts:
                 object.__setattr__(self, name, None)
 
-    def _check_Epsilon(self, value: Any) -> float:
-        return real_scalar(value, self.FUNC, "Epsilon", 1e-5, np.finfo(float).max,
-                           "a finite real scalar greater than or equal to 1e-05")
-
-    def _check_OffsetInitializer(self, value: Any) -> Any:
-        return initializer(value, INITIALIZERS, self.FUNC, "OffsetInitializer")
-
-    def _check_ScaleInitializer(self, value: Any) -> Any:
-        return initializer(value, INITIALIZERS, self.FUNC, "ScaleInitializer")
-
-    def _check_vector(self, name: str, value: Any) -> np.ndarray | None:
-        if is_unset(value):
-            return None
-        arr = float_array(value, self.FUNC, name)
-        shape = arr.shape if arr.ndim > 1 else (1, 1, arr.size)
-        if any(n != 1 for n in shape[:-1]) or arr.ndim > 4 or \
-                self.NumChannels not in ("auto", shape[-1]):
-            raise self.layer_error(f"Invalid{name}Size",
-                                   f"{name} must be a 1x1xC or 1x1x1xC array with C = NumChannels "
-                                   f"({self.NumChannels}). Received: an array of size "
-                                   f"{'x'.join(map(str, arr.shape))}.")
-        object.__setattr__(self, "NumChannels", int(shape[-1]))
-        return arr.reshape(shape)
-
-    def _check_Offset(self, value: Any) -> np.ndarray | None:
-        return self._check_vector("Offset", value)
-
-    def _check_Scale(self, value: Any) -> np.ndarray | None:
-        return self._check_vector("Scale", value)
-
     def description(self) -> str:
         if self.NumChannels == "auto":
             return self.DESCRIPTION
@@ -91,36 +59,14 @@ class GroupedNormalizationLayer(Layer, register=False):
         raise NotImplementedError
 
     def output_sizes(self, input_sizes: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
-        size = self._one_input(input_sizes)
-        if self.NumChannels != "auto" and size[-1] != self.NumChannels:
-            raise self.layer_error("WrongNumChannels",
-                                   f"The layer expects {self.NumChannels} input channels "
-                                   f"(NumChannels). Received: an input with {size[-1]} channels.")
-        self.groups(size[-1])
-        return [size]
+        sizes = super().output_sizes(input_sizes)
+        self.groups(sizes[0][-1])
+        return sizes
 
     def initialize(self, input_sizes: list[tuple[int, ...]], rng: np.random.Generator
                    ) -> "GroupedNormalizationLayer":
-        size, = self.output_sizes(input_sizes)
-        c = size[-1]
-        shape = (1,) * (len(size) - 1) + (c,)
-        new = self.copy()
-        for name, init in (("Offset", self.OffsetInitializer), ("Scale", self.ScaleInitializer)):
-            value = getattr(new, name)
-            value = _learnables.create(init, shape, c, c, rng) if value is None \
-                else value.reshape(shape)
-            object.__setattr__(new, name, value)
-        object.__setattr__(new, "NumChannels", c)
-        return new
-
-    def to_internal(self, name: str, value: Any, xp: Any, dtype: Any) -> Any:
-        return xp.asarray(value, dtype=dtype).reshape(-1)
-
-    def from_internal(self, name: str, value: Any) -> np.ndarray:
-        like = next((getattr(self, n) for n in self.LEARNABLES if getattr(self, n) is not None),
-                    None)
-        shape = like.shape if like is not None else (1, 1, 1, -1)
-        return _backend.to_host(value).reshape(shape[:-1] + (-1,))
+        return self._initialize_vectors(input_sizes, rng, (("Offset", self.OffsetInitializer),
+                                                           ("Scale", self.ScaleInitializer)))
 
     def kernel_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
         """Shape ``x (C, N, *S)`` takes for the kernel (LayerNormalizationLayer: channel-only)."""

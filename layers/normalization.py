@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..ops import _backend
 from ..ops import batchnorm as bn_ops
 from . import _learnables
-from ._validation import float_array, initializer, is_unset, parse_name_value, real_scalar
+from ._validation import parse_name_value, real_scalar
 from .base import Layer
 from .context import ForwardContext
 
@@ -24,10 +23,10 @@ _VECTORS = ("Offset", "Scale", "TrainedMean", "TrainedVariance")
 _FACTORS = ("OffsetLearnRateFactor", "ScaleLearnRateFactor", "OffsetL2Factor", "ScaleL2Factor")
 _OPTIONS = ("Name", "Epsilon", "MeanDecay", "VarianceDecay", "OffsetInitializer",
             "ScaleInitializer") + _VECTORS + _FACTORS
-INITIALIZERS = ("zeros", "ones", "narrow-normal")
+INITIALIZERS = _learnables.NORM_INITIALIZERS
 
 
-class BatchNormalizationLayer(Layer):
+class BatchNormalizationLayer(_learnables.ChannelVectors, Layer):
     """Batch normalization layer; built by :func:`batchNormalizationLayer`.
 
     Properties: NumChannels ('auto' until known), MeanDecay, VarianceDecay (0.1), Epsilon (1e-5);
@@ -45,6 +44,7 @@ class BatchNormalizationLayer(Layer):
     HYPERPARAMETERS = ("MeanDecay", "VarianceDecay", "Epsilon")
     HIDDEN = ("OffsetInitializer", "ScaleInitializer") + _FACTORS
     READ_ONLY = ("NumChannels",)
+    VECTORS = _VECTORS
 
     def __init__(self, *args: Any, **kwargs: Any):
         opts = parse_name_value(args, kwargs, _OPTIONS, self.FUNC)
@@ -58,45 +58,12 @@ class BatchNormalizationLayer(Layer):
             if name not in opts:
                 object.__setattr__(self, name, None)
 
-    # ---- validation hooks ----------------------------------------------------------------
-    def _check_Epsilon(self, value: Any) -> float:
-        return real_scalar(value, self.FUNC, "Epsilon", 1e-5, np.finfo(float).max,
-                           "a finite real scalar greater than or equal to 1e-05")
-
+    # ---- validation hooks (Epsilon, initializers, Offset, Scale: ChannelVectors) ----------
     def _check_MeanDecay(self, value: Any) -> float:
         return real_scalar(value, self.FUNC, "MeanDecay", 0.0, 1.0, "a real scalar in [0, 1]")
 
     def _check_VarianceDecay(self, value: Any) -> float:
         return real_scalar(value, self.FUNC, "VarianceDecay", 0.0, 1.0, "a real scalar in [0, 1]")
-
-    def _check_OffsetInitializer(self, value: Any) -> Any:
-        return initializer(value, INITIALIZERS, self.FUNC, "OffsetInitializer")
-
-    def _check_ScaleInitializer(self, value: Any) -> Any:
-        return initializer(value, INITIALIZERS, self.FUNC, "ScaleInitializer")
-
-    def _check_vector(self, name: str, value: Any) -> np.ndarray | None:
-        """A 1 x 1 [x 1] x C array; sets NumChannels, which every vector must agree with."""
-        if is_unset(value):
-            return None
-        arr = float_array(value, self.FUNC, name)
-        shape = arr.shape if arr.ndim > 1 else (1, 1, arr.size)
-        if any(n != 1 for n in shape[:-1]) or arr.ndim > 4:
-            raise self.layer_error(f"Invalid{name}Size",
-                                   f"{name} must be a 1x1xC or 1x1x1xC array. "
-                                   f"Received: an array of size {'x'.join(map(str, arr.shape))}.")
-        if self.NumChannels not in ("auto", shape[-1]):
-            raise self.layer_error(f"Invalid{name}Size",
-                                   f"{name} must have NumChannels={self.NumChannels} channels. "
-                                   f"Received: {shape[-1]} channels.")
-        object.__setattr__(self, "NumChannels", int(shape[-1]))
-        return arr.reshape(shape)
-
-    def _check_Offset(self, value: Any) -> np.ndarray | None:
-        return self._check_vector("Offset", value)
-
-    def _check_Scale(self, value: Any) -> np.ndarray | None:
-        return self._check_vector("Scale", value)
 
     def _check_TrainedMean(self, value: Any) -> np.ndarray | None:
         return self._check_vector("TrainedMean", value)
@@ -114,42 +81,17 @@ class BatchNormalizationLayer(Layer):
             return "Batch normalization"
         return f"Batch normalization with {self.NumChannels} channels"
 
-    def output_sizes(self, input_sizes: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
-        size = self._one_input(input_sizes)
-        if self.NumChannels != "auto" and size[-1] != self.NumChannels:
-            raise self.layer_error(
-                "WrongNumChannels",
-                f"The layer expects {self.NumChannels} input channels (NumChannels). "
-                f"Received: an input with {size[-1]} channels.")
-        return [size]
-
     def initialize(self, input_sizes: list[tuple[int, ...]],
                    rng: np.random.Generator) -> "BatchNormalizationLayer":
-        size, = self.output_sizes(input_sizes)
-        c = size[-1]
-        shape = (1,) * (len(size) - 1) + (c,)
-        new = self.copy()
-        for name, init in (("Offset", self.OffsetInitializer), ("Scale", self.ScaleInitializer),
-                           ("TrainedMean", "zeros"), ("TrainedVariance", "ones")):
-            value = getattr(new, name)
-            value = _learnables.create(init, shape, c, c, rng) if value is None else value.reshape(shape)
-            object.__setattr__(new, name, value)
-        object.__setattr__(new, "NumChannels", c)
-        return new
+        return self._initialize_vectors(input_sizes, rng, (
+            ("Offset", self.OffsetInitializer), ("Scale", self.ScaleInitializer),
+            ("TrainedMean", "zeros"), ("TrainedVariance", "ones")))
 
     def parameter_shapes(self, input_sizes: list[tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
         size, = self.output_sizes(input_sizes)
         return dict.fromkeys(self.LEARNABLES + self.STATES, (1,) * (len(size) - 1) + (size[-1],))
 
     # ---- execution -------------------------------------------------------------------------
-    def to_internal(self, name: str, value: Any, xp: Any, dtype: Any) -> Any:
-        return xp.asarray(value, dtype=dtype).reshape(-1)
-
-    def from_internal(self, name: str, value: Any) -> np.ndarray:
-        like = next((getattr(self, n) for n in (name,) + _VECTORS if getattr(self, n) is not None), None)
-        shape = like.shape if like is not None else (1, 1, 1, -1)
-        return _backend.to_host(value).reshape(shape[:-1] + (-1,))
-
     def forward(self, params: dict, xs: list, ctx: ForwardContext, relu: bool = False
                 ) -> tuple[list, Any, dict]:
         """``relu``: also apply the ReLU layer that alone reads this output (the executor's
