@@ -127,8 +127,10 @@ class accuracyMetric(MetricBase):
     def _value(self, Y, T):
         if self.ClassificationMode == "multilabel":
             return 100.0 * float((_predictions(Y, "multilabel") == T).mean())
+        labelled = T.any(axis=0)            # undefined voxels (all-zero targets) do not count
+        Y, T = (Y, T) if labelled.all() else (Y[:, labelled], T[:, labelled])
         top = np.argsort(-Y, axis=0, kind="stable")[:self.NumTopKClasses]
-        return 100.0 * float((top == T.argmax(axis=0)).any(axis=0).mean())
+        return 100.0 * float((top == T.argmax(axis=0)).any(axis=0).mean()) if T.shape[1] else math.nan
 
 
 class precisionMetric(MetricBase):

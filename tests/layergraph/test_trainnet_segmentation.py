@@ -86,3 +86,28 @@ def test_trainnet_spatial_target_size_mismatch_names_T_and_both_sizes():
     with pytest.raises(MException, match=r"T.*8x8x8x2.*8x8x7x2") as err:
         lg.trainnet(X, Y[:, :, :7], _net(), "crossentropy", _options(MaxEpochs=1))
     assert err.value.identifier.endswith("WrongLabelSize")
+
+
+def test_trainnet_spatial_validation_data_and_wrong_class_count():
+    X, Y = sphere_data(4)
+    opts = _options(MaxEpochs=1, ValidationData=(X[..., 2:], Y[..., 2:]), ValidationFrequency=1,
+                    Metrics="accuracy")
+    _, info = lg.trainnet(X[..., :2], Y[..., :2], _net(), "crossentropy", opts)
+    assert list(info.ValidationHistory.Iteration) == [0, 1]
+    assert np.isfinite(info.ValidationHistory["Loss"]).all()
+    only_background = np.full_like(Y[..., :2], "background")
+    with pytest.raises(MException, match=r"T.*\(2\).*1 classes") as err:
+        lg.trainnet(X[..., :2], only_background, _net(), "crossentropy", _options(MaxEpochs=1))
+    assert err.value.identifier == "nnet:trainnet:WrongNumberOfClasses"
+
+
+def test_trainnet_accuracy_counts_labelled_voxels_only():
+    X, Y = sphere_data(2)
+    labels = Y.copy()
+    labels[:4] = None                                   # undefined voxels: no loss, not in the accuracy
+    _, info = lg.trainnet(X, labels, _net(), "crossentropy", _options(MaxEpochs=1, Metrics="accuracy"))
+    metric = lg.accuracyMetric()
+    Y2 = np.array([[0.9, 0.2, 0.4], [0.1, 0.8, 0.6]])     # column 3 (undefined) would count wrong
+    T2 = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    assert metric.evaluate(Y2, T2) == pytest.approx(100.0)
+    assert 0 <= info.TrainingHistory["TrainingAccuracy"].iloc[0] <= 100
