@@ -19,12 +19,13 @@ from ._common import error, logical_scalar, parse_name_value, positive_integer, 
 from .arrays import ArrayDatastore
 from .datastore import Datastore
 from .files import ImageDatastore
+from .minibatch import RandomMiniBatchDatastore
 from .readers import optional_module
 
 __all__ = ["augmentedImageDatastore"]
 
 
-class AugmentedImageDatastore(Datastore):
+class AugmentedImageDatastore(RandomMiniBatchDatastore):
     """MATLAB's augmentedImageDatastore (MiniBatchSize, NumObservations, OutputSize, ...)."""
 
     _KIND = "augmentedImageDatastore"
@@ -36,23 +37,10 @@ class AugmentedImageDatastore(Datastore):
         self.OutputSize, self.OutputSizeMode = output_size, mode
         self.DataAugmentation, self.MiniBatchSize = augmenter, batch
         self.DispatchInBackground = background
-        self._seed = aug.new_pass_seed()
 
     @property
     def numobservations(self) -> int:
         return self._source.numobservations
-
-    @property
-    def NumObservations(self) -> int:
-        """Number of observations."""
-        return self.numobservations
-
-    def reset(self) -> None:
-        super().reset()
-        self._seed = aug.new_pass_seed()
-
-    def _read_size(self) -> int:
-        return self.MiniBatchSize
 
     def _subset(self, indices: np.ndarray) -> "AugmentedImageDatastore":
         responses = None if self._responses is None else self._responses[indices]
@@ -111,9 +99,6 @@ class AugmentedImageDatastore(Datastore):
         if rows and len(rows[0]) > 1:
             columns["response"] = [r[1] for r in rows]
         return pd.DataFrame(columns)
-
-    def _concat(self, outputs: list[Any]) -> pd.DataFrame:
-        return pd.concat(outputs, ignore_index=True)
 
     def __repr__(self) -> str:
         return (f"  augmentedImageDatastore with properties:\n\n"

@@ -15,11 +15,12 @@ import pandas as pd
 from . import augmentation as aug
 from ._common import error, global_generator, parse_name_value, positive_integer, size_text
 from .datastore import Datastore
+from .minibatch import RandomMiniBatchDatastore
 
 __all__ = ["randomPatchExtractionDatastore"]
 
 
-class RandomPatchExtractionDatastore(Datastore):
+class RandomPatchExtractionDatastore(RandomMiniBatchDatastore):
     """MATLAB's randomPatchExtractionDatastore (PatchSize, PatchesPerImage, MiniBatchSize)."""
 
     _KIND = "randomPatchExtractionDatastore"
@@ -33,23 +34,10 @@ class RandomPatchExtractionDatastore(Datastore):
         n = images.numobservations
         self._obs = (np.arange(n * per_image) if observations is None else observations)
         self._cache: tuple[int, Any, Any] | None = None
-        self._seed = aug.new_pass_seed()
 
     @property
     def numobservations(self) -> int:
         return int(self._obs.size)
-
-    @property
-    def NumObservations(self) -> int:
-        """Number of patches per pass: images x PatchesPerImage."""
-        return self.numobservations
-
-    def reset(self) -> None:
-        super().reset()
-        self._seed = aug.new_pass_seed()
-
-    def _read_size(self) -> int:
-        return self.MiniBatchSize
 
     def _subset(self, indices: np.ndarray) -> "RandomPatchExtractionDatastore":
         return RandomPatchExtractionDatastore(self._images, self._responses, self.PatchSize,
@@ -103,9 +91,6 @@ class RandomPatchExtractionDatastore(Datastore):
     def _output(self, rows: list[list], info: dict) -> pd.DataFrame:
         return pd.DataFrame({"InputImage": [r[0] for r in rows],
                              "ResponseImage": [r[1] for r in rows]})
-
-    def _concat(self, outputs: list[Any]) -> pd.DataFrame:
-        return pd.concat(outputs, ignore_index=True)
 
     def __repr__(self) -> str:
         return (f"  randomPatchExtractionDatastore with properties:\n\n"
