@@ -72,6 +72,46 @@ def _in_out(X: dlarray, func: str):
     return x, undo
 
 
+def _filter_array(weights: Any, d: int, xp: Any) -> Any:
+    """MATLAB filter weights with D + 2 dimensions: a trailing numGroups of 1 dropped, trailing
+    singleton dimensions MATLAB drops restored."""
+    w_raw = xp.asarray(data_of(weights))
+    if w_raw.ndim == d + 3 and w_raw.shape[-1] == 1:
+        w_raw = w_raw.reshape(w_raw.shape[:-1])
+    while w_raw.ndim < d + 2:
+        w_raw = w_raw.reshape(w_raw.shape + (1,))
+    return w_raw
+
+
+def _filter_bias(bias: Any, f: int, xp: Any, dtype: Any, func: str) -> tuple[Any, bool]:
+    """``(b (F,), per_filter)``: bias of F values, or a scalar broadcast to F."""
+    b_raw = xp.asarray(data_of(bias), dtype=dtype).reshape(-1)
+    if b_raw.size not in (1, f):
+        raise MException(f"deep:{func}:InvalidBias",
+                         f"bias must have {f} values (one per filter) or be a scalar. Received: {b_raw.size} values.")
+    per_filter = b_raw.size == f
+    return (b_raw if per_filter else xp.broadcast_to(b_raw, (f,))), per_filter
+
+
+def _record_filter_op(X: dlarray, weights: Any, bias: Any, y: Any, fmt: str, undo: Any,
+                      backward_op: Any, cache: Any, order: tuple[int, ...], per_filter: bool,
+                      func: str) -> dlarray:
+    """Record ``y`` (internal layout, X's format ``fmt``) of a (transposed) convolution whose
+    ``backward_op(g, cache, need)`` gives ``(dx, dw, db)`` with the weights transposed by
+    ``order``; gradients go back to MATLAB's weights and bias shapes."""
+    xp = get_xp(y)
+    w_shape, b_shape = np.shape(data_of(weights)), np.shape(data_of(bias))
+    inverse = tuple(int(i) for i in np.argsort(order))
+
+    def backward(gs, need):
+        g_int, _ = formats.to_internal(xp, gs[0], fmt, func)
+        dx, dw, db = backward_op(g_int, cache, need=tuple(need))
+        return (undo(dx) if need[0] else None,
+                dw.transpose(inverse).reshape(w_shape) if need[1] else None,
+                (db if per_filter else db.sum()).reshape(b_shape) if need[2] else None)
+    return record([formats.from_internal(y, fmt)], [fmt], [X, weights, bias], backward)[0]
+
+
 # ---- convolution --------------------------------------------------------------------------
 def dlconv(X: Any, weights: Any, bias: Any, *args: Any, **kwargs: Any) -> dlarray:
     """``Y = dlconv(X, weights, bias, Stride=1, DilationFactor=1, Padding=0, DataFormat=)``.
@@ -85,11 +125,7 @@ def dlconv(X: Any, weights: Any, bias: Any, *args: Any, **kwargs: Any) -> dlarra
     d = _spatial_count(X, "dlconv")
     x, undo = _in_out(X, "dlconv")
     xp = get_xp(x)
-    w_raw = xp.asarray(data_of(weights))
-    if w_raw.ndim == d + 3 and w_raw.shape[-1] == 1:
-        w_raw = w_raw.reshape(w_raw.shape[:-1])
-    while w_raw.ndim < d + 2:
-        w_raw = w_raw.reshape(w_raw.shape + (1,))
+    w_raw = _filter_array(weights, d, xp)
     if w_raw.ndim != d + 2 or w_raw.shape[d] != x.shape[0]:
         raise MException("deep:dlconv:InvalidWeights",
                          f"weights must be K1 x ... x K{d} x {x.shape[0]} (channels) x F. Received: size "
@@ -103,28 +139,14 @@ def dlconv(X: Any, weights: Any, bias: Any, *args: Any, **kwargs: Any) -> dlarra
                          f"PaddingValue must be 0. Received: {opts['PaddingValue']!r}.")
     order = (d + 1, d) + tuple(range(d))
     w = w_raw.transpose(order).astype(x.dtype, copy=False)          # (F, C, *K)
-    f = w.shape[0]
-    b_raw = xp.asarray(data_of(bias), dtype=x.dtype).reshape(-1)
-    if b_raw.size not in (1, f):
-        raise MException("deep:dlconv:InvalidBias",
-                         f"bias must have {f} values (one per filter) or be a scalar. Received: {b_raw.size} values.")
-    b = xp.broadcast_to(b_raw, (f,)) if b_raw.size == 1 else b_raw
+    b, per_filter = _filter_bias(bias, w.shape[0], xp, x.dtype, "dlconv")
     y, cache = _op("dlconv", conv_ops.conv_forward, x, w, b, stride, pad, dilation)
     fmt = fmt_of(X) if "C" in fmt_of(X) else None
     if fmt is None:
         raise MException("deep:dlconv:NoChannelDimension",
                          f"dlconv needs a 'C' dimension. Received: format '{fmt_of(X)}'.")
-    out = formats.from_internal(y, fmt)
-    w_shape, b_shape = np.shape(data_of(weights)), np.shape(data_of(bias))
-    inverse = tuple(int(i) for i in np.argsort(order))
-
-    def backward(gs, need):
-        g_int, _ = formats.to_internal(xp, gs[0], fmt, "dlconv")
-        dx, dw, db = conv_ops.conv_backward(g_int, cache, need=tuple(need))
-        return (undo(dx) if need[0] else None,
-                dw.transpose(inverse).reshape(w_shape) if need[1] else None,
-                (db if b_raw.size == f else db.sum()).reshape(b_shape) if need[2] else None)
-    Y = record([out], [fmt], [X, weights, bias], backward)[0]
+    Y = _record_filter_op(X, weights, bias, y, fmt, undo, conv_ops.conv_backward, cache, order,
+                          per_filter, "dlconv")
     return restore(Y, data_format)
 
 
@@ -146,11 +168,7 @@ def dltranspconv(X: Any, weights: Any, bias: Any, *args: Any, **kwargs: Any) -> 
                          f"dltranspconv needs a 'C' dimension. Received: format '{fmt}'.")
     x, undo = _in_out(X, "dltranspconv")
     xp = get_xp(x)
-    w_raw = xp.asarray(data_of(weights))
-    if w_raw.ndim == d + 3 and w_raw.shape[-1] == 1:
-        w_raw = w_raw.reshape(w_raw.shape[:-1])
-    while w_raw.ndim < d + 2:
-        w_raw = w_raw.reshape(w_raw.shape + (1,))
+    w_raw = _filter_array(weights, d, xp)
     if w_raw.ndim != d + 2 or w_raw.shape[d + 1] != x.shape[0]:
         raise MException("deep:dltranspconv:InvalidWeights",
                          f"weights must be K1 x ... x K{d} x F x {x.shape[0]} (channels). Received: size "
@@ -170,26 +188,13 @@ def dltranspconv(X: Any, weights: Any, bias: Any, *args: Any, **kwargs: Any) -> 
         crop = _padding(crop_value, x.shape[2:], k, stride, dilation, "dltranspconv", "Cropping")
     order = (d + 1, d) + tuple(range(d))
     w = w_raw.transpose(order).astype(x.dtype, copy=False)           # (C, F, *K)
-    f = w.shape[1]
-    b_raw = xp.asarray(data_of(bias), dtype=x.dtype).reshape(-1)
-    if b_raw.size not in (1, f):
-        raise MException("deep:dltranspconv:InvalidBias",
-                         f"bias must have {f} values (one per filter) or be a scalar. Received: {b_raw.size} values.")
-    b = xp.broadcast_to(b_raw, (f,)) if b_raw.size == 1 else b_raw
+    b, per_filter = _filter_bias(bias, w.shape[1], xp, x.dtype, "dltranspconv")
     try:
         y, cache = tconv_ops.transposed_conv_forward(x, w, b, stride, crop, dilation)
     except ValueError as err:
         raise MException("deep:dltranspconv:InvalidCropping", str(err)) from None
-    w_shape, b_shape = np.shape(data_of(weights)), np.shape(data_of(bias))
-    inverse = tuple(int(i) for i in np.argsort(order))
-
-    def backward(gs, need):
-        g_int, _ = formats.to_internal(xp, gs[0], fmt, "dltranspconv")
-        dx, dw, db = tconv_ops.transposed_conv_backward(g_int, cache, need=tuple(need))
-        return (undo(dx) if need[0] else None,
-                dw.transpose(inverse).reshape(w_shape) if need[1] else None,
-                (db if b_raw.size == f else db.sum()).reshape(b_shape) if need[2] else None)
-    Y = record([formats.from_internal(y, fmt)], [fmt], [X, weights, bias], backward)[0]
+    Y = _record_filter_op(X, weights, bias, y, fmt, undo, tconv_ops.transposed_conv_backward,
+                          cache, order, per_filter, "dltranspconv")
     return restore(Y, data_format)
 
 
