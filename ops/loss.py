@@ -33,15 +33,23 @@ def cross_entropy_forward(y: Array, t: Array, class_weights: Array | None = None
 
     Returns ``(loss, cache)``. See also: classificationLayer.
 
-    >>> from typing import NamedTuple
-
-import numpy as np
+    >>> import numpy as np
     >>> y = np.array([[0.5, 1.0], [0.5, 0.0]], dtype=np.float32)   # y = 0 is bounded to 2^-23
     >>> round(float(cross_entropy_forward(y, np.eye(2, dtype=np.float32))[0]), 4)
     8.3178
     """
     xp = get_xp(y, t, class_weights)
     _check_pair(y, t)
+    total, bounded, weighted = weighted_cross_entropy_sum(y, t, class_weights)
+    n = y.shape[1]
+    return xp.asarray(total / y.dtype.type(n), dtype=y.dtype), CrossEntropyCache(bounded, weighted, n)
+
+
+def weighted_cross_entropy_sum(y: Array, t: Array, class_weights: Array | None
+                               ) -> tuple[Array, Array, Array]:
+    """``(-sum w_k t ln(max(y, eps)), max(y, eps), w t)`` for ``y, t (K, N, ...)`` and class
+    weights ``(K,)`` or None (shared by the classification and pixel losses)."""
+    xp = get_xp(y, t, class_weights)
     weighted = t.astype(y.dtype, copy=False)
     if class_weights is not None:
         if class_weights.shape != (y.shape[0],):
@@ -50,9 +58,7 @@ import numpy as np
         weights = class_weights.astype(y.dtype, copy=False)
         weighted = weighted * weights.reshape((-1,) + (1,) * (y.ndim - 1))
     bounded = xp.maximum(y, np.finfo(y.dtype).eps)
-    n = y.shape[1]
-    value = -(weighted * xp.log(bounded)).sum() / y.dtype.type(n)
-    return xp.asarray(value, dtype=y.dtype), CrossEntropyCache(bounded, weighted, n)
+    return -(weighted * xp.log(bounded)).sum(), bounded, weighted
 
 
 def cross_entropy_backward(cache: CrossEntropyCache) -> Array:
@@ -66,9 +72,7 @@ def mse_forward(y: Array, t: Array) -> tuple[Array, MseCache]:
 
     Returns ``(loss, cache)``. See also: regressionLayer.
 
-    >>> from typing import NamedTuple
-
-import numpy as np
+    >>> import numpy as np
     >>> float(mse_forward(np.array([[1.0, 3.0]]), np.array([[0.0, 1.0]]))[0])
     1.25
     """

@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._backend import Array, get_xp
+from .loss import weighted_cross_entropy_sum
 
 DICE_EPSILON = 1e-8
 """Added to the numerator and denominator of the Dice ratio (MATLAB's Epsilon)."""
@@ -52,16 +53,9 @@ def pixel_cross_entropy_forward(y: Array, t: Array, class_weights: Array | None 
     """
     xp = get_xp(y, t, class_weights)
     _check_pair(y, t)
-    weighted = t.astype(y.dtype, copy=False)
-    if class_weights is not None:
-        if class_weights.shape != (y.shape[0],):
-            raise ValueError(f"Expected class weights of shape ({y.shape[0]},). "
-                             f"Received: class_weights of shape {class_weights.shape}.")
-        weights = class_weights.astype(y.dtype, copy=False)
-        weighted = weighted * weights.reshape((-1,) + (1,) * (y.ndim - 1))
+    total, bounded, weighted = weighted_cross_entropy_sum(y, t, class_weights)
     labelled = y.dtype.type(max(1, int((t != 0).any(axis=0).sum())))
-    bounded = xp.maximum(y, np.finfo(y.dtype).eps)
-    value = -(weighted * xp.log(bounded)).sum() / labelled
+    value = total / labelled
     return xp.asarray(value, dtype=y.dtype), PixelCrossEntropyCache(bounded, weighted, labelled)
 
 
