@@ -50,6 +50,26 @@ class FilterBank:
     ``_weights_shape(channels)`` (its MATLAB weights shape)."""
 
     NDIM: int = 2
+    CHANNELS_LAST: bool = False   # channels after the filters in Weights (transposed convolution)
+
+    def _check_Weights(self, value: Any) -> np.ndarray | None:
+        """Weights of the MATLAB shape; an 'auto' NumChannels is inferred from valid weights only."""
+        if is_unset(value):
+            return None
+        arr = float_array(value, self.FUNC, "Weights")
+        axis = self.NDIM + int(self.CHANNELS_LAST)
+        channels = arr.shape[axis] if arr.ndim > axis else 1
+        auto = self.NumChannels == "auto"
+        weights = matlab_shape(arr, self._weights_shape(channels if auto else None), self.FUNC,
+                               "Weights")
+        if auto:
+            object.__setattr__(self, "NumChannels", int(channels))
+        return weights
+
+    def _check_Bias(self, value: Any) -> np.ndarray | None:
+        if is_unset(value):
+            return None
+        return matlab_shape(value, self._bias_shape(), self.FUNC, "Bias")
 
     def _bias_shape(self) -> tuple[int, ...]:
         return (1,) * self.NDIM + (self.NumFilters,)

@@ -13,7 +13,7 @@ from ..ops import convolution as conv_ops
 from . import _learnables, _spatial
 from .context import ForwardContext
 from ._spatial import WindowLayer
-from ._validation import (float_array, is_unset, matlab_shape, parse_name_value, positive_int, real_scalar,
+from ._validation import (parse_name_value, positive_int, real_scalar,
                           validatestring)
 
 _OPTIONS = ("Name", "Stride", "DilationFactor", "Padding", "PaddingValue", "NumChannels", "Weights",
@@ -71,22 +71,6 @@ class ConvolutionLayer(_learnables.FilterBank, _learnables.WeightsAndBias, Windo
         return real_scalar(value, self.FUNC, "PaddingValue", -np.inf, np.inf,
                            "a real scalar, 'replicate', 'symmetric-include-edge' or "
                            "'symmetric-exclude-edge'")
-
-    def _check_Weights(self, value: Any) -> np.ndarray | None:
-        if is_unset(value):
-            return None
-        arr = float_array(value, self.FUNC, "Weights")
-        channels = arr.shape[self.NDIM] if arr.ndim > self.NDIM else 1
-        auto = self.NumChannels == "auto"
-        weights = matlab_shape(arr, self._weights_shape(channels if auto else None), self.FUNC, "Weights")
-        if auto:   # inferred only from valid weights: a refused value changes nothing
-            object.__setattr__(self, "NumChannels", int(channels))
-        return weights
-
-    def _check_Bias(self, value: Any) -> np.ndarray | None:
-        if is_unset(value):
-            return None
-        return matlab_shape(value, (1,) * self.NDIM + (self.NumFilters,), self.FUNC, "Bias")
 
     def _weights_shape(self, channels: int | None = None) -> tuple[int, ...]:
         c = channels if channels is not None else self.NumChannels

@@ -16,7 +16,7 @@ from . import _learnables, _spatial
 from ._display import int2str
 from ._spatial import WindowLayer
 from .context import ForwardContext
-from ._validation import is_unset, matlab_shape, parse_name_value, positive_int
+from ._validation import parse_name_value, positive_int
 from .errors import MException
 
 _OPTIONS = ("Name", "Stride", "Cropping", "NumChannels", "Weights", "Bias") + \
@@ -76,22 +76,7 @@ class TransposedConvolutionLayer(_learnables.FilterBank, _learnables.WeightsAndB
             raise MException(f"nnet_cnn:{self.FUNC}:InvalidCroppingSize",
                              error.message.replace("PaddingSize", "CroppingSize")) from None
 
-    def _check_Weights(self, value: Any) -> np.ndarray | None:
-        if is_unset(value):
-            return None
-        arr = np.asarray(value)
-        channels = arr.shape[self.NDIM + 1] if arr.ndim > self.NDIM + 1 else 1
-        auto = self.NumChannels == "auto"
-        weights = matlab_shape(value, self._weights_shape(channels if auto else None), self.FUNC,
-                               "Weights")
-        if auto:   # inferred only from valid weights: a refused value changes nothing
-            object.__setattr__(self, "NumChannels", int(channels))
-        return weights
-
-    def _check_Bias(self, value: Any) -> np.ndarray | None:
-        if is_unset(value):
-            return None
-        return matlab_shape(value, (1,) * self.NDIM + (self.NumFilters,), self.FUNC, "Bias")
+    CHANNELS_LAST = True
 
     def _weights_shape(self, channels: int | None = None) -> tuple[int, ...]:
         c = channels if channels is not None else self.NumChannels

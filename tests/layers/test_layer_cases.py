@@ -119,13 +119,7 @@ def test_properties_round_trip(case, rng):
         assert repr(back) == repr(layer) and back.description() == layer.description()
 
 
-# Known loader bugs, reported to the lead (strict: the test fails once they are fixed).
-LOAD_BUGS: dict[str, str] = {}
-
-
-@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(
-    reason=LOAD_BUGS[c.name], strict=True)) if c.name in LOAD_BUGS else c for c in CASES],
-    ids=lambda c: c.name)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_save_and_load(case, rng, tmp_path):
     for k, layer in enumerate(_built_and_initialized(case, rng)):
         if not layer.Name:
